@@ -1,0 +1,3 @@
+module github.com/modup/modup
+
+go 1.26.8

@@ -1,0 +1,361 @@
+// Package manifest reads and writes a2's JSON files: a2modsource.json (the
+// package manifest) and a2module.json (one per module).
+//
+// Reading is strict: a UTF-8 BOM is accepted, but trailing commas, duplicate
+// keys, keys that differ from a known one only in case, null or mistyped
+// known fields are errors that name the file and line:column. Writing keeps
+// every field modup does not know, byte-stable in value, with 2-space indent
+// and sorted keys as a2 writes them, and keeps the BOM if there was one.
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// MaxSize is the largest manifest modup reads. Anything larger is not a
+// manifest.
+const MaxSize = 1 << 20
+
+var bom = []byte{0xEF, 0xBB, 0xBF}
+
+// SyntaxError is a JSON problem at a place in a file.
+type SyntaxError struct {
+	File string // file name or URL
+	Line int    // 1-based
+	Col  int    // 1-based, in bytes
+	Msg  string
+}
+
+func (e *SyntaxError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Msg)
+}
+
+// Manifest is an a2modsource.json. The known fields are exposed; all others
+// travel untouched in raw.
+type Manifest struct {
+	Name        string
+	DisplayName string
+	Description string
+	News        string
+	Maintainer  string
+	URL         string
+	UpdateURL   string
+	MainBranch  string
+	Version     string
+	ZipSize     int64
+	SHA256      string
+
+	raw      map[string]json.RawMessage
+	bom      bool
+	trailing []byte // whitespace after the closing brace, kept on write
+}
+
+// knownString are the manifest's string fields and where they go.
+func (m *Manifest) stringFields() map[string]*string {
+	return map[string]*string{
+		"name":          &m.Name,
+		"display_name":  &m.DisplayName,
+		"description":   &m.Description,
+		"desc":          &m.Description,
+		"news":          &m.News,
+		"maintainer":    &m.Maintainer,
+		"url":           &m.URL,
+		"update_url":    &m.UpdateURL,
+		"main_branch":   &m.MainBranch,
+		"version":       &m.Version,
+		"sha256":        &m.SHA256,
+		"maintainer_at": nil,
+		"repo_url":      nil,
+	}
+}
+
+// knownKeys are the keys whose case is checked.
+var knownKeys = []string{"name", "display_name", "description", "desc", "news", "maintainer",
+	"maintainer_at", "url", "repo_url", "update_url", "main_branch", "version", "zip_size", "sha256", "release"}
+
+// Parse decodes a manifest. file names the source in errors.
+func Parse(data []byte, file string) (*Manifest, error) {
+	m := &Manifest{}
+	body := data
+	if bytes.HasPrefix(body, bom) {
+		m.bom = true
+		body = body[len(bom):]
+	}
+	raw, err := decodeObject(body, file)
+	if err != nil {
+		return nil, err
+	}
+	m.raw = raw
+	m.trailing = trailingSpace(body)
+	for key := range raw {
+		for _, k := range knownKeys {
+			if key != k && strings.EqualFold(key, k) {
+				return nil, &SyntaxError{File: file, Msg: fmt.Sprintf("key %q should be written %q", key, k)}
+			}
+		}
+	}
+	for key, dst := range m.stringFields() {
+		v, ok := raw[key]
+		if !ok || dst == nil {
+			continue
+		}
+		if err := decodeString(v, dst); err != nil {
+			return nil, &SyntaxError{File: file, Msg: fmt.Sprintf("field %q: %v", key, err)}
+		}
+	}
+	if v, ok := raw["description"]; ok {
+		_ = decodeString(v, &m.Description) // "description" wins over "desc"
+	}
+	if v, ok := raw["zip_size"]; ok {
+		var n json.Number
+		if err := json.Unmarshal(v, &n); err != nil || bytes.Equal(v, []byte("null")) {
+			return nil, &SyntaxError{File: file, Msg: fmt.Sprintf("field \"zip_size\": %s is not a number", v)}
+		}
+		size, err := n.Int64()
+		if err != nil || size < 0 {
+			return nil, &SyntaxError{File: file, Msg: fmt.Sprintf("field \"zip_size\": %s is not a byte count", v)}
+		}
+		m.ZipSize = size
+	}
+	return m, nil
+}
+
+func decodeString(v json.RawMessage, dst *string) error {
+	if bytes.Equal(v, []byte("null")) {
+		return errors.New("null, want a string")
+	}
+	if len(v) == 0 || v[0] != '"' {
+		return fmt.Errorf("%s, want a string", v)
+	}
+	return json.Unmarshal(v, dst)
+}
+
+// decodeObject decodes a JSON object into its raw members, rejecting
+// duplicate keys and anything after the object.
+func decodeObject(data []byte, file string) (map[string]json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	at := func(err error) error {
+		// The token reader reports where it stood, not where the bad byte
+		// is; the full scanner knows the exact byte.
+		var v any
+		if uerr := json.Unmarshal(data, &v); uerr != nil {
+			var se *json.SyntaxError
+			if errors.As(uerr, &se) {
+				return positioned(data, file, uerr, 0)
+			}
+		}
+		return positioned(data, file, err, dec.InputOffset())
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &SyntaxError{File: file, Msg: "empty file, want a JSON object"}
+		}
+		return nil, at(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, positioned(data, file, fmt.Errorf("want a JSON object, found %s", describeToken(tok)), dec.InputOffset())
+	}
+	out := map[string]json.RawMessage{}
+	for dec.More() {
+		keyStart := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, at(err)
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil, at(fmt.Errorf("want an object key, found %s", describeToken(tok)))
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, at(err)
+		}
+		if _, dup := out[key]; dup {
+			return nil, positioned(data, file, fmt.Errorf("duplicate key %q", key), skipSpace(data, keyStart)+1)
+		}
+		out[key] = v
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, at(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if err == nil {
+			err = errors.New("unexpected data after the JSON object")
+		}
+		return nil, at(err)
+	}
+	return out, nil
+}
+
+// skipSpace returns the offset of the first byte at or after off that is not
+// white space or a separator.
+func skipSpace(data []byte, off int64) int64 {
+	for off < int64(len(data)) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
+		off++
+	}
+	return off
+}
+
+func describeToken(tok json.Token) string {
+	switch t := tok.(type) {
+	case json.Delim:
+		return fmt.Sprintf("%q", string(t))
+	case string:
+		return fmt.Sprintf("string %q", t)
+	case nil:
+		return "null"
+	default:
+		return fmt.Sprintf("%v", t)
+	}
+}
+
+// positioned turns a decoding error into a SyntaxError with line:column.
+// offset is the decoder's position when nothing more precise is known.
+func positioned(data []byte, file string, err error, offset int64) error {
+	msg := err.Error()
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		offset = se.Offset
+		msg = se.Error()
+	case errors.As(err, &te):
+		offset = te.Offset
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		offset = int64(len(data))
+		msg = "unexpected end of file (is the JSON cut short?)"
+	}
+	line, col := lineCol(data, offset)
+	return &SyntaxError{File: file, Line: line, Col: col, Msg: msg}
+}
+
+// lineCol returns the 1-based line and column of the byte before offset
+// (the decoder reports offsets just past the offending byte).
+func lineCol(data []byte, offset int64) (int, int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	pos := int(offset) - 1
+	if pos < 0 {
+		pos = 0
+	}
+	line, col := 1, 1
+	for i := 0; i < pos && i < len(data); i++ {
+		if data[i] == '\n' {
+			line++
+			col = 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
+
+func trailingSpace(body []byte) []byte {
+	trimmed := bytes.TrimRight(body, " \t\r\n")
+	return append([]byte(nil), body[len(trimmed):]...)
+}
+
+// Raw returns the raw JSON of key, if present.
+func (m *Manifest) Raw(key string) (json.RawMessage, bool) {
+	v, ok := m.raw[key]
+	return v, ok
+}
+
+// Keys lists every key of the manifest, sorted.
+func (m *Manifest) Keys() []string {
+	keys := make([]string, 0, len(m.raw))
+	for k := range m.raw {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// Set stores a value under key (a known field is updated too). Setting a
+// string known field keeps the struct and the raw map in step.
+func (m *Manifest) Set(key string, value any) error {
+	b, err := marshalValue(value)
+	if err != nil {
+		return fmt.Errorf("set %s: %w", key, err)
+	}
+	if m.raw == nil {
+		m.raw = map[string]json.RawMessage{}
+	}
+	m.raw[key] = b
+	if dst, ok := m.stringFields()[key]; ok && dst != nil {
+		if s, ok := value.(string); ok {
+			*dst = s
+		}
+	}
+	if key == "zip_size" {
+		switch n := value.(type) {
+		case int64:
+			m.ZipSize = n
+		case int:
+			m.ZipSize = int64(n)
+		}
+	}
+	return nil
+}
+
+// Delete removes key.
+func (m *Manifest) Delete(key string) {
+	delete(m.raw, key)
+	if dst, ok := m.stringFields()[key]; ok && dst != nil {
+		*dst = ""
+	}
+	if key == "zip_size" {
+		m.ZipSize = 0
+	}
+}
+
+// HasBOM reports whether the file started with a UTF-8 byte-order mark.
+func (m *Manifest) HasBOM() bool { return m.bom }
+
+// Marshal encodes the manifest as a2 writes it: sorted keys, 2-space indent,
+// unknown fields kept as they were, the BOM kept if it was there.
+func (m *Manifest) Marshal() ([]byte, error) {
+	var buf bytes.Buffer
+	if m.bom {
+		buf.Write(bom)
+	}
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	raw := m.raw
+	if raw == nil {
+		raw = map[string]json.RawMessage{}
+	}
+	if err := enc.Encode(raw); err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	out := bytes.TrimRight(buf.Bytes(), "\n")
+	return append(out, m.trailing...), nil
+}
+
+// New returns an empty manifest (no BOM, trailing newline) for modup to fill.
+func New() *Manifest {
+	return &Manifest{raw: map[string]json.RawMessage{}, trailing: []byte("\n")}
+}
+
+func marshalValue(v any) (json.RawMessage, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}

@@ -1,0 +1,35 @@
+package pkgdir
+
+import (
+	"path/filepath"
+)
+
+// Layout names the parts of a root's .modup/ folder. Everything modup
+// writes besides package folders lives here.
+type Layout struct {
+	Root string
+}
+
+// Dir is <root>/.modup.
+func (l Layout) Dir() string { return filepath.Join(l.Root, StateDirName) }
+
+// CacheDir keeps validators of conditional requests.
+func (l Layout) CacheDir() string { return filepath.Join(l.Dir(), "cache") }
+
+// StateDir keeps per-package check results (for the daemon and status).
+func (l Layout) StateDir() string { return filepath.Join(l.Dir(), "state") }
+
+// TmpDir holds partial downloads.
+func (l Layout) TmpDir() string { return filepath.Join(l.Dir(), "tmp") }
+
+// StagingDir holds extracted archives before the swap.
+func (l Layout) StagingDir() string { return filepath.Join(l.Dir(), "staging") }
+
+// BackupsDir holds earlier versions: backups/<name>/<version>/.
+func (l Layout) BackupsDir() string { return filepath.Join(l.Dir(), "backups") }
+
+// LocksDir holds one lock file per package.
+func (l Layout) LocksDir() string { return filepath.Join(l.Dir(), "locks") }
+
+// JournalDir holds the journal of swaps in progress.
+func (l Layout) JournalDir() string { return filepath.Join(l.Dir(), "journal") }

@@ -1,0 +1,253 @@
+// Package pkgdir owns modup's on-disk model: roots, package folders, their
+// manifests and modules, and modup's own .modup/ folder in each root.
+package pkgdir
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/modup/modup/internal/fsutil"
+	"github.com/modup/modup/internal/manifest"
+)
+
+// ManifestFile and ModuleFile are a2's file names.
+const (
+	ManifestFile = "a2modsource.json"
+	ModuleFile   = "a2module.json"
+	// StateDirName is modup's own folder inside each root.
+	StateDirName = ".modup"
+)
+
+// ErrNoPackage: no package of that name in the roots.
+var ErrNoPackage = errors.New("no such package")
+
+// Package is one package folder in a root.
+type Package struct {
+	// Name is the folder name: what the user types on the command line.
+	Name string
+	// Root is the root folder holding it, Dir the package folder.
+	Root string
+	Dir  string
+	// Manifest is nil when Err is set.
+	Manifest *manifest.Manifest
+	// Err is why the manifest could not be read (names the file and
+	// line:column for JSON errors).
+	Err error
+	// Dev is true for a folder with .git: listed, never updated.
+	Dev bool
+}
+
+// Version is the installed version ("" when the manifest is unreadable).
+func (p *Package) Version() string {
+	if p.Manifest == nil {
+		return ""
+	}
+	return p.Manifest.Version
+}
+
+// ManifestPath is the package's a2modsource.json.
+func (p *Package) ManifestPath() string { return filepath.Join(p.Dir, ManifestFile) }
+
+// Layout is where modup keeps its own files of a root.
+func (p *Package) Layout() Layout { return Layout{Root: p.Root} }
+
+// Roots returns the roots to use: the flags when any were given, else the
+// MODUP_ROOTS value (an OS path list). Each is made absolute and cleaned;
+// duplicates are dropped.
+func Roots(flags []string, env string) ([]string, error) {
+	list := flags
+	if len(list) == 0 {
+		list = filepath.SplitList(env)
+	}
+	var out []string
+	for _, r := range list {
+		r = strings.TrimSpace(r)
+		if r == "" {
+			continue
+		}
+		abs, err := filepath.Abs(r)
+		if err != nil {
+			return nil, fmt.Errorf("root %s: %w", r, err)
+		}
+		if !slices.Contains(out, abs) {
+			out = append(out, abs)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no roots: pass --root DIR or set MODUP_ROOTS to the folders holding your packages")
+	}
+	return out, nil
+}
+
+// Scan lists the packages of every root, sorted by root order then name. A
+// root that cannot be read is an error; a package whose manifest is bad is
+// returned with Err set, so one broken package never hides the others.
+func Scan(roots []string) ([]Package, error) {
+	var all []Package
+	for _, root := range roots {
+		pkgs, err := ScanRoot(root)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, pkgs...)
+	}
+	return all, nil
+}
+
+// ScanRoot lists the packages of one root.
+func ScanRoot(root string) ([]Package, error) {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("root %s does not exist: create it or fix --root/MODUP_ROOTS", root)
+		}
+		return nil, fmt.Errorf("read root %s: %w", root, err)
+	}
+	var pkgs []Package
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, name)
+		p, ok := Load(root, dir)
+		if !ok {
+			continue
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs, nil
+}
+
+// Load reads the package in dir. ok is false when dir holds no manifest
+// (it is not a package).
+func Load(root, dir string) (p Package, ok bool) {
+	p = Package{Name: filepath.Base(dir), Root: root, Dir: dir}
+	data, err := readLimited(filepath.Join(dir, ManifestFile), manifest.MaxSize)
+	if errors.Is(err, os.ErrNotExist) {
+		return p, false
+	}
+	if _, gerr := os.Lstat(filepath.Join(dir, ".git")); gerr == nil {
+		p.Dev = true
+	}
+	if err != nil {
+		p.Err = err
+		return p, true
+	}
+	m, err := manifest.Parse(data, filepath.Join(dir, ManifestFile))
+	if err != nil {
+		p.Err = err
+		return p, true
+	}
+	p.Manifest = m
+	return p, true
+}
+
+// Find returns the package called name (its folder name) in the roots.
+func Find(pkgs []Package, name string) (Package, error) {
+	var found []Package
+	for _, p := range pkgs {
+		if p.Name == name {
+			found = append(found, p)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return Package{}, fmt.Errorf("%s: %w (modup list shows the installed packages)", name, ErrNoPackage)
+	case 1:
+		return found[0], nil
+	default:
+		return Package{}, fmt.Errorf("%s: in %d roots (%s, %s): pass --root to choose one", name, len(found), found[0].Root, found[1].Root)
+	}
+}
+
+// readLimited reads a regular file of at most max bytes. FIFOs, devices and
+// larger files are refused, so a hostile path never hangs or floods modup.
+func readLimited(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d a manifest may have", path, st.Size(), max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s grew past %d bytes while being read", path, max)
+	}
+	return data, nil
+}
+
+// ReadManifest reads and parses dir's a2modsource.json.
+func ReadManifest(dir string) (*manifest.Manifest, error) {
+	path := filepath.Join(dir, ManifestFile)
+	data, err := readLimited(path, manifest.MaxSize)
+	if err != nil {
+		return nil, err
+	}
+	return manifest.Parse(data, path)
+}
+
+// WriteManifest replaces dir's a2modsource.json atomically.
+func WriteManifest(dir string, m *manifest.Manifest) error {
+	data, err := m.Marshal()
+	if err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomic(filepath.Join(dir, ManifestFile), data, 0o644)
+}
+
+// Modules reads the modules of a package: every sub-folder holding an
+// a2module.json, sorted by name. A module that does not parse is returned
+// with its error; the others are unaffected.
+func Modules(dir string) ([]ModuleInfo, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("read package %s: %w", dir, err)
+	}
+	var mods []ModuleInfo
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name(), ModuleFile)
+		data, err := readLimited(path, manifest.MaxSize)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		mi := ModuleInfo{Name: e.Name()}
+		if err != nil {
+			mi.Err = err
+		} else if m, err := manifest.ParseModule(data, path); err != nil {
+			mi.Err = err
+		} else {
+			mi.Module = *m
+		}
+		mi.Module.Name = e.Name()
+		mods = append(mods, mi)
+	}
+	return mods, nil
+}
+
+// ModuleInfo is one module folder: its description, or why it has none.
+type ModuleInfo struct {
+	Name string
+	manifest.Module
+	Err error
+}

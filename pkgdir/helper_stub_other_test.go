@@ -1,0 +1,13 @@
+//go:build !linux
+
+package pkgdir
+
+import (
+	"fmt"
+	"os"
+)
+
+func helperSwap(string) {
+	fmt.Fprintln(os.Stderr, "swap helper is linux-only")
+	os.Exit(2)
+}

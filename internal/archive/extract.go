@@ -1,0 +1,513 @@
+package archive
+
+import (
+	"archive/zip"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// copyBufSize is the per-worker copy buffer.
+const copyBufSize = 256 << 10
+
+// zip general-purpose flag bits we refuse.
+const (
+	flagEncrypted       = 0x1
+	flagStrongEncrypted = 0x40
+)
+
+// Unix file types as stored in the high half of ExternalAttrs.
+const (
+	unixTypeMask = 0o170000
+	unixRegular  = 0o100000
+	unixDir      = 0o040000
+)
+
+const (
+	creatorUnix  = 3
+	creatorMacOS = 19
+)
+
+// fileJob is one regular file to write.
+type fileJob struct {
+	f    *zip.File
+	name string // '/'-separated, relative to dest
+	perm fs.FileMode
+	size int64 // declared uncompressed size
+}
+
+// plan is what validation decided to write.
+type plan struct {
+	dirs  []string // every folder, explicit or implied, sorted so parents come first
+	files []fileJob
+	tops  []string // top-level names, for cleanup
+	root  string   // '/'-separated folder of the manifest; "." for dest itself
+}
+
+// ExtractFile is Extract for a zip on disk.
+func ExtractFile(ctx context.Context, zipPath, dest string, opt Options) (Result, error) {
+	f, err := os.Open(zipPath)
+	if err != nil {
+		return Result{}, fmt.Errorf("extract: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Result{}, fmt.Errorf("extract: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return Result{}, fmt.Errorf("extract %s: not a regular file", zipPath)
+	}
+	res, err := Extract(ctx, f, fi.Size(), dest, opt)
+	if err != nil {
+		return Result{}, fmt.Errorf("extract %s: %w", zipPath, err)
+	}
+	return res, nil
+}
+
+// Extract validates every entry of the zip in r before writing anything, then
+// extracts it into dest, which must be an existing, empty folder, and reports
+// where the package root (the folder holding a2modsource.json) is.
+//
+// A rejected archive leaves dest empty: validation failures happen before the
+// first write, and failures found while writing (checksums, sizes that lie,
+// cancellation, a full disk) remove what was written.
+func Extract(ctx context.Context, r io.ReaderAt, size int64, dest string, opt Options) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("extract: %w", err)
+	}
+	absDest, err := filepath.Abs(dest)
+	if err != nil {
+		return Result{}, fmt.Errorf("extract: %w", err)
+	}
+	root, err := os.OpenRoot(absDest)
+	if err != nil {
+		return Result{}, fmt.Errorf("extract: %w", err)
+	}
+	defer root.Close()
+	if err := checkEmpty(root); err != nil {
+		return Result{}, fmt.Errorf("extract to %s: %w", absDest, err)
+	}
+
+	zr, err := zip.NewReader(r, size)
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		// ErrInsecurePath (GODEBUG=zipinsecurepath=0) still returns a
+		// usable reader; our own checks are stricter.
+		return Result{}, fmt.Errorf("%w: not a zip, or truncated: %w", ErrCorrupt, err)
+	}
+	lim := opt.Limits.withDefaults()
+	p, err := validate(zr, size, lim)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := p.write(ctx, root, opt, lim)
+	if err != nil {
+		for _, top := range p.tops {
+			root.RemoveAll(top)
+		}
+		return Result{}, err
+	}
+	res.Root = filepath.Join(absDest, filepath.FromSlash(p.root))
+	return res, nil
+}
+
+func checkEmpty(root *os.Root) error {
+	d, err := root.Open(".")
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(1)
+	if len(names) > 0 {
+		return errors.New("destination folder is not empty")
+	}
+	if err != nil && err != io.EOF {
+		return err
+	}
+	return nil
+}
+
+// node is a path the archive creates, explicitly or as a parent folder.
+type node struct {
+	name     string
+	dir      bool
+	explicit bool // a folder with its own entry
+}
+
+// validate checks every entry from the central directory (plus each local
+// header's position) and returns what to write.
+func validate(zr *zip.Reader, size int64, lim Limits) (*plan, error) {
+	if len(zr.File) > lim.MaxEntries {
+		return nil, tooLarge("", "%d entries exceed the limit of %d", len(zr.File), lim.MaxEntries)
+	}
+	p := &plan{}
+	nodes := make(map[string]*node, len(zr.File))
+	var total uint64
+	var manifests []string
+	minDepth := -1
+
+	for _, f := range zr.File {
+		name, dir, reason := checkName(f.Name)
+		if reason != "" {
+			return nil, hostile(f.Name, "%s", reason)
+		}
+		if f.Flags&(flagEncrypted|flagStrongEncrypted) != 0 {
+			return nil, hostile(f.Name, "encrypted entry")
+		}
+		mode := f.Mode()
+		if reason := typeReason(f, mode); reason != "" {
+			return nil, hostile(f.Name, "%s", reason)
+		}
+		dir = dir || mode.IsDir()
+		u, c := f.UncompressedSize64, f.CompressedSize64
+		if dir {
+			if u != 0 {
+				return nil, hostile(f.Name, "folder entry holds %d bytes of data", u)
+			}
+		} else {
+			switch f.Method {
+			case zip.Store:
+				if c != u {
+					return nil, fmt.Errorf("%w: entry %q: stored (uncompressed) entry declares %d bytes but holds %d", ErrCorrupt, f.Name, u, c)
+				}
+			case zip.Deflate:
+			default:
+				return nil, hostile(f.Name, "unsupported compression method %d", f.Method)
+			}
+			if u > uint64(lim.MaxBytes) || total+u > uint64(lim.MaxBytes) {
+				return nil, tooLarge(f.Name, "declared sizes add up to more than the limit of %d bytes", lim.MaxBytes)
+			}
+			total += u
+			if u >= ratioExempt && (c == 0 || u/c > uint64(lim.MaxRatio)) {
+				ratio := "infinite"
+				if c != 0 {
+					ratio = fmt.Sprintf("%d:1", u/c)
+				}
+				return nil, tooLarge(f.Name, "compression ratio %s exceeds the limit of %d:1", ratio, lim.MaxRatio)
+			}
+		}
+		if err := register(nodes, f.Name, name, dir); err != nil {
+			return nil, err
+		}
+		if dir {
+			continue
+		}
+		if path.Base(name) == ManifestName {
+			depth := strings.Count(name, "/")
+			switch {
+			case minDepth < 0 || depth < minDepth:
+				minDepth, manifests = depth, []string{name}
+			case depth == minDepth:
+				manifests = append(manifests, name)
+			}
+		}
+		perm := fs.FileMode(0o644)
+		if mode&0o111 != 0 {
+			perm = 0o755
+		}
+		p.files = append(p.files, fileJob{f: f, name: name, perm: perm, size: int64(u)})
+	}
+
+	if err := checkOverlaps(zr.File, size); err != nil {
+		return nil, err
+	}
+
+	switch len(manifests) {
+	case 0:
+		return nil, fmt.Errorf("%w: the archive has no %s; a release zip must contain the package folder", ErrNoManifest, ManifestName)
+	case 1:
+		p.root = path.Dir(manifests[0])
+	default:
+		slices.Sort(manifests)
+		return nil, hostile(manifests[1], "ambiguous package root: %q and %q are both at the shallowest depth", manifests[0], manifests[1])
+	}
+
+	for _, n := range nodes {
+		if n.dir {
+			p.dirs = append(p.dirs, n.name)
+		}
+		if !strings.Contains(n.name, "/") {
+			p.tops = append(p.tops, n.name)
+		}
+	}
+	// A parent is a prefix of its children, so it sorts first.
+	slices.Sort(p.dirs)
+	slices.Sort(p.tops)
+	// Largest first keeps all workers busy until the end.
+	slices.SortStableFunc(p.files, func(a, b fileJob) int { return cmp.Compare(b.size, a.size) })
+	return p, nil
+}
+
+// typeReason rejects anything but regular files and folders.
+func typeReason(f *zip.File, mode fs.FileMode) string {
+	switch t := mode.Type(); {
+	case t == 0 || t == fs.ModeDir:
+	case t&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case t&fs.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case t&fs.ModeCharDevice != 0:
+		return "character device"
+	case t&fs.ModeDevice != 0:
+		return "block device"
+	case t&fs.ModeSocket != 0:
+		return "socket"
+	default:
+		return fmt.Sprintf("irregular file type %v", t)
+	}
+	// archive/zip maps unknown Unix types to regular files; we do not.
+	if c := f.CreatorVersion >> 8; c == creatorUnix || c == creatorMacOS {
+		switch t := (f.ExternalAttrs >> 16) & unixTypeMask; t {
+		case 0, unixRegular, unixDir:
+		default:
+			return fmt.Sprintf("unknown Unix file type %#o", t)
+		}
+	}
+	return ""
+}
+
+// register records name (and its parent folders) and rejects duplicates,
+// case-insensitive collisions and a name used as both a file and a folder.
+func register(nodes map[string]*node, entry, name string, dir bool) error {
+	key := foldKey(name)
+	if err := put(nodes, entry, key, name, dir, dir); err != nil {
+		return err
+	}
+	// Parents, deepest first; once one is known, its parents are too. The
+	// fold key keeps '/' where the name has it, so the cuts line up.
+	for {
+		i, j := strings.LastIndexByte(name, '/'), strings.LastIndexByte(key, '/')
+		if i < 0 {
+			return nil
+		}
+		name, key = name[:i], key[:j]
+		if n, ok := nodes[key]; ok {
+			return conflict(entry, n, name, true, false)
+		}
+		nodes[key] = &node{name: name, dir: true}
+	}
+}
+
+func put(nodes map[string]*node, entry, key, name string, dir, explicit bool) error {
+	n, ok := nodes[key]
+	if !ok {
+		nodes[key] = &node{name: name, dir: dir, explicit: explicit}
+		return nil
+	}
+	if err := conflict(entry, n, name, dir, explicit); err != nil {
+		return err
+	}
+	if explicit && !n.explicit {
+		n.explicit = true
+		return nil
+	}
+	return hostile(entry, "duplicate entry")
+}
+
+// conflict checks a new use of an existing node's key.
+func conflict(entry string, n *node, name string, dir, explicit bool) error {
+	switch {
+	case n.name != name:
+		return hostile(entry, "%q and %q collide on case-insensitive file systems", n.name, name)
+	case n.dir != dir:
+		return hostile(entry, "%q is both a file and a folder", name)
+	}
+	return nil
+}
+
+// checkOverlaps rejects entries whose data lies outside the archive or
+// overlaps another entry's (the trick of non-recursive zip bombs, where many
+// central directory records share one compressed body).
+func checkOverlaps(files []*zip.File, size int64) error {
+	type span struct {
+		start, end int64
+		name       string
+	}
+	spans := make([]span, 0, len(files))
+	for _, f := range files {
+		off, err := f.DataOffset()
+		if err != nil {
+			return fmt.Errorf("%w: entry %q: read local header: %w", ErrCorrupt, f.Name, err)
+		}
+		c := f.CompressedSize64
+		if off < 0 || off > size || c > uint64(size-off) {
+			return fmt.Errorf("%w: entry %q: data extends past the end of the archive", ErrCorrupt, f.Name)
+		}
+		// An empty body still owns its offset: two records sharing one
+		// local header are an overlap even when there is no data.
+		end := off + int64(max(c, 1))
+		spans = append(spans, span{off, end, f.Name})
+	}
+	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
+	for i := 1; i < len(spans); i++ {
+		if prev := spans[i-1]; spans[i].start < prev.end {
+			return hostile(spans[i].name, "data overlaps entry %q", prev.name)
+		}
+	}
+	return nil
+}
+
+// write creates the folders, then the files in parallel.
+func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits) (Result, error) {
+	for i, d := range p.dirs {
+		if i%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return Result{}, fmt.Errorf("extract: %w", err)
+			}
+		}
+		if err := root.Mkdir(d, 0o755); err != nil {
+			return Result{}, fmt.Errorf("extract: %w", err)
+		}
+	}
+
+	var written atomic.Int64
+	err := parallel(ctx, opt.Workers, len(p.files), func(ctx context.Context, i int, buf []byte) error {
+		return writeFile(ctx, root, &p.files[i], buf, &written, lim.MaxBytes, opt.Durable)
+	})
+	if err == nil && opt.Durable && runtime.GOOS != "windows" {
+		dirs := append([]string{"."}, p.dirs...)
+		err = parallel(ctx, opt.Workers, len(dirs), func(ctx context.Context, i int, _ []byte) error {
+			return syncDir(root, dirs[i])
+		})
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{Files: len(p.files), Bytes: written.Load()}, nil
+}
+
+// parallel runs job(0..n-1) on up to workers goroutines, each with its own
+// copy buffer, and returns the first error (or the context's).
+func parallel(ctx context.Context, workers, n int, job func(ctx context.Context, i int, buf []byte) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n)
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			buf := make([]byte, copyBufSize)
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := job(ctx, i, buf); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := parent.Err(); err != nil {
+		return fmt.Errorf("extract: %w", err)
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+func writeFile(ctx context.Context, root *os.Root, j *fileJob, buf []byte, written *atomic.Int64, maxBytes int64, durable bool) (err error) {
+	rc, err := j.f.Open()
+	if err != nil {
+		return fmt.Errorf("%w: entry %q: %w", ErrCorrupt, j.f.Name, err)
+	}
+	defer rc.Close()
+	out, err := root.OpenFile(j.name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, j.perm)
+	if err != nil {
+		return fmt.Errorf("extract: %w", err)
+	}
+	defer func() {
+		if cerr := out.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("extract: %w", cerr)
+		}
+	}()
+
+	// Never trust the header: read at most one byte more than declared.
+	lr := io.LimitReader(rc, j.size+1)
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m, rerr := lr.Read(buf)
+		if m > 0 {
+			n += int64(m)
+			if n > j.size {
+				return fmt.Errorf("%w: entry %q: data is longer than the declared %d bytes", ErrCorrupt, j.f.Name, j.size)
+			}
+			if written.Add(int64(m)) > maxBytes {
+				return tooLarge(j.f.Name, "bytes written exceed the limit of %d", maxBytes)
+			}
+			if _, werr := out.Write(buf[:m]); werr != nil {
+				return fmt.Errorf("extract: %w", werr)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return readError(j, rerr)
+		}
+	}
+	if n != j.size {
+		return fmt.Errorf("%w: entry %q: data is shorter than the declared %d bytes (%d)", ErrCorrupt, j.f.Name, j.size, n)
+	}
+	if runtime.GOOS != "windows" {
+		// Exact modes whatever the umask; never setuid, setgid or sticky.
+		if err := out.Chmod(j.perm); err != nil {
+			return fmt.Errorf("extract: %w", err)
+		}
+	}
+	if durable {
+		if err := out.Sync(); err != nil {
+			return fmt.Errorf("extract: %w", err)
+		}
+	}
+	return nil
+}
+
+// readError explains an error from an entry's reader; all of them mean the
+// archive is corrupt.
+func readError(j *fileJob, err error) error {
+	switch {
+	case errors.Is(err, zip.ErrChecksum):
+		return fmt.Errorf("%w: entry %q: checksum mismatch (CRC-32)", ErrCorrupt, j.f.Name)
+	case errors.Is(err, zip.ErrFormat):
+		// archive/zip's reader says this only when it decompressed more
+		// than the header declares.
+		return fmt.Errorf("%w: entry %q: data is longer than the declared %d bytes", ErrCorrupt, j.f.Name, j.size)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: entry %q: data is shorter than the declared %d bytes, or truncated", ErrCorrupt, j.f.Name, j.size)
+	}
+	return fmt.Errorf("%w: entry %q: %w", ErrCorrupt, j.f.Name, err)
+}
+
+func syncDir(root *os.Root, name string) error {
+	d, err := root.Open(name)
+	if err != nil {
+		return fmt.Errorf("extract: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("extract: sync %s: %w", name, err)
+	}
+	return nil
+}

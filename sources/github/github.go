@@ -1,0 +1,725 @@
+// Package github is the source for packages whose update_url names a GitHub
+// repository.
+//
+// Routine checks cost no API quota: Latest reads the pointer manifest
+// (a2modsource.json) from raw.githubusercontent.com with a conditional
+// request. Only Resolve, asked when a new version is about to be offered or
+// installed, looks the release up in the REST API, for its notes, flags and
+// payload (a release asset "<version>.zip", else the tag archive). When the
+// API is rate-limited or unreachable, Resolve falls back to the tag archive
+// on the web host, which needs no quota, and remembers the reset so that
+// later look-ups skip the API until then.
+package github
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	gh "github.com/google/go-github/v62/github"
+
+	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/internal/manifest"
+	"github.com/modup/modup/sources"
+)
+
+// Kind is this source's kind.
+const Kind = "github"
+
+// Origins a Release of this source can carry besides the caller's own.
+const (
+	OriginManifest   = "manifest"
+	OriginRelease    = "release"
+	OriginTagArchive = "tag-archive"
+	OriginRequest    = "request"
+)
+
+const (
+	// maxAPIResponse caps one REST answer (a page of 100 releases with long
+	// notes stays far below).
+	maxAPIResponse = 32 << 20
+	// maxReleasePages stops a release listing that never ends.
+	maxReleasePages = 100
+	// defaultBlock is how long the API is skipped after a rate limit that
+	// names no reset time.
+	defaultBlock = time.Minute
+)
+
+var (
+	_ sources.Source  = (*Source)(nil)
+	_ sources.Locator = (*Source)(nil)
+)
+
+// Source is the GitHub source. It is safe for concurrent use.
+type Source struct {
+	cfg     Config
+	client  *httpx.Client
+	api     *gh.Client
+	apiHost string
+	now     func() time.Time
+
+	mu              sync.Mutex
+	apiBlockedUntil time.Time
+}
+
+// New returns a GitHub source. cfg.Client must be set; empty URLs take
+// github.com's defaults.
+func New(cfg Config) *Source {
+	cfg = cfg.withDefaults()
+	if cfg.Client == nil {
+		panic("github.New: Config.Client is nil")
+	}
+	api := gh.NewClient(cfg.Client.HTTPClient())
+	base, err := url.Parse(cfg.APIURL)
+	if err != nil || base.Host == "" {
+		// An unparsable API URL makes every API call fail; keep the
+		// default so that Latest (which needs no API) still works.
+		base, _ = url.Parse(DefaultAPIURL)
+	}
+	api.BaseURL = base
+	api.UserAgent = "" // the httpx client sets modup's
+	return &Source{
+		cfg:     cfg,
+		client:  cfg.Client,
+		api:     api,
+		apiHost: base.Host,
+		now:     time.Now,
+	}
+}
+
+// Kind implements sources.Source.
+func (s *Source) Kind() string { return Kind }
+
+// Match reports whether updateURL names a repository on this source's
+// GitHub (for the registry).
+func (s *Source) Match(updateURL string) bool {
+	_, ok := ParseRepoURL(updateURL, s.cfg.WebURL)
+	return ok
+}
+
+// APIBlockedUntil is when the REST API may be asked again after a rate
+// limit; zero (or past) when it is not blocked.
+func (s *Source) APIBlockedUntil() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.apiBlockedUntil
+}
+
+func (s *Source) blockAPI(until time.Time) {
+	now := s.now()
+	if !until.After(now) {
+		until = now.Add(defaultBlock)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until.After(s.apiBlockedUntil) {
+		s.apiBlockedUntil = until
+	}
+}
+
+func (s *Source) apiBlocked() (time.Time, bool) {
+	until := s.APIBlockedUntil()
+	return until, s.now().Before(until)
+}
+
+func (s *Source) repo(q sources.Query) (Repo, error) {
+	r, ok := ParseRepoURL(q.UpdateURL, s.cfg.WebURL)
+	if !ok {
+		return Repo{}, fmt.Errorf("%q is not a repository URL of %s: %w", q.UpdateURL, s.cfg.WebURL, sources.ErrUnsupported)
+	}
+	return r, nil
+}
+
+// branch is the branch the pointer manifest is read from: /tree/BRANCH of
+// the update_url, else the manifest's main_branch, else the default branch.
+func branch(r Repo, q sources.Query) string {
+	if r.Branch != "" {
+		return r.Branch
+	}
+	if b := strings.TrimSpace(q.MainBranch); b != "" && validBranch(b) {
+		return b
+	}
+	return "HEAD"
+}
+
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return strings.Join(parts, "/")
+}
+
+func (s *Source) manifestURL(r Repo, branch string) string {
+	return s.cfg.RawURL + url.PathEscape(r.Owner) + "/" + url.PathEscape(r.Name) + "/" +
+		escapePath(branch) + "/" + sources.ManifestFile
+}
+
+func (s *Source) archiveURL(r Repo, tag string) string {
+	return s.cfg.WebURL + url.PathEscape(r.Owner) + "/" + url.PathEscape(r.Name) +
+		"/archive/refs/tags/" + url.PathEscape(tag) + ".zip"
+}
+
+// Locate implements sources.Locator: where Latest reads and, for version,
+// the tag archive (the payload when the release carries no asset).
+func (s *Source) Locate(q sources.Query, version string) (manifestURL, payloadURL string, err error) {
+	r, err := s.repo(q)
+	if err != nil {
+		return "", "", err
+	}
+	manifestURL = s.manifestURL(r, branch(r, q))
+	if version != "" {
+		if !validVersion(version) {
+			return "", "", fmt.Errorf("version %q: %w", version, sources.ErrInvalid)
+		}
+		payloadURL = s.archiveURL(r, version)
+	}
+	return manifestURL, payloadURL, nil
+}
+
+// Latest reads the pointer manifest from the raw host with a conditional
+// request. It never calls the REST API.
+func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, error) {
+	if err := ctx.Err(); err != nil {
+		return sources.Release{}, err
+	}
+	r, err := s.repo(q)
+	if err != nil {
+		return sources.Release{}, err
+	}
+	br := branch(r, q)
+	u := s.manifestURL(r, br)
+	body, _, err := s.client.Fetch(ctx, u, q.Cache, manifest.MaxSize)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return sources.Release{}, fmt.Errorf("fetch %s: %w", u, ctxErr)
+		}
+		if errors.Is(err, sources.ErrNotFound) {
+			return sources.Release{}, &kindError{kind: sources.ErrNotFound, msg: notFoundMessage(r, br, u)}
+		}
+		return sources.Release{}, fmt.Errorf("fetch %s: %w", u, err)
+	}
+	if httpx.LooksLikeHTML(body) {
+		return sources.Release{}, &kindError{kind: sources.ErrInvalid,
+			msg: fmt.Sprintf("%s: got an HTML page instead of a2modsource.json (a login or captive portal page?)", u)}
+	}
+	m, err := manifest.Parse(body, u)
+	if err != nil {
+		return sources.Release{}, fmt.Errorf("%w (%w)", err, sources.ErrInvalid)
+	}
+	version := strings.TrimSpace(m.Version)
+	if version == "" {
+		return sources.Release{}, &kindError{kind: sources.ErrInvalid,
+			msg: fmt.Sprintf("%s names no version", u)}
+	}
+	rel := sources.Release{
+		Version:     version,
+		Name:        m.Name,
+		News:        m.News,
+		ManifestURL: u,
+		SHA256:      strings.ToLower(strings.TrimSpace(m.SHA256)),
+		Origin:      OriginManifest,
+		Kind:        Kind,
+	}
+	if m.ZipSize > 0 {
+		rel.Size = m.ZipSize
+	}
+	return rel, nil
+}
+
+func notFoundMessage(r Repo, br, u string) string {
+	var hint string
+	switch {
+	case r.Branch != "":
+		hint = fmt.Sprintf("check the branch %q in update_url and the repository name", r.Branch)
+	case br != "HEAD":
+		hint = fmt.Sprintf("check main_branch (%q) and the repository name in update_url", br)
+	default:
+		hint = "check the repository name in update_url, or set main_branch if the manifest is on another branch than the default"
+	}
+	return fmt.Sprintf("%s not found at %s (%s)", sources.ManifestFile, u, hint)
+}
+
+// Resolve looks want.Version up as a published release: tag "<version>",
+// then "v<version>" (or without the "v" when the version has one). A
+// version asked for explicitly (want.Origin "request") is also matched as
+// semver against every release's tag. The payload is the release asset
+// "<version>.zip" or "<tag>.zip" when there is one, else the tag archive.
+//
+// When the API is rate-limited or unreachable, the tag archive stands in:
+// the release is resolved with Origin "tag-archive", NotesUnavailable and
+// the manifest's news.
+//
+// A manifest's zip_size and sha256 describe the zip the author published
+// (an asset); they are kept for an asset and dropped for a tag archive,
+// which GitHub builds itself.
+func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Release) (sources.Release, error) {
+	if err := ctx.Err(); err != nil {
+		return sources.Release{}, err
+	}
+	r, err := s.repo(q)
+	if err != nil {
+		return sources.Release{}, err
+	}
+	version := strings.TrimSpace(want.Version)
+	if !validVersion(version) {
+		return sources.Release{}, &kindError{kind: sources.ErrInvalid,
+			msg: fmt.Sprintf("%s: version %q cannot name a tag", r, want.Version)}
+	}
+	want.Version = version
+	tags := candidateTags(version)
+
+	if until, blocked := s.apiBlocked(); blocked {
+		why := &sources.RateLimitError{Host: s.apiHost, Reset: until}
+		return s.resolveArchive(ctx, q, r, want, tags, why)
+	}
+
+	rel, err := s.releaseByTags(ctx, r, tags)
+	if err == nil {
+		return s.fromAPI(want, r, rel)
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return sources.Release{}, fmt.Errorf("look up release %s of %s: %w", version, r, ctxErr)
+	}
+	if errors.Is(err, errNoRelease) && want.Origin == OriginRequest {
+		rel, err = s.releaseBySemver(ctx, r, version)
+		if err == nil {
+			return s.fromAPI(want, r, rel)
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return sources.Release{}, fmt.Errorf("look up release %s of %s: %w", version, r, ctxErr)
+		}
+	}
+	switch {
+	case errors.Is(err, errNoRelease):
+		return sources.Release{}, unreleased(q, r, want, tags, "")
+	case s.noteRateLimit(err):
+		return s.resolveArchive(ctx, q, r, want, tags, err)
+	case s.unreachable(err):
+		return s.resolveArchive(ctx, q, r, want, tags, err)
+	default:
+		return sources.Release{}, fmt.Errorf("look up release %s of %s: %w", version, r, err)
+	}
+}
+
+func unreleased(q sources.Query, r Repo, want sources.Release, tags []string, why string) error {
+	var b strings.Builder
+	if q.Package != "" {
+		b.WriteString(q.Package + " ")
+	} else {
+		b.WriteString(r.String() + " ")
+	}
+	b.WriteString(want.Version + ": ")
+	switch want.Origin {
+	case OriginRequest:
+		b.WriteString("no release is published")
+	default:
+		b.WriteString("the manifest names " + want.Version + " but no release is published")
+	}
+	b.WriteString(" for tag " + strings.Join(tags, " or "))
+	if want.Origin == OriginRequest && why == "" {
+		b.WriteString(" (nor under a tag equal to it as semver)")
+	}
+	if why != "" {
+		b.WriteString(" (" + why + ")")
+	}
+	return &kindError{kind: sources.ErrUnreleased, msg: b.String()}
+}
+
+// resolveArchive resolves want from the tag archive alone, when the API
+// cannot be asked (why says so).
+func (s *Source) resolveArchive(ctx context.Context, q sources.Query, r Repo, want sources.Release, tags []string, why error) (sources.Release, error) {
+	for _, tag := range tags {
+		u := s.archiveURL(r, tag)
+		size, err := s.client.Stat(ctx, u)
+		if errors.Is(err, sources.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return sources.Release{}, fmt.Errorf("check tag archive %s: %w", u, ctxErr)
+			}
+			return sources.Release{}, fmt.Errorf("release API unavailable (%v), and checking the tag archive: %w", why, err)
+		}
+		rel := want
+		rel.Tag = tag
+		rel.PayloadURL = u
+		rel.Size = max(size, 0)
+		rel.SHA256 = ""
+		rel.NotesUnavailable = true
+		rel.Prerelease, rel.Draft = false, false
+		rel.Origin = OriginTagArchive
+		rel.Kind = Kind
+		rel.Resolved = true
+		rel.Extra = map[string]string{"payload": "tag-archive"}
+		return rel, nil
+	}
+	return sources.Release{}, unreleased(q, r, want, tags, fmt.Sprintf("no tag archive either; release API unavailable: %v", why))
+}
+
+// fromAPI completes want from a published release.
+func (s *Source) fromAPI(want sources.Release, r Repo, rel *apiRelease) (sources.Release, error) {
+	out := want
+	out.Tag = rel.TagName
+	out.Kind = Kind
+	out.Prerelease = rel.Prerelease
+	out.Draft = rel.Draft
+	out.NotesUnavailable = false
+	if notes := strings.TrimSpace(rel.Body); notes != "" {
+		out.News = rel.Body
+	}
+	if out.Origin == "" {
+		out.Origin = OriginRelease
+	}
+	out.Resolved = true
+	if a := rel.asset(want.Version); a != nil {
+		digest, err := a.sha256()
+		if err != nil {
+			return sources.Release{}, &kindError{kind: sources.ErrInvalid,
+				msg: fmt.Sprintf("release %s of %s: asset %s: %v", rel.TagName, r, a.Name, err)}
+		}
+		if digest != "" && want.SHA256 != "" && !strings.EqualFold(digest, want.SHA256) {
+			return sources.Release{}, &kindError{kind: sources.ErrInvalid,
+				msg: fmt.Sprintf("release %s of %s: asset %s has sha256 %s but the manifest declares %s", rel.TagName, r, a.Name, digest, want.SHA256)}
+		}
+		out.PayloadURL = a.BrowserDownloadURL
+		if digest != "" {
+			out.SHA256 = digest
+		}
+		if a.Size > 0 {
+			out.Size = a.Size
+		}
+		out.Extra = map[string]string{"payload": "asset", "asset": a.Name}
+		return out, nil
+	}
+	out.PayloadURL = s.archiveURL(r, rel.TagName)
+	out.Size = 0
+	out.SHA256 = ""
+	out.Extra = map[string]string{"payload": "tag-archive"}
+	return out, nil
+}
+
+// Releases lists every published release (drafts excluded), newest first,
+// as Resolve would resolve them (Origin "release").
+func (s *Source) Releases(ctx context.Context, q sources.Query) ([]sources.Release, error) {
+	r, err := s.repo(q)
+	if err != nil {
+		return nil, err
+	}
+	if until, blocked := s.apiBlocked(); blocked {
+		return nil, fmt.Errorf("list releases of %s: %w", r, &sources.RateLimitError{Host: s.apiHost, Reset: until})
+	}
+	var out []sources.Release
+	err = s.eachRelease(ctx, r, func(rel *apiRelease) (bool, error) {
+		res, err := s.fromAPI(sources.Release{Version: versionOfTag(rel.TagName), Origin: OriginRelease}, r, rel)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, res)
+		return true, nil
+	})
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("list releases of %s: %w", r, ctxErr)
+		}
+		if s.noteRateLimit(err) {
+			until, _ := s.apiBlocked()
+			return nil, fmt.Errorf("list releases of %s: %w", r, &sources.RateLimitError{Host: s.apiHost, Reset: until})
+		}
+		return nil, fmt.Errorf("list releases of %s: %w", r, err)
+	}
+	return out, nil
+}
+
+// versionOfTag is the version a tag names: "v1.2.0" -> "1.2.0".
+func versionOfTag(tag string) string {
+	if len(tag) > 1 && (tag[0] == 'v' || tag[0] == 'V') && '0' <= tag[1] && tag[1] <= '9' {
+		return tag[1:]
+	}
+	return tag
+}
+
+// candidateTags are the tags version may be published under, the version
+// as written first.
+func candidateTags(version string) []string {
+	if other := versionOfTag(version); other != version {
+		return []string{version, other}
+	}
+	return []string{version, "v" + version}
+}
+
+var versionRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]*$`)
+
+// validVersion accepts versions that can travel as a tag in a URL path.
+func validVersion(v string) bool {
+	return len(v) <= 128 && versionRE.MatchString(v) && !strings.Contains(v, "..") && !strings.HasSuffix(v, ".lock")
+}
+
+// errNoRelease: none of the tags has a published release.
+var errNoRelease = errors.New("no published release")
+
+// releaseByTags asks for each tag's release in turn; drafts count as absent.
+func (s *Source) releaseByTags(ctx context.Context, r Repo, tags []string) (*apiRelease, error) {
+	for _, tag := range tags {
+		path := "repos/" + url.PathEscape(r.Owner) + "/" + url.PathEscape(r.Name) + "/releases/tags/" + url.PathEscape(tag)
+		var rel apiRelease
+		_, err := s.getJSON(ctx, path, &rel)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if rel.Draft {
+			continue
+		}
+		if rel.TagName == "" {
+			rel.TagName = tag
+		}
+		return &rel, nil
+	}
+	return nil, errNoRelease
+}
+
+// releaseBySemver pages through the releases for a tag equal to version
+// as semver ("v1.2" == "1.2.0").
+func (s *Source) releaseBySemver(ctx context.Context, r Repo, version string) (*apiRelease, error) {
+	want, err := semver.NewVersion(version)
+	if err != nil {
+		return nil, errNoRelease
+	}
+	var found *apiRelease
+	err = s.eachRelease(ctx, r, func(rel *apiRelease) (bool, error) {
+		if v, err := semver.NewVersion(rel.TagName); err == nil && v.Equal(want) {
+			found = rel
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if found == nil {
+		return nil, errNoRelease
+	}
+	return found, nil
+}
+
+// eachRelease calls fn for every non-draft release, page by page, until fn
+// says stop.
+func (s *Source) eachRelease(ctx context.Context, r Repo, fn func(*apiRelease) (bool, error)) error {
+	page := 1
+	for n := 0; n < maxReleasePages; n++ {
+		path := fmt.Sprintf("repos/%s/%s/releases?per_page=100&page=%d", url.PathEscape(r.Owner), url.PathEscape(r.Name), page)
+		var list []apiRelease
+		resp, err := s.getJSON(ctx, path, &list)
+		if err != nil {
+			if isNotFound(err) {
+				return errNoRelease // no such repository, or no access
+			}
+			return err
+		}
+		for i := range list {
+			if list[i].Draft || list[i].TagName == "" {
+				continue
+			}
+			more, err := fn(&list[i])
+			if err != nil || !more {
+				return err
+			}
+		}
+		if resp.NextPage <= page {
+			return nil
+		}
+		page = resp.NextPage
+	}
+	return fmt.Errorf("more than %d pages of releases", maxReleasePages)
+}
+
+// getJSON GETs an API path and decodes its answer into v, reading at most
+// maxAPIResponse bytes.
+func (s *Source) getJSON(ctx context.Context, path string, v any) (*gh.Response, error) {
+	req, err := s.api.NewRequest(http.MethodGet, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := s.api.BareDo(ctx, req)
+	if err != nil {
+		return resp, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse+1))
+	if err != nil {
+		return resp, fmt.Errorf("read %s: %w", req.URL.Redacted(), err)
+	}
+	if len(body) > maxAPIResponse {
+		return resp, &kindError{kind: sources.ErrInvalid, msg: fmt.Sprintf("%s: answer larger than %d bytes", req.URL.Redacted(), maxAPIResponse)}
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		what := "JSON"
+		if httpx.LooksLikeHTML(body) {
+			what = "JSON (got an HTML page)"
+		}
+		return resp, &kindError{kind: sources.ErrInvalid, msg: fmt.Sprintf("%s: not the expected %s: %v", req.URL.Redacted(), what, err)}
+	}
+	return resp, nil
+}
+
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode == http.StatusNotFound
+	}
+	return errors.Is(err, sources.ErrNotFound)
+}
+
+// noteRateLimit reports whether err is a rate limit of the API and, if so,
+// blocks the API until its reset.
+func (s *Source) noteRateLimit(err error) bool {
+	reset, ok := s.rateLimitReset(err)
+	if ok {
+		s.blockAPI(reset)
+	}
+	return ok
+}
+
+// rateLimitReset recognises the API's rate-limit answers, however they
+// reach us: go-github's errors (the client's own memory of a spent quota
+// among them), or an answer httpx maps to a *sources.RateLimitError (429,
+// a long Retry-After).
+func (s *Source) rateLimitReset(err error) (time.Time, bool) {
+	var rl *gh.RateLimitError
+	if errors.As(err, &rl) {
+		return rl.Rate.Reset.Time, true
+	}
+	var ab *gh.AbuseRateLimitError
+	if errors.As(err, &ab) {
+		if ab.RetryAfter != nil {
+			return s.now().Add(*ab.RetryAfter), true
+		}
+		return time.Time{}, true
+	}
+	var srl *sources.RateLimitError
+	if errors.As(s.mapResponse(err), &srl) {
+		return srl.Reset, true
+	}
+	if errors.Is(err, sources.ErrRateLimited) {
+		return time.Time{}, true
+	}
+	return time.Time{}, false
+}
+
+// mapResponse turns an API error answer into httpx's errors (ErrNotFound,
+// *sources.RateLimitError, *httpx.StatusError); other errors pass as they are.
+func (s *Source) mapResponse(err error) error {
+	var er *gh.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil {
+		return err
+	}
+	name := s.cfg.APIURL
+	if er.Response.Request != nil && er.Response.Request.URL != nil {
+		name = er.Response.Request.URL.String()
+	}
+	return s.client.ResponseError(name, er.Response)
+}
+
+// unreachable reports whether err says the API could not be reached or
+// failed on its side (after the client's retries), as opposed to answering.
+func (s *Source) unreachable(err error) bool {
+	var se *httpx.StatusError
+	if errors.As(s.mapResponse(err), &se) {
+		return se.Code >= 500
+	}
+	var er *gh.ErrorResponse
+	if errors.As(err, &er) {
+		return false
+	}
+	var ue *url.Error
+	var ne net.Error
+	return errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// Open streams a resolved release's payload.
+func (s *Source) Open(ctx context.Context, r sources.Release) (*sources.Payload, error) {
+	if r.PayloadURL == "" {
+		return nil, fmt.Errorf("open %s: release not resolved (no payload URL)", r.Version)
+	}
+	body, size, err := s.client.Open(ctx, r.PayloadURL)
+	if err != nil {
+		return nil, fmt.Errorf("download %s: %w", r.PayloadURL, err)
+	}
+	return &sources.Payload{Body: body, Size: size}, nil
+}
+
+// apiRelease is the part of a REST release this source reads. It is decoded
+// here rather than through go-github's type to get the assets' digest.
+type apiRelease struct {
+	TagName    string     `json:"tag_name"`
+	Name       string     `json:"name"`
+	Body       string     `json:"body"`
+	Draft      bool       `json:"draft"`
+	Prerelease bool       `json:"prerelease"`
+	HTMLURL    string     `json:"html_url"`
+	Assets     []apiAsset `json:"assets"`
+}
+
+type apiAsset struct {
+	Name               string `json:"name"`
+	Size               int64  `json:"size"`
+	State              string `json:"state"`
+	BrowserDownloadURL string `json:"browser_download_url"`
+	Digest             string `json:"digest"`
+}
+
+// asset is the release's payload asset: "<version>.zip", else "<tag>.zip";
+// nil when there is none (or it is not fully uploaded).
+func (r *apiRelease) asset(version string) *apiAsset {
+	for _, name := range []string{sources.ZipName(version), sources.ZipName(r.TagName)} {
+		for i := range r.Assets {
+			a := &r.Assets[i]
+			if a.Name == name && a.BrowserDownloadURL != "" && (a.State == "" || a.State == "uploaded") {
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+var hexSHA256 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// sha256 is the asset's declared digest in hex, "" when GitHub declares
+// none (or one of another algorithm).
+func (a *apiAsset) sha256() (string, error) {
+	algo, hex, ok := strings.Cut(strings.TrimSpace(a.Digest), ":")
+	if !ok || !strings.EqualFold(algo, "sha256") {
+		return "", nil
+	}
+	hex = strings.ToLower(hex)
+	if !hexSHA256.MatchString(hex) {
+		return "", fmt.Errorf("malformed digest %q", a.Digest)
+	}
+	return hex, nil
+}
+
+// kindError is a message that errors.Is matches against a sentinel,
+// without the sentinel's text repeated in it.
+type kindError struct {
+	kind error
+	msg  string
+}
+
+func (e *kindError) Error() string { return e.msg }
+func (e *kindError) Unwrap() error { return e.kind }

@@ -1,0 +1,624 @@
+// Package githubtest is a fake GitHub for tests: the REST API (releases),
+// the raw file host and the web host (tag archives, release assets), each
+// on its own httptest server so that a token scoped to the API host can be
+// checked. Every request is recorded.
+package githubtest
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/sources/github"
+)
+
+// DefaultBranch is the name the fake's default branch ("HEAD") has.
+const DefaultBranch = "main"
+
+// Release is a release to publish on the fake.
+type Release struct {
+	Tag        string
+	Body       string
+	Draft      bool
+	Prerelease bool
+	// Assets are uploaded files by name ("1.2.0.zip").
+	Assets map[string][]byte
+	// OmitDigest leaves the assets' "digest" field out, as GitHub did for
+	// assets uploaded before June 2025.
+	OmitDigest bool
+	// Archive is the tag archive's zip. When nil, one is built from Files
+	// wrapped in "<repo>-<tag without a leading v>/", as GitHub does.
+	Archive []byte
+	Files   map[string]string
+}
+
+// Request is one request the fake saw.
+type Request struct {
+	Method string
+	Path   string // escaped path, without the query
+	Query  string
+	// Host is the server it reached: "api", "raw" or "web".
+	Host string
+	// Kind is "api", "raw", "archive", "asset" or "other".
+	Kind string
+	// Auth tells whether an Authorization header came along.
+	Auth bool
+	// Conditional tells whether If-None-Match or If-Modified-Since came along.
+	Conditional bool
+	// Status is the status the fake answered.
+	Status int
+}
+
+type rawFile struct {
+	data    []byte
+	etag    string
+	modTime time.Time
+}
+
+type release struct {
+	id      int64
+	owner   string
+	repo    string
+	r       Release
+	archive []byte
+	created time.Time
+}
+
+// Server is a fake GitHub. The zero value is not usable; call New.
+type Server struct {
+	// API, Raw and Web are the three hosts.
+	API, Raw, Web *httptest.Server
+
+	mu        sync.Mutex
+	raw       map[string]*rawFile // "owner/repo/branch" (owner/repo lower-cased) -> manifest
+	releases  []*release          // in publishing order
+	nextID    int64
+	limitedTo time.Time
+	failAPI   bool
+	requests  []Request
+	clock     time.Time
+}
+
+// New starts a fake GitHub; it is closed when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{
+		raw:    map[string]*rawFile{},
+		nextID: 1000,
+		clock:  time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+	}
+	s.API = httptest.NewServer(s.record("api", http.HandlerFunc(s.serveAPI)))
+	s.Raw = httptest.NewServer(s.record("raw", http.HandlerFunc(s.serveRaw)))
+	s.Web = httptest.NewServer(s.record("web", http.HandlerFunc(s.serveWeb)))
+	t.Cleanup(func() {
+		s.API.Close()
+		s.Raw.Close()
+		s.Web.Close()
+	})
+	return s
+}
+
+// Config is a github.Config whose base URLs point at the fake.
+func (s *Server) Config(client *httpx.Client) github.Config {
+	return github.Config{
+		APIURL: s.API.URL + "/",
+		RawURL: s.Raw.URL + "/",
+		WebURL: s.Web.URL + "/",
+		Client: client,
+	}
+}
+
+// Client is an httpx client for tests against the fake: fast retries, the
+// token (may be "") scoped to the fake API host.
+func (s *Server) Client(token string) *httpx.Client {
+	return httpx.New(httpx.Options{
+		UserAgent:    "modup-test",
+		Token:        token,
+		TokenHost:    github.TokenHost(s.Config(nil)),
+		RetryMax:     1,
+		RetryWaitMin: time.Millisecond,
+		RetryWaitMax: 5 * time.Millisecond,
+	})
+}
+
+// Source is a GitHub source speaking to the fake through Client(token).
+func (s *Server) Source(token string) *github.Source {
+	return github.New(s.Config(s.Client(token)))
+}
+
+// Env is the environment that points modup at the fake (for CLI tests).
+func (s *Server) Env() []string {
+	return []string{
+		github.EnvAPIURL + "=" + s.API.URL + "/",
+		github.EnvRawURL + "=" + s.Raw.URL + "/",
+		github.EnvWebURL + "=" + s.Web.URL + "/",
+	}
+}
+
+// RepoURL is the update_url of owner/repo on the fake.
+func (s *Server) RepoURL(owner, repo string) string {
+	return s.Web.URL + "/" + owner + "/" + repo
+}
+
+func repoKey(owner, repo string) string {
+	return strings.ToLower(owner) + "/" + strings.ToLower(repo)
+}
+
+// SetManifest publishes data as a2modsource.json on branch ("HEAD" is the
+// default branch, which is also served as "main"). Each call is a new
+// version of the file, with a new ETag and Last-Modified.
+func (s *Server) SetManifest(owner, repo, branch string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if branch == "HEAD" {
+		branch = DefaultBranch
+	}
+	s.clock = s.clock.Add(time.Minute)
+	sum := sha256.Sum256(data)
+	s.raw[repoKey(owner, repo)+"/"+branch] = &rawFile{
+		data:    bytes.Clone(data),
+		etag:    `"` + hex.EncodeToString(sum[:8]) + strconv.FormatInt(s.clock.Unix(), 36) + `"`,
+		modTime: s.clock,
+	}
+}
+
+// RemoveManifest deletes the manifest of branch.
+func (s *Server) RemoveManifest(owner, repo, branch string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if branch == "HEAD" {
+		branch = DefaultBranch
+	}
+	delete(s.raw, repoKey(owner, repo)+"/"+branch)
+}
+
+// AddRelease publishes a release (and its tag) of owner/repo. A later
+// release with the same tag replaces the earlier one.
+func (s *Server) AddRelease(owner, repo string, r Release) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	archive := r.Archive
+	if archive == nil {
+		archive = TagArchive(repo, r.Tag, r.Files)
+	}
+	s.releases = slices.DeleteFunc(s.releases, func(old *release) bool {
+		return repoKey(old.owner, old.repo) == repoKey(owner, repo) && old.r.Tag == r.Tag
+	})
+	s.nextID++
+	s.clock = s.clock.Add(time.Minute)
+	s.releases = append(s.releases, &release{
+		id: s.nextID, owner: owner, repo: repo, r: r, archive: archive, created: s.clock,
+	})
+}
+
+// TagArchive builds a zip as GitHub's tag archive of tag holds files: all
+// in one folder "<repo>-<tag without a leading v>/".
+func TagArchive(repo, tag string, files map[string]string) []byte {
+	dir := repo + "-" + strings.TrimPrefix(tag, "v") + "/"
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	zw.SetComment(tag) // GitHub writes the commit id there
+	create := func(name, content string) {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
+		if err == nil {
+			_, err = io.WriteString(w, content)
+		}
+		if err != nil {
+			panic(err) // writing to memory does not fail
+		}
+	}
+	create(dir, "")
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		create(dir+name, files[name])
+	}
+	if err := zw.Close(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
+// RateLimit makes the API answer 403 with x-ratelimit-remaining: 0 and
+// x-ratelimit-reset until, as GitHub does when the quota is spent. A zero
+// or past time lifts the limit.
+func (s *Server) RateLimit(until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limitedTo = until
+}
+
+// FailAPI makes the API answer 500 to everything (an outage).
+func (s *Server) FailAPI(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failAPI = on
+}
+
+// Count is the number of requests of kind ("api", "raw", "archive",
+// "asset", "other") seen so far.
+func (s *Server) Count(kind string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if r.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// Requests is every request seen so far, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Reset forgets the requests seen so far.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (s *Server) record(host string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		kind := host
+		if host == "web" {
+			kind = webKind(r.URL.Path)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.requests = append(s.requests, Request{
+			Method:      r.Method,
+			Path:        r.URL.EscapedPath(),
+			Query:       r.URL.RawQuery,
+			Host:        host,
+			Kind:        kind,
+			Auth:        r.Header.Get("Authorization") != "",
+			Conditional: r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Modified-Since") != "",
+			Status:      rec.status,
+		})
+	})
+}
+
+func webKind(path string) string {
+	switch {
+	case strings.Contains(path, "/archive/refs/tags/"):
+		return "archive"
+	case strings.Contains(path, "/releases/download/"):
+		return "asset"
+	default:
+		return "other"
+	}
+}
+
+// splitRepo splits "/OWNER/REPO/rest" into its parts.
+func splitRepo(path string) (owner, repo, rest string, ok bool) {
+	parts := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 3)
+	if len(parts) < 3 || parts[0] == "" || parts[1] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
+func (s *Server) serveRaw(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	owner, repo, rest, ok := splitRepo(r.URL.Path)
+	branch, found := strings.CutSuffix(rest, "/a2modsource.json")
+	if !ok || !found {
+		rawNotFound(w)
+		return
+	}
+	if branch == "HEAD" {
+		branch = DefaultBranch
+	}
+	s.mu.Lock()
+	f := s.raw[repoKey(owner, repo)+"/"+branch]
+	s.mu.Unlock()
+	if f == nil {
+		rawNotFound(w)
+		return
+	}
+	h := w.Header()
+	h.Set("ETag", f.etag)
+	h.Set("Last-Modified", f.modTime.Format(http.TimeFormat))
+	h.Set("Cache-Control", "max-age=300")
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		if etagMatch(inm, f.etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	} else if ims := r.Header.Get("If-Modified-Since"); ims != "" {
+		if t, err := http.ParseTime(ims); err == nil && !f.modTime.After(t) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(f.data)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(f.data)
+}
+
+func etagMatch(header, etag string) bool {
+	for _, e := range strings.Split(header, ",") {
+		e = strings.TrimPrefix(strings.TrimSpace(e), "W/")
+		if e == "*" || e == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func rawNotFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	_, _ = w.Write([]byte("404: Not Found"))
+}
+
+// findRelease returns the release of owner/repo tagged tag; drafts too.
+func (s *Server) findRelease(owner, repo, tag string) *release {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rel := range s.releases {
+		if repoKey(rel.owner, rel.repo) == repoKey(owner, repo) && rel.r.Tag == tag {
+			return rel
+		}
+	}
+	return nil
+}
+
+func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	owner, repo, rest, ok := splitRepo(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	var (
+		data []byte
+		name string
+	)
+	if tag, found := strings.CutPrefix(rest, "archive/refs/tags/"); found && strings.HasSuffix(tag, ".zip") {
+		tag = strings.TrimSuffix(tag, ".zip")
+		if rel := s.findRelease(owner, repo, tag); rel != nil && !rel.r.Draft {
+			data = rel.archive
+			name = repo + "-" + strings.TrimPrefix(tag, "v") + ".zip"
+		}
+	} else if tagAsset, found := strings.CutPrefix(rest, "releases/download/"); found {
+		tag, asset, _ := strings.Cut(tagAsset, "/")
+		if rel := s.findRelease(owner, repo, tag); rel != nil && !rel.r.Draft {
+			if b, ok := rel.r.Assets[asset]; ok {
+				data, name = b, asset
+			}
+		}
+	}
+	if data == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/zip")
+	h.Set("Content-Disposition", "attachment; filename="+name)
+	// HEAD and Range requests (a Stat fallback) get what they ask for.
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	path := r.URL.Path
+	// GitHub Enterprise serves the API under /api/v3/.
+	path = strings.TrimPrefix(path, "/api/v3")
+
+	s.mu.Lock()
+	limited, fail, until := s.limitedTo.After(time.Now()), s.failAPI, s.limitedTo
+	s.mu.Unlock()
+	h := w.Header()
+	h.Set("X-Ratelimit-Limit", "60")
+	h.Set("X-Ratelimit-Resource", "core")
+	switch {
+	case fail:
+		apiError(w, http.StatusInternalServerError, "Server Error")
+		return
+	case limited:
+		h.Set("X-Ratelimit-Remaining", "0")
+		h.Set("X-Ratelimit-Used", "60")
+		h.Set("X-Ratelimit-Reset", strconv.FormatInt(until.Unix(), 10))
+		apiErrorDoc(w, http.StatusForbidden, "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)",
+			"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting")
+		return
+	}
+	h.Set("X-Ratelimit-Remaining", "59")
+	h.Set("X-Ratelimit-Reset", strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10))
+	if r.Method != http.MethodGet {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	rest, ok := strings.CutPrefix(path, "/repos/")
+	if !ok {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	owner, repo, rest, ok := splitRepo("/" + rest)
+	if !ok {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	base := "http://" + r.Host + strings.TrimSuffix(r.URL.Path, path)
+	switch {
+	case rest == "releases":
+		s.serveReleaseList(w, r, base, owner, repo)
+	case strings.HasPrefix(rest, "releases/tags/"):
+		tag := strings.TrimPrefix(rest, "releases/tags/")
+		rel := s.findRelease(owner, repo, tag)
+		if rel == nil || rel.r.Draft {
+			apiError(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		writeJSON(w, s.releaseJSON(base, rel))
+	default:
+		apiError(w, http.StatusNotFound, "Not Found")
+	}
+}
+
+func (s *Server) serveReleaseList(w http.ResponseWriter, r *http.Request, base, owner, repo string) {
+	perPage, page := 30, 1
+	if v, err := strconv.Atoi(r.URL.Query().Get("per_page")); err == nil && v > 0 {
+		perPage = min(v, 100)
+	}
+	if v, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	s.mu.Lock()
+	var all []*release
+	for i := len(s.releases) - 1; i >= 0; i-- { // newest first
+		rel := s.releases[i]
+		if repoKey(rel.owner, rel.repo) == repoKey(owner, repo) && !rel.r.Draft {
+			all = append(all, rel)
+		}
+	}
+	s.mu.Unlock()
+	last := max(1, (len(all)+perPage-1)/perPage)
+	from := min(len(all), (page-1)*perPage)
+	to := min(len(all), from+perPage)
+	out := make([]map[string]any, 0, to-from)
+	for _, rel := range all[from:to] {
+		out = append(out, s.releaseJSON(base, rel))
+	}
+	link := func(p int, rel string) string {
+		u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path,
+			RawQuery: url.Values{"per_page": {strconv.Itoa(perPage)}, "page": {strconv.Itoa(p)}}.Encode()}
+		return fmt.Sprintf("<%s>; rel=%q", u.String(), rel)
+	}
+	var links []string
+	if page < last {
+		links = append(links, link(page+1, "next"), link(last, "last"))
+	}
+	if page > 1 {
+		links = append(links, link(1, "first"), link(page-1, "prev"))
+	}
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, ", "))
+	}
+	writeJSON(w, out)
+}
+
+func (s *Server) releaseJSON(apiBase string, rel *release) map[string]any {
+	web := s.Web.URL + "/" + rel.owner + "/" + rel.repo
+	api := apiBase + "/repos/" + rel.owner + "/" + rel.repo
+	names := make([]string, 0, len(rel.r.Assets))
+	for name := range rel.r.Assets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	assets := make([]map[string]any, 0, len(names))
+	for i, name := range names {
+		data := rel.r.Assets[name]
+		a := map[string]any{
+			"id":                   rel.id*100 + int64(i),
+			"name":                 name,
+			"label":                "",
+			"state":                "uploaded",
+			"content_type":         "application/zip",
+			"size":                 len(data),
+			"download_count":       0,
+			"url":                  fmt.Sprintf("%s/releases/assets/%d", api, rel.id*100+int64(i)),
+			"browser_download_url": web + "/releases/download/" + rel.r.Tag + "/" + name,
+			"created_at":           rel.created.Format(time.RFC3339),
+			"updated_at":           rel.created.Format(time.RFC3339),
+		}
+		if !rel.r.OmitDigest {
+			sum := sha256.Sum256(data)
+			a["digest"] = "sha256:" + hex.EncodeToString(sum[:])
+		}
+		assets = append(assets, a)
+	}
+	var published any
+	if !rel.r.Draft {
+		published = rel.created.Format(time.RFC3339)
+	}
+	return map[string]any{
+		"id":           rel.id,
+		"url":          fmt.Sprintf("%s/releases/%d", api, rel.id),
+		"html_url":     web + "/releases/tag/" + rel.r.Tag,
+		"tag_name":     rel.r.Tag,
+		"name":         rel.r.Tag,
+		"body":         rel.r.Body,
+		"draft":        rel.r.Draft,
+		"prerelease":   rel.r.Prerelease,
+		"created_at":   rel.created.Format(time.RFC3339),
+		"published_at": published,
+		"assets":       assets,
+		"tarball_url":  api + "/tarball/" + rel.r.Tag,
+		"zipball_url":  api + "/zipball/" + rel.r.Tag,
+	}
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(b)
+}
+
+func apiError(w http.ResponseWriter, code int, msg string) {
+	apiErrorDoc(w, code, msg, "https://docs.github.com/rest")
+}
+
+func apiErrorDoc(w http.ResponseWriter, code int, msg, doc string) {
+	b, _ := json.Marshal(map[string]string{"message": msg, "documentation_url": doc})
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write(b)
+}

@@ -241,7 +241,7 @@ func (c *Client) checkURL(u *url.URL) error {
 // checkRedirect is the redirect policy: at most MaxRedirects hops, no loop,
 // no https→http downgrade, and every hop passes CheckURL.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= MaxRedirects {
+	if len(via) > MaxRedirects {
 		return fmt.Errorf("stopped after %d redirects", MaxRedirects)
 	}
 	prev := via[len(via)-1].URL
@@ -329,6 +329,11 @@ type retryTransport struct {
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// Callers that follow redirects by hand (go-github does for 301) still
+	// get the scheme check on every hop.
+	if err := t.c.checkURL(req.URL); err != nil {
+		return nil, err
+	}
 	rr, err := retryablehttp.FromRequest(req.Clone(req.Context()))
 	if err != nil {
 		return nil, err

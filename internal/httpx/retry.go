@@ -52,10 +52,9 @@ func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error)
 }
 
 // retryableError reports whether a transport error may go away on its own.
+// Cancellation of the caller's context is handled before (checkRetry); a
+// timeout of the transport (headers, dial) is worth another attempt.
 func retryableError(err error) bool {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
 	var (
 		certErr     *tls.CertificateVerificationError
 		unknownAuth x509.UnknownAuthorityError

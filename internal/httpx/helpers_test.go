@@ -1,0 +1,117 @@
+package httpx
+
+import (
+	"context"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/modup/modup/sources"
+)
+
+// testClient is a client with fast retries; o's non-zero fields win.
+func testClient(t *testing.T, o Options) *Client {
+	t.Helper()
+	if o.RetryWaitMin == 0 {
+		o.RetryWaitMin = time.Millisecond
+	}
+	if o.RetryWaitMax == 0 {
+		o.RetryWaitMax = 5 * time.Millisecond
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "modup-test/1"
+	}
+	return New(o)
+}
+
+// server starts an httptest server whose requests are counted.
+type server struct {
+	*httptest.Server
+	hits atomic.Int32
+}
+
+func newServer(t *testing.T, h http.HandlerFunc) *server {
+	t.Helper()
+	s := &server{}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		h(w, r)
+	}))
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func newTLSServer(t *testing.T, h http.HandlerFunc) *server {
+	t.Helper()
+	s := &server{}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.hits.Add(1)
+		h(w, r)
+	}))
+	s.Config.ErrorLog = log.New(io.Discard, "", 0)
+	s.StartTLS()
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *server) count() int { return int(s.hits.Load()) }
+
+// countingTransport counts round trips on the wire (every attempt, every hop).
+type countingTransport struct {
+	base http.RoundTripper
+	n    atomic.Int32
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.base.RoundTrip(r)
+}
+
+// memCache is a sources.Cache in memory.
+type memCache struct {
+	mu sync.Mutex
+	m  map[string]sources.CacheEntry
+}
+
+func (c *memCache) Get(url string) (sources.CacheEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[url]
+	return e, ok
+}
+
+func (c *memCache) Put(url string, e sources.CacheEntry) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]sources.CacheEntry{}
+	}
+	c.m[url] = e
+	return nil
+}
+
+// recordHandler keeps the levels of slog records.
+type recordHandler struct {
+	mu     sync.Mutex
+	levels []slog.Level
+	msgs   []string
+}
+
+func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.levels = append(h.levels, r.Level)
+	h.msgs = append(h.msgs, r.Message)
+	return nil
+}
+func (h *recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *recordHandler) WithGroup(string) slog.Handler      { return h }

@@ -107,7 +107,7 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, dest string, opt Op
 		return Result{}, fmt.Errorf("%w: not a zip, or truncated: %w", ErrCorrupt, err)
 	}
 	lim := opt.Limits.withDefaults()
-	p, err := validate(zr, size, lim)
+	p, err := validate(ctx, zr, size, lim)
 	if err != nil {
 		return Result{}, err
 	}
@@ -147,7 +147,7 @@ type node struct {
 
 // validate checks every entry from the central directory (plus each local
 // header's position) and returns what to write.
-func validate(zr *zip.Reader, size int64, lim Limits) (*plan, error) {
+func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*plan, error) {
 	if len(zr.File) > lim.MaxEntries {
 		return nil, tooLarge("", "%d entries exceed the limit of %d", len(zr.File), lim.MaxEntries)
 	}
@@ -219,7 +219,7 @@ func validate(zr *zip.Reader, size int64, lim Limits) (*plan, error) {
 		p.files = append(p.files, fileJob{f: f, name: name, perm: perm, size: int64(u)})
 	}
 
-	if err := checkOverlaps(zr.File, size); err != nil {
+	if err := checkOverlaps(ctx, zr.File, size); err != nil {
 		return nil, err
 	}
 
@@ -329,13 +329,18 @@ func conflict(entry string, n *node, name string, dir, explicit bool) error {
 // checkOverlaps rejects entries whose data lies outside the archive or
 // overlaps another entry's (the trick of non-recursive zip bombs, where many
 // central directory records share one compressed body).
-func checkOverlaps(files []*zip.File, size int64) error {
+func checkOverlaps(ctx context.Context, files []*zip.File, size int64) error {
 	type span struct {
 		start, end int64
 		name       string
 	}
 	spans := make([]span, 0, len(files))
-	for _, f := range files {
+	for i, f := range files {
+		if i%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("extract: %w", err)
+			}
+		}
 		off, err := f.DataOffset()
 		if err != nil {
 			return fmt.Errorf("%w: entry %q: read local header: %w", ErrCorrupt, f.Name, err)

@@ -63,7 +63,7 @@ type entrySpec struct {
 	crc      *uint32
 	flags    uint16
 	point    *entrySpec // reuse this entry's local header (central directory lie)
-	flip     bool   // flip the first byte of the compressed data
+	flip     bool       // flip the first byte of the compressed data
 }
 
 func (s *zipSpec) entry(name string) []*entrySpec {

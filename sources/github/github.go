@@ -304,7 +304,8 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 	case errors.Is(err, errNoRelease):
 		return sources.Release{}, unreleased(q, r, want, tags, "")
 	case s.noteRateLimit(err):
-		return s.resolveArchive(ctx, q, r, want, tags, err)
+		why := &sources.RateLimitError{Host: s.apiHost, Reset: s.APIBlockedUntil()}
+		return s.resolveArchive(ctx, q, r, want, tags, why)
 	case s.unreachable(err):
 		return s.resolveArchive(ctx, q, r, want, tags, err)
 	default:
@@ -432,6 +433,10 @@ func (s *Source) Releases(ctx context.Context, q sources.Query) ([]sources.Relea
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("list releases of %s: %w", r, ctxErr)
 		}
+		if isNotFound(err) {
+			return nil, &kindError{kind: sources.ErrNotFound,
+				msg: fmt.Sprintf("list releases of %s: no such repository (or it is private and no token grants access)", r)}
+		}
 		if s.noteRateLimit(err) {
 			until, _ := s.apiBlocked()
 			return nil, fmt.Errorf("list releases of %s: %w", r, &sources.RateLimitError{Host: s.apiHost, Reset: until})
@@ -506,11 +511,11 @@ func (s *Source) releaseBySemver(ctx context.Context, r Repo, version string) (*
 		}
 		return true, nil
 	})
+	if isNotFound(err) || (err == nil && found == nil) {
+		return nil, errNoRelease // no such release, or no such repository
+	}
 	if err != nil {
 		return nil, err
-	}
-	if found == nil {
-		return nil, errNoRelease
 	}
 	return found, nil
 }
@@ -524,9 +529,6 @@ func (s *Source) eachRelease(ctx context.Context, r Repo, fn func(*apiRelease) (
 		var list []apiRelease
 		resp, err := s.getJSON(ctx, path, &list)
 		if err != nil {
-			if isNotFound(err) {
-				return errNoRelease // no such repository, or no access
-			}
 			return err
 		}
 		for i := range list {

@@ -402,6 +402,24 @@ func rawNotFound(w http.ResponseWriter) {
 	_, _ = w.Write([]byte("404: Not Found"))
 }
 
+// repoExists reports whether owner/repo has a file or a release on the fake.
+func (s *Server) repoExists(owner, repo string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := repoKey(owner, repo)
+	for k := range s.raw {
+		if strings.HasPrefix(k, key+"/") {
+			return true
+		}
+	}
+	for _, rel := range s.releases {
+		if repoKey(rel.owner, rel.repo) == key {
+			return true
+		}
+	}
+	return false
+}
+
 // findRelease returns the release of owner/repo tagged tag; drafts too.
 func (s *Server) findRelease(owner, repo, tag string) *release {
 	s.mu.Lock()
@@ -489,6 +507,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	owner, repo, rest, ok := splitRepo("/" + rest)
 	if !ok {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	if !s.repoExists(owner, repo) {
 		apiError(w, http.StatusNotFound, "Not Found")
 		return
 	}

@@ -125,6 +125,7 @@ func TestRedirectLoop(t *testing.T) {
 		http.Redirect(w, r, next, http.StatusMovedPermanently)
 	})
 	_, _, err := testClient(t, Options{}).Fetch(t.Context(), srv.URL+"/a", nil, 0)
+	t.Logf("error: %v", err)
 	if err == nil || !strings.Contains(err.Error(), "redirect loop") || !strings.Contains(err.Error(), srv.URL+"/a") {
 		t.Fatalf("err = %v, want a redirect loop naming the URL", err)
 	}
@@ -173,6 +174,9 @@ func TestRedirectPolicy(t *testing.T) {
 			before := plain.count()
 			c := testClient(t, Options{Transport: secure.Client().Transport})
 			body, _, err := c.Fetch(t.Context(), tt.url, nil, 0)
+			if err != nil {
+				t.Logf("error: %v", err)
+			}
 			switch {
 			case tt.insecure:
 				if !errors.Is(err, sources.ErrInsecure) {

@@ -252,10 +252,10 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		}
 	}
 	if strings.EqualFold(prev.Scheme, "https") && strings.EqualFold(req.URL.Scheme, "http") && !loopbackTest(via[0].URL, req.URL) {
-		return fmt.Errorf("%w: %s redirects from https to plain http (%s)", sources.ErrInsecure, prev.Redacted(), req.URL.Redacted())
+		return fmt.Errorf("%w: redirect from https to plain http (%s)", sources.ErrInsecure, req.URL.Redacted())
 	}
 	if err := c.checkURL(req.URL); err != nil {
-		return fmt.Errorf("redirect from %s: %w", prev.Redacted(), err)
+		return fmt.Errorf("redirected: %w", err)
 	}
 	return nil
 }

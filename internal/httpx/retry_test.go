@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
-	"net"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -194,6 +194,7 @@ func TestRetryPolicy(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Fetch succeeded, want an error")
 			}
+			t.Logf("error: %v", err)
 			if !strings.Contains(err.Error(), url) {
 				t.Errorf("error %q does not name %s", err, url)
 			}
@@ -299,6 +300,7 @@ func TestConnectionRefusedGivesUp(t *testing.T) {
 	if err == nil {
 		t.Fatal("Fetch succeeded on a closed port")
 	}
+	t.Logf("error: %v", err)
 	if ct.n.Load() != 3 {
 		t.Errorf("%d attempts, want 3", ct.n.Load())
 	}
@@ -329,6 +331,7 @@ func TestTLSErrorNotRetried(t *testing.T) {
 	ct := &countingTransport{base: newTransport(0, 0)} // does not trust the test CA
 	c := testClient(t, Options{Transport: ct})
 	_, _, err := c.Fetch(t.Context(), srv.URL, nil, 0)
+	t.Logf("error: %v", err)
 	var certErr *tls.CertificateVerificationError
 	if !errors.As(err, &certErr) {
 		t.Fatalf("err = %v, want a certificate error", err)

@@ -1,0 +1,51 @@
+package sources
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/modup/modup/internal/manifest"
+)
+
+// LooksLikeHTML reports whether b starts like an HTML page (after white
+// space and a BOM): what captive portals and login pages answer with.
+func LooksLikeHTML(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})
+	b = bytes.TrimLeft(b, " \t\r\n")
+	return len(b) > 0 && b[0] == '<'
+}
+
+// PointerRelease parses a remote manifest (the author's pointer to the
+// current release) read from where, into the Release that Latest returns.
+func PointerRelease(body []byte, where, kind string) (Release, *manifest.Manifest, error) {
+	if LooksLikeHTML(body) {
+		return Release{}, nil, fmt.Errorf("%s: got an HTML page instead of a2modsource.json (a login page or captive portal? check the update_url): %w", where, ErrInvalid)
+	}
+	m, err := manifest.Parse(body, where)
+	if err != nil {
+		return Release{}, nil, fmt.Errorf("%w: %w", err, ErrInvalid)
+	}
+	if m.Version == "" {
+		return Release{}, nil, fmt.Errorf("%s: the manifest has no \"version\": %w", where, ErrInvalid)
+	}
+	r := Release{
+		Version:     m.Version,
+		Name:        m.Name,
+		News:        m.News,
+		ManifestURL: where,
+		SHA256:      m.SHA256,
+		Size:        m.ZipSize,
+		Origin:      "manifest",
+		Kind:        kind,
+	}
+	return r, m, nil
+}
+
+// PointerFields keeps the digest and size the pointer manifest declares only
+// when they describe the version being resolved.
+func PointerFields(want Release) (sha string, size int64) {
+	if want.Origin != "manifest" {
+		return "", 0
+	}
+	return want.SHA256, want.Size
+}

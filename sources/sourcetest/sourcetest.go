@@ -1,0 +1,241 @@
+// Package sourcetest is the conformance suite every source passes: the same
+// scenarios, run against each source's fake remote, so that GitHub, web and
+// filesystem sources behave as one.
+package sourcetest
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/modup/modup/sources"
+)
+
+// Remote is a fake remote of one source kind that a test can publish to.
+type Remote interface {
+	// Point makes the remote manifest name version; fields are extra manifest fields.
+	Point(t testing.TB, version string, fields map[string]any)
+	// PointRaw makes the remote manifest exactly data (for malformed cases).
+	PointRaw(t testing.TB, data []byte)
+	// Publish makes version downloadable with zip as its payload.
+	Publish(t testing.TB, version string, zip []byte)
+	// Query is the query of a package tracking this remote (without Cache).
+	Query(t testing.TB) sources.Query
+}
+
+// Factory makes a fresh source and its remote for one test.
+type Factory func(t *testing.T) (sources.Source, Remote)
+
+// ManifestJSON builds a pointer manifest naming version.
+func ManifestJSON(t testing.TB, name, version string, fields map[string]any) []byte {
+	t.Helper()
+	m := map[string]any{"name": name, "version": version}
+	for k, v := range fields {
+		m[k] = v
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Zip builds a zip of files (name -> content).
+func Zip(t testing.TB, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for name, content := range files {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(w, content); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// MemCache is an in-memory sources.Cache that counts hits.
+type MemCache struct {
+	mu      sync.Mutex
+	entries map[string]sources.CacheEntry
+}
+
+// Get implements sources.Cache.
+func (c *MemCache) Get(url string) (sources.CacheEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[url]
+	return e, ok
+}
+
+// Put implements sources.Cache.
+func (c *MemCache) Put(url string, e sources.CacheEntry) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil {
+		c.entries = map[string]sources.CacheEntry{}
+	}
+	c.entries[url] = e
+	return nil
+}
+
+// Run runs the conformance suite.
+func Run(t *testing.T, newSource Factory) {
+	query := func(t *testing.T, r Remote) sources.Query {
+		q := r.Query(t)
+		q.Cache = &MemCache{}
+		return q
+	}
+	t.Run("LatestNamesThePointedVersion", func(t *testing.T) {
+		src, r := newSource(t)
+		r.Point(t, "1.2.0", map[string]any{"news": "hello"})
+		rel, err := src.Latest(t.Context(), query(t, r))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rel.Version != "1.2.0" || rel.Kind != src.Kind() || rel.ManifestURL == "" {
+			t.Errorf("Latest = %+v", rel)
+		}
+		if rel.News != "hello" {
+			t.Errorf("News = %q, want the manifest's news", rel.News)
+		}
+	})
+	t.Run("LatestFollowsThePointer", func(t *testing.T) {
+		src, r := newSource(t)
+		q := query(t, r)
+		r.Point(t, "1.0.0", nil)
+		if rel, err := src.Latest(t.Context(), q); err != nil || rel.Version != "1.0.0" {
+			t.Fatalf("first Latest = %+v, %v", rel, err)
+		}
+		if rel, err := src.Latest(t.Context(), q); err != nil || rel.Version != "1.0.0" {
+			t.Fatalf("unchanged Latest = %+v, %v", rel, err)
+		}
+		r.Point(t, "1.1.0", nil)
+		if rel, err := src.Latest(t.Context(), q); err != nil || rel.Version != "1.1.0" {
+			t.Fatalf("moved Latest = %+v, %v (a cache went stale?)", rel, err)
+		}
+	})
+	t.Run("MissingManifestIsNotFound", func(t *testing.T) {
+		src, r := newSource(t)
+		_, err := src.Latest(t.Context(), query(t, r))
+		if !errors.Is(err, sources.ErrNotFound) {
+			t.Fatalf("err = %v, want ErrNotFound", err)
+		}
+		if !strings.Contains(err.Error(), "a2modsource.json") {
+			t.Errorf("error %q does not name the manifest", err)
+		}
+	})
+	t.Run("MalformedManifestNamesLineAndColumn", func(t *testing.T) {
+		src, r := newSource(t)
+		r.PointRaw(t, []byte("{\n  \"version\": \"1.0.0\",\n}\n"))
+		_, err := src.Latest(t.Context(), query(t, r))
+		if err == nil || !strings.Contains(err.Error(), "a2modsource.json:3:1") {
+			t.Fatalf("err = %v, want one naming a2modsource.json:3:1", err)
+		}
+	})
+	t.Run("HTMLInsteadOfManifest", func(t *testing.T) {
+		src, r := newSource(t)
+		r.PointRaw(t, []byte("<!DOCTYPE html><html><body>Sign in</body></html>"))
+		_, err := src.Latest(t.Context(), query(t, r))
+		if !errors.Is(err, sources.ErrInvalid) || !strings.Contains(err.Error(), "HTML") {
+			t.Fatalf("err = %v, want ErrInvalid mentioning HTML", err)
+		}
+	})
+	t.Run("ManifestWithoutVersion", func(t *testing.T) {
+		src, r := newSource(t)
+		r.PointRaw(t, []byte(`{"name": "x"}`))
+		_, err := src.Latest(t.Context(), query(t, r))
+		if !errors.Is(err, sources.ErrInvalid) || !strings.Contains(err.Error(), "version") {
+			t.Fatalf("err = %v, want ErrInvalid about the version", err)
+		}
+	})
+	t.Run("ResolveAndOpenPublished", func(t *testing.T) {
+		src, r := newSource(t)
+		payload := Zip(t, map[string]string{"a2modsource.json": `{"version": "2.0.0"}`})
+		r.Point(t, "2.0.0", nil)
+		r.Publish(t, "2.0.0", payload)
+		q := query(t, r)
+		latest, err := src.Latest(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, err := src.Resolve(t.Context(), q, latest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rel.Resolved || rel.PayloadURL == "" || rel.Version != "2.0.0" {
+			t.Fatalf("Resolve = %+v", rel)
+		}
+		p, err := src.Open(t.Context(), rel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Body.Close()
+		got, err := io.ReadAll(p.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, payload) {
+			t.Errorf("payload differs: %d bytes, want %d", len(got), len(payload))
+		}
+		if p.Size != -1 && p.Size != int64(len(payload)) {
+			t.Errorf("Size = %d, want %d or -1", p.Size, len(payload))
+		}
+	})
+	t.Run("ResolveUnpublishedIsUnreleased", func(t *testing.T) {
+		src, r := newSource(t)
+		r.Point(t, "3.0.0", nil)
+		r.Publish(t, "2.0.0", Zip(t, map[string]string{"a2modsource.json": `{}`}))
+		q := query(t, r)
+		latest, err := src.Latest(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = src.Resolve(t.Context(), q, latest)
+		if !errors.Is(err, sources.ErrUnreleased) {
+			t.Fatalf("err = %v, want ErrUnreleased", err)
+		}
+	})
+	t.Run("ResolveAnOlderVersion", func(t *testing.T) {
+		src, r := newSource(t)
+		old := Zip(t, map[string]string{"a2modsource.json": `{"version": "1.0.0"}`})
+		r.Point(t, "2.0.0", nil)
+		r.Publish(t, "1.0.0", old)
+		r.Publish(t, "2.0.0", Zip(t, map[string]string{"a2modsource.json": `{"version": "2.0.0"}`}))
+		q := query(t, r)
+		rel, err := src.Resolve(t.Context(), q, sources.Release{Version: "1.0.0", Origin: "request"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := src.Open(t.Context(), rel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(p.Body)
+		p.Body.Close()
+		if !bytes.Equal(got, old) {
+			t.Error("Open of 1.0.0 did not give the 1.0.0 payload")
+		}
+	})
+	t.Run("CancelledContext", func(t *testing.T) {
+		src, r := newSource(t)
+		r.Point(t, "1.0.0", nil)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, err := src.Latest(ctx, query(t, r)); !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	})
+}

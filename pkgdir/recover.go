@@ -193,8 +193,8 @@ func (l Layout) checkJournal(j *journal) error {
 // staged (S) and backup (B) paths stand:
 //
 //	L S B
-//	+ + -  nothing moved (S is new), or exchanged (L is new, S is old):
-//	       the tree hash tells; undo, or move S to B and finish
+//	+ + ?  nothing moved (S is new), or exchanged (L is new, S is old):
+//	       the tree hash tells; undo, or move S to B (absent) and finish
 //	- + +  the old folder went to its backup, the new one is not placed: undo
 //	+ - +  the new folder is in place: finish
 //	+ - -  new install placed: finish; otherwise an undo already put the old
@@ -203,7 +203,8 @@ func (l Layout) checkJournal(j *journal) error {
 //	- - +  the staged folder vanished: put the backup back
 //	- + -  new install not placed: undo; otherwise the old folder vanished
 //	- - -  nothing left: drop the journal
-//	+ + +  not a state modup makes: leave everything for a human
+//
+// Where the hashes leave a doubt, settleSwap changes nothing and says so.
 func (l Layout) settleSwap(j *journal, hook func(string) error) (Recovery, error) {
 	live, err := l.fromRel(j.Live)
 	if err != nil {
@@ -240,23 +241,22 @@ func (l Layout) settleSwap(j *journal, hook func(string) error) (Recovery, error
 	describe := fmt.Sprintf("%s of %s to %s", j.Op, j.Name, j.NewVersion)
 
 	switch {
-	case le && se && be:
-		return Recovery{}, fmt.Errorf("%s was interrupted and %s, %s and %s all exist: check which is which, put the right one at %s and remove %s", describe, live, staged, backup, live, l.JournalPath(j.Name))
-
 	case le && se:
 		sh, err := TreeHash(staged)
 		if err != nil {
 			return Recovery{}, err
 		}
 		if sh == j.NewHash {
+			// The staged folder still holds the new version: nothing was
+			// placed. (Anything at the backup path is not ours to touch.)
 			return l.undo(j, staged, hook, fmt.Sprintf("undid the interrupted %s before anything moved; %s stays", describe, old))
 		}
 		lh, err := TreeHash(live)
 		if err != nil {
 			return Recovery{}, err
 		}
-		if lh != j.NewHash || backup == "" {
-			return Recovery{}, fmt.Errorf("%s was interrupted and neither %s nor %s holds the new version any more: check them, put the right one at %s and remove %s", describe, live, staged, live, l.JournalPath(j.Name))
+		if lh != j.NewHash || backup == "" || be {
+			return Recovery{}, fmt.Errorf("%s was interrupted and modup cannot tell which of %s and %s is which version: check them, put the right one at %s and remove %s", describe, live, staged, live, l.JournalPath(j.Name))
 		}
 		// Exchanged: the new folder is live, the old one sits at the
 		// staged path.

@@ -189,6 +189,9 @@ func (l Layout) rollback(ctx context.Context, name, toVersion string, inject fun
 	if err := CheckName(name); err != nil {
 		return SwapResult{}, Backup{}, err
 	}
+	if err := l.checkLocked(name); err != nil {
+		return SwapResult{}, Backup{}, err
+	}
 	bs, err := l.listBackups(name)
 	if err != nil {
 		return SwapResult{}, Backup{}, err
@@ -257,6 +260,9 @@ func (l Layout) remove(ctx context.Context, name string, purge bool, inject func
 	what := "remove " + name
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	if err := l.checkLocked(name); err != nil {
+		return "", err
 	}
 	if err := l.checkNoJournal(name); err != nil {
 		return "", err

@@ -160,7 +160,10 @@ func TestRollback(t *testing.T) {
 				writeTree(t, filepath.Join(l.Root, pkgName), pkgTree(tc.live))
 			}
 			makeBackups(t, l, pkgName, tc.backups...)
-			res, from, err := l.Rollback(t.Context(), pkgName, tc.to)
+			var res SwapResult
+			var from Backup
+			var err error
+			locked(t, l, pkgName, func() { res, from, err = l.Rollback(t.Context(), pkgName, tc.to) })
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
 					t.Fatalf("Rollback = %v, want %q", err, tc.wantErr)
@@ -209,7 +212,9 @@ func TestRemove(t *testing.T) {
 			if err := l.WriteRecord(pkgName, Record{Version: "1.0.0"}); err != nil {
 				t.Fatal(err)
 			}
-			dir, err := l.Remove(t.Context(), pkgName, tc.purge)
+			var dir string
+			var err error
+			locked(t, l, pkgName, func() { dir, err = l.Remove(t.Context(), pkgName, tc.purge) })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,8 +242,38 @@ func TestRemove(t *testing.T) {
 			checkNoLeftovers(t, l)
 		})
 	}
-	_, err := (Layout{Root: t.TempDir()}).Remove(t.Context(), pkgName, false)
+	l := Layout{Root: t.TempDir()}
+	var err error
+	locked(t, l, pkgName, func() { _, err = l.Remove(t.Context(), pkgName, false) })
 	if !errors.Is(err, ErrNoPackage) {
 		t.Errorf("Remove of a missing package = %v, want ErrNoPackage", err)
+	}
+}
+
+func TestChangesNeedTheLock(t *testing.T) {
+	l := Layout{Root: t.TempDir()}
+	writeTree(t, filepath.Join(l.Root, pkgName), pkgTree("2.0.0"))
+	makeBackups(t, l, pkgName, [2]string{"1.0.0", "1.0.0"})
+	before := mustTreeHash(t, l.Root)
+	tests := []struct {
+		name string
+		run  func() error
+	}{
+		{name: "rollback", run: func() error { _, _, err := l.Rollback(t.Context(), pkgName, ""); return err }},
+		{name: "remove", run: func() error { _, err := l.Remove(t.Context(), pkgName, false); return err }},
+		{name: "purge", run: func() error { _, err := l.Remove(t.Context(), pkgName, true); return err }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.run(); err == nil || !strings.Contains(err.Error(), "not locked") {
+				t.Errorf("%s without the lock = %v, want a not-locked error", tc.name, err)
+			}
+		})
+	}
+	if mustTreeHash(t, l.Root) != before { // .modup is not part of the hash
+		t.Error("the package folder changed")
+	}
+	if bs, err := l.Backups(pkgName); err != nil || len(bs) != 1 {
+		t.Errorf("backups = %v, %v; want the one backup untouched", bs, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -176,6 +177,26 @@ func commandLine() string {
 		s = s[:max] + "…"
 	}
 	return s
+}
+
+// checkLocked fails unless someone holds package name's lock: the changes
+// that require the caller to hold it check that they are not run without.
+// (A lock held by this process through another Lock counts: flock and
+// LockFileEx locks belong to the open file.)
+func (l Layout) checkLocked(name string) error {
+	fl := flock.New(l.LockPath(name), flock.SetPermissions(0o644))
+	ok, err := fl.TryLock()
+	if errors.Is(err, fs.ErrNotExist) {
+		ok, err = true, nil // no locks folder: nobody holds it
+	}
+	if err != nil {
+		return fmt.Errorf("check the lock of %s: %w", name, err)
+	}
+	if ok {
+		fl.Unlock()
+		return fmt.Errorf("%s: the package is not locked; take its lock (Layout.Lock) before changing it", name)
+	}
+	return nil
 }
 
 // Name is the locked package.

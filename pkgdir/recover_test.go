@@ -54,7 +54,9 @@ func crashSwap(t *testing.T, l Layout) string {
 		}
 		return nil
 	}
-	if _, err := l.Swap(t.Context(), req); !errors.Is(err, errCrash) {
+	var err error
+	locked(t, l, pkgName, func() { _, err = l.Swap(t.Context(), req) })
+	if !errors.Is(err, errCrash) {
 		t.Fatalf("Swap = %v, want the injected crash", err)
 	}
 	return staged
@@ -157,13 +159,15 @@ func TestRecoverRefusesBadJournals(t *testing.T) {
 				t.Fatal(err)
 			}
 			writeTree(t, staged, pkgTree("2.0.0"))
-			_, err = l2.Swap(t.Context(), SwapRequest{Name: "other", Staged: staged, OldVersion: "1.0.0", NewVersion: "2.0.0",
-				Inject: func(s string) error {
-					if s == StepRecord {
-						return errCrash
-					}
-					return nil
-				}})
+			locked(t, l2, "other", func() {
+				_, err = l2.Swap(t.Context(), SwapRequest{Name: "other", Staged: staged, OldVersion: "1.0.0", NewVersion: "2.0.0",
+					Inject: func(s string) error {
+						if s == StepRecord {
+							return errCrash
+						}
+						return nil
+					}})
+			})
 			if !errors.Is(err, errCrash) {
 				t.Fatal(err)
 			}

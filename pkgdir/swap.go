@@ -159,6 +159,9 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 	if err := ctx.Err(); err != nil {
 		return SwapResult{}, fmt.Errorf("%s: %w", what, err)
 	}
+	if err := l.checkLocked(p.name); err != nil {
+		return SwapResult{}, err
+	}
 	if err := l.checkNoJournal(p.name); err != nil {
 		return SwapResult{}, err
 	}

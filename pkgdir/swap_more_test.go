@@ -13,9 +13,13 @@ func TestSwapResultAndRecord(t *testing.T) {
 	l := Layout{Root: t.TempDir()}
 	staged := setUp(t, l, pkgState{live: "1.0.0", record: "1.0.0"}, "2.0.0")
 	start := time.Now().Add(-time.Second)
-	res, err := l.Swap(t.Context(), SwapRequest{
-		Name: pkgName, Staged: staged, OldVersion: "1.0.0", NewVersion: "2.0.0",
-		Record: &Record{Source: "github", UpdateURL: "https://github.com/o/r"},
+	var res SwapResult
+	var err error
+	locked(t, l, pkgName, func() {
+		res, err = l.Swap(t.Context(), SwapRequest{
+			Name: pkgName, Staged: staged, OldVersion: "1.0.0", NewVersion: "2.0.0",
+			Record: &Record{Source: "github", UpdateURL: "https://github.com/o/r"},
+		})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -47,8 +51,15 @@ func TestSwapRefuses(t *testing.T) {
 		req     func(l Layout, staged string) SwapRequest
 		prepare func(t *testing.T, l Layout)
 		ctx     func() context.Context
+		noLock  bool
 		wantErr string
 	}{
+		{
+			name:    "lock not held",
+			req:     func(l Layout, staged string) SwapRequest { return update(staged) },
+			noLock:  true,
+			wantErr: "not locked; take its lock",
+		},
 		{
 			name:    "staged outside staging",
 			req:     func(l Layout, _ string) SwapRequest { return update(filepath.Join(l.Root, "elsewhere")) },
@@ -129,7 +140,13 @@ func TestSwapRefuses(t *testing.T) {
 				ctx = tc.ctx()
 			}
 			liveBefore, _ := TreeHash(filepath.Join(l.Root, pkgName))
-			_, err := l.Swap(ctx, tc.req(l, staged))
+			req := tc.req(l, staged)
+			var err error
+			if tc.noLock || CheckName(req.Name) != nil {
+				_, err = l.Swap(ctx, req)
+			} else {
+				locked(t, l, req.Name, func() { _, err = l.Swap(ctx, req) })
+			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Swap = %v, want an error containing %q", err, tc.wantErr)
 			}
@@ -163,7 +180,8 @@ func TestSwapStepFails(t *testing.T) {
 			}
 			return nil
 		}
-		_, err := l.Swap(t.Context(), req)
+		var err error
+		locked(t, l, pkgName, func() { _, err = l.Swap(t.Context(), req) })
 		if err == nil || !strings.Contains(err.Error(), "nothing was changed") {
 			t.Fatalf("Swap = %v, want an error saying nothing was changed", err)
 		}
@@ -180,7 +198,8 @@ func TestSwapStepFails(t *testing.T) {
 			}
 			return nil
 		}
-		_, err := l.Swap(t.Context(), req)
+		var err error
+		locked(t, l, pkgName, func() { _, err = l.Swap(t.Context(), req) })
 		if err == nil || !strings.Contains(err.Error(), "could not be settled") {
 			t.Fatalf("Swap = %v, want an error saying the change is not settled", err)
 		}
@@ -267,7 +286,10 @@ func TestSwapBackupNames(t *testing.T) {
 		}
 		writeTree(t, staged, pkgTree("1.0.0"))
 		writeTree(t, staged, map[string]string{"n.txt": string(rune('a' + i))})
-		res, err := l.Swap(t.Context(), SwapRequest{Name: pkgName, Staged: staged, OldVersion: v, NewVersion: "1.0.0"})
+		var res SwapResult
+		locked(t, l, pkgName, func() {
+			res, err = l.Swap(t.Context(), SwapRequest{Name: pkgName, Staged: staged, OldVersion: v, NewVersion: "1.0.0"})
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

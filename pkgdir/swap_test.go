@@ -165,6 +165,18 @@ func names(entries []os.DirEntry) []string {
 	return out
 }
 
+// locked runs f holding package name's lock, and releases it afterwards
+// as the kernel does for a process that dies.
+func locked(t *testing.T, l Layout, name string, f func()) {
+	t.Helper()
+	lk, err := l.Lock(t.Context(), name, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lk.Unlock()
+	f()
+}
+
 // errCrash stands for the process dying.
 var errCrash = errors.New("injected crash")
 
@@ -271,7 +283,10 @@ func TestChangeCleanRun(t *testing.T) {
 			l := Layout{Root: t.TempDir()}
 			staged := setUp(t, l, tc.before, tc.staged)
 			var steps []string
-			err := tc.run(t.Context(), l, staged, func(s string) error { steps = append(steps, s); return nil })
+			var err error
+			locked(t, l, pkgName, func() {
+				err = tc.run(t.Context(), l, staged, func(s string) error { steps = append(steps, s); return nil })
+			})
 			if err != nil {
 				t.Fatal(err)
 			}

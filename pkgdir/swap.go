@@ -372,7 +372,9 @@ func (l Layout) writeJournal(j *journal) error {
 	if err := os.MkdirAll(l.JournalDir(), 0o755); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	if err := syncDirs(l.Dir()); err != nil {
+	// .modup and journal/ may be new: their entries must be durable before
+	// the journal is relied on.
+	if err := syncDirs(l.Dir(), l.Root); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	// WriteFileAtomic syncs the file and then the journal folder.

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/updater"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func modupVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return strings.TrimPrefix(bi.Main.Version, "v")
+	}
+	return "0.1.0-dev"
+}
+
+// Exit codes.
+const (
+	exitOK        = 0
+	exitFailure   = 1
+	exitUsage     = 2
+	exitAvailable = 100 // check: at least one update is available
+)
+
+// exitError carries an exit code through cobra without printing twice.
+type exitError struct {
+	code int
+	err  error // already reported when nil
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// env is the process's outside world, passed in so tests run the CLI in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+// app holds what every command shares: global flags and the wiring built
+// from them. One app per run; no package globals.
+type app struct {
+	env
+	roots       []string
+	allowHTTP   bool
+	verbose     bool
+	logFormat   string
+	lockTimeout time.Duration
+
+	logger *slog.Logger
+}
+
+func run(ctx context.Context, args []string, e env) int {
+	a := &app{env: e}
+	root := a.rootCmd()
+	root.SetArgs(args)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintf(e.stderr, "modup: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(e.stderr, "modup: %v\n", err)
+	if isUsage(err) {
+		return exitUsage
+	}
+	return exitFailure
+}
+
+func isUsage(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires at least", "invalid argument", "flag needs an argument"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) rootCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:           "modup",
+		Short:         "Keep a2 module packages up to date",
+		Long:          "modup checks a2 module packages against their update_url and installs new releases crash-safely, keeping backups.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return a.setup()
+		},
+	}
+	pf := c.PersistentFlags()
+	pf.StringArrayVar(&a.roots, "root", nil, "a folder of packages (repeatable; default: $MODUP_ROOTS)")
+	pf.BoolVar(&a.allowHTTP, "allow-http", false, "allow plain http:// update_urls beyond loopback")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log every request and decision")
+	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
+	pf.DurationVar(&a.lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for another modup working on the same package")
+	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd())
+	return c
+}
+
+func (a *app) setup() error {
+	level := slog.LevelWarn
+	if a.verbose {
+		level = slog.LevelDebug
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		a.logger = slog.New(slog.NewTextHandler(a.stderr, opts))
+	case "json":
+		a.logger = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	default:
+		return &exitError{code: exitUsage, err: fmt.Errorf("--log-format %q: want text or json", a.logFormat)}
+	}
+	return nil
+}
+
+// rootDirs resolves the roots from --root or MODUP_ROOTS.
+func (a *app) rootDirs() ([]string, error) {
+	roots, err := pkgdir.Roots(a.roots, a.getenv("MODUP_ROOTS"))
+	if err != nil {
+		return nil, &exitError{code: exitUsage, err: err}
+	}
+	return roots, nil
+}
+
+// scan recovers interrupted changes in every root, then lists the packages.
+func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
+	roots, err := a.rootDirs()
+	if err != nil {
+		return nil, err
+	}
+	for _, root := range roots {
+		if _, err := os.Stat(root); err != nil {
+			continue // Scan reports it
+		}
+		recs, err := pkgdir.Layout{Root: root}.Recover(ctx)
+		for _, r := range recs {
+			if r.Action == pkgdir.ActionSwept {
+				a.logger.Debug("recovered", "package", r.Package, "action", r.Action, "detail", r.Detail)
+				continue
+			}
+			fmt.Fprintf(a.stderr, "modup: recovered %s: %s (%s)\n", r.Package, r.Action, r.Detail)
+		}
+		if err != nil {
+			fmt.Fprintf(a.stderr, "modup: recovery in %s: %v\n", root, err)
+		}
+	}
+	return pkgdir.Scan(roots)
+}
+
+func (a *app) updater() *updater.Updater {
+	return &updater.Updater{
+		Sources: updater.NewSources(updater.Config{
+			Getenv:    a.getenv,
+			AllowHTTP: a.allowHTTP,
+			UserAgent: "modup/" + modupVersion(),
+			Logger:    a.logger,
+		}),
+		Logger:      a.logger,
+		LockTimeout: a.lockTimeout,
+	}
+}
+
+// selectPackages keeps the packages named in args (all when none).
+func selectPackages(pkgs []pkgdir.Package, names []string) ([]pkgdir.Package, error) {
+	if len(names) == 0 {
+		return pkgs, nil
+	}
+	var out []pkgdir.Package
+	for _, n := range names {
+		p, err := pkgdir.Find(pkgs, n)
+		if err != nil {
+			return nil, &exitError{code: exitFailure, err: err}
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/updater"
+)
+
+func (a *app) versionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print modup's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintf(a.stdout, "modup %s (%s, %s/%s)\n", modupVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return err
+		},
+	}
+}
+
+// listEntry is `list --json`'s shape: check's without the remote fields.
+type listEntry struct {
+	Name      string         `json:"name"`
+	Path      string         `json:"path"`
+	Installed string         `json:"installed,omitempty"`
+	Status    updater.Status `json:"status,omitempty"`
+	UpdateURL string         `json:"update_url,omitempty"`
+	Error     string         `json:"error,omitempty"`
+}
+
+func (a *app) listCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the packages in the roots (no network)",
+		Example: `  modup list --root ~/a2/modules
+  modup list --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pkgs, err := a.scan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			entries := make([]listEntry, 0, len(pkgs))
+			for _, p := range pkgs {
+				r := updater.Describe(p)
+				entries = append(entries, listEntry{Name: r.Name, Path: r.Path, Installed: r.Installed, Status: r.Status, UpdateURL: r.UpdateURL, Error: r.Error})
+			}
+			if asJSON {
+				return writeJSON(a.stdout, map[string]any{"packages": entries})
+			}
+			if len(entries) == 0 {
+				fmt.Fprintln(a.stdout, "no packages (a package is a folder holding a2modsource.json)")
+				return nil
+			}
+			col := a.colour(a.stdout)
+			t := newTable(a.stdout, "NAME", "VERSION", "KIND", "UPDATE_URL")
+			for _, e := range entries {
+				t.row(e.Name, e.Installed, paint(col, e.Status), e.UpdateURL)
+			}
+			if err := t.flush(); err != nil {
+				return err
+			}
+			for _, e := range entries {
+				if e.Error != "" {
+					fmt.Fprintf(a.stderr, "%s: %s\n", e.Name, e.Error)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func (a *app) checkCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "check [NAME...]",
+		Short: "Ask each package's source for its newest release",
+		Long: `check asks each package's source which version its author points to and
+whether that release is published. It changes nothing.
+
+Exit status: 0 when everything checked is up to date, 100 when at least one
+update is available, 1 when any package could not be checked.`,
+		Example: `  modup check
+  modup check a2.modules --json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pkgs, err := a.scan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			pkgs, err = selectPackages(pkgs, args)
+			if err != nil {
+				return err
+			}
+			results := a.updater().Check(cmd.Context(), pkgs)
+			if err := cmd.Context().Err(); err != nil {
+				return err
+			}
+			if asJSON {
+				if err := writeJSON(a.stdout, map[string]any{"packages": results}); err != nil {
+					return err
+				}
+			} else if err := a.printCheck(results); err != nil {
+				return err
+			}
+			return checkExit(results)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func checkExit(results []updater.Result) error {
+	code := exitOK
+	for _, r := range results {
+		switch r.Status {
+		case updater.StatusError:
+			return &exitError{code: exitFailure}
+		case updater.StatusUpdateAvailable:
+			code = exitAvailable
+		}
+	}
+	if code != exitOK {
+		return &exitError{code: code}
+	}
+	return nil
+}
+
+func (a *app) printCheck(results []updater.Result) error {
+	if len(results) == 0 {
+		fmt.Fprintln(a.stdout, "no packages (a package is a folder holding a2modsource.json)")
+		return nil
+	}
+	col := a.colour(a.stdout)
+	t := newTable(a.stdout, "NAME", "INSTALLED", "AVAILABLE", "STATUS", "SOURCE")
+	for _, r := range results {
+		t.row(r.Name, r.Installed, r.Available, paint(col, r.Status), r.Source)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	for _, r := range results {
+		switch {
+		case r.Status == updater.StatusError:
+			fmt.Fprintf(a.stderr, "%s: %s\n", r.Name, r.Error)
+		case r.Status == updater.StatusUnreleased && r.Err != nil:
+			fmt.Fprintf(a.stdout, "%s: %v (nothing to download yet)\n", r.Name, r.Err)
+		case r.Status == updater.StatusRemoteOlder:
+			fmt.Fprintf(a.stdout, "%s: installed %s is newer than the release %s (a development copy?); not offered as an update\n", r.Name, r.Installed, r.Available)
+		}
+		for _, w := range r.Warnings {
+			fmt.Fprintf(a.stderr, "%s: warning: %s\n", r.Name, w)
+		}
+	}
+	return nil
+}
+
+func (a *app) infoCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:     "info NAME",
+		Short:   "Show a package's manifest, modules, source and newest release",
+		Example: `  modup info a2.modules`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pkgs, err := a.scan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			p, err := pkgdir.Find(pkgs, args[0])
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			info := a.updater().Info(cmd.Context(), p)
+			if asJSON {
+				return writeJSON(a.stdout, info)
+			}
+			return a.printInfo(info)
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func (a *app) printInfo(in updater.PackageInfo) error {
+	w := a.stdout
+	fmt.Fprintf(w, "%s\n  path:         %s\n", in.Name, in.Path)
+	if in.ManifestError != "" {
+		fmt.Fprintf(w, "  manifest:     %s\n", in.ManifestError)
+	}
+	if len(in.Manifest) > 0 {
+		fmt.Fprintln(w, "manifest:")
+		t := newTable(w)
+		for _, f := range in.Manifest {
+			t.row("  "+f.Key, oneLine(f.Value, 100))
+		}
+		t.flush()
+	}
+	if len(in.Modules) > 0 {
+		fmt.Fprintln(w, "modules:")
+		t := newTable(w)
+		for _, m := range in.Modules {
+			if m.Error != "" {
+				t.row("  "+m.Name, "error: "+m.Error)
+				continue
+			}
+			t.row("  "+m.Name, m.Version, oneLine(m.Description, 60))
+		}
+		t.flush()
+	}
+	fmt.Fprintln(w, "source:")
+	t := newTable(w)
+	t.row("  kind", in.Source)
+	t.row("  manifest_url", in.ManifestURL)
+	t.row("  payload_url", in.PayloadURL)
+	t.row("  status", string(in.Check.Status))
+	t.row("  available", in.Check.Available)
+	t.flush()
+	if in.Check.Error != "" {
+		fmt.Fprintf(w, "  error: %s\n", in.Check.Error)
+	}
+	if in.Check.News != "" {
+		fmt.Fprintf(w, "news:\n  %s\n", indent(in.Check.News))
+	}
+	return nil
+}
+
+func indent(s string) string {
+	out := []byte{}
+	for i := 0; i < len(s); i++ {
+		out = append(out, s[i])
+		if s[i] == '\n' {
+			out = append(out, ' ', ' ')
+		}
+	}
+	return string(out)
+}

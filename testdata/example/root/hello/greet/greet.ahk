@@ -1,0 +1,1 @@
+MsgBox, Hello from 1.0.0

@@ -1,0 +1,195 @@
+// Package updater decides and carries out updates: it compares installed
+// and released versions, downloads and verifies payloads, and hands staged
+// packages to pkgdir for the swap. It neither prints nor parses flags.
+package updater
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/sources"
+)
+
+// Updater checks and updates packages. The zero value is not usable: set
+// Sources.
+type Updater struct {
+	Sources *Sources
+	Logger  *slog.Logger
+	// Concurrency bounds parallel checks (default 16).
+	Concurrency int
+	// MaxSize caps a download (default 512 MiB).
+	MaxSize int64
+	// KeepBackups is how many backups per package survive an update (default 3).
+	KeepBackups int
+	// LockTimeout is how long to wait for another process's lock (default 30s).
+	LockTimeout time.Duration
+	// Progress, when set, is told how a download advances (total -1 when unknown).
+	Progress func(name string, done, total int64)
+
+	cachesMu sync.Mutex
+	caches   map[string]sources.Cache
+}
+
+func (u *Updater) logger() *slog.Logger {
+	if u.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return u.Logger
+}
+
+// cache returns the conditional-request cache of a root (one per root,
+// under <root>/.modup/cache).
+func (u *Updater) cache(root string) sources.Cache {
+	u.cachesMu.Lock()
+	defer u.cachesMu.Unlock()
+	if u.caches == nil {
+		u.caches = map[string]sources.Cache{}
+	}
+	c, ok := u.caches[root]
+	if !ok {
+		c = httpx.DirCache(pkgdir.Layout{Root: root}.CacheDir())
+		u.caches[root] = c
+	}
+	return c
+}
+
+// Query builds the source query of an installed package.
+func (u *Updater) Query(p pkgdir.Package) sources.Query {
+	q := sources.Query{Package: p.Name, Dir: p.Dir, Cache: u.cache(p.Root)}
+	if p.Manifest != nil {
+		q.UpdateURL = p.Manifest.UpdateURL
+		q.MainBranch = p.Manifest.MainBranch
+	}
+	return q
+}
+
+// Check checks every package, at most Concurrency at a time, and returns
+// the results in the packages' order.
+func (u *Updater) Check(ctx context.Context, pkgs []pkgdir.Package) []Result {
+	out := make([]Result, len(pkgs))
+	n := u.Concurrency
+	if n <= 0 {
+		n = 16
+	}
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for i := range pkgs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = u.CheckOne(ctx, pkgs[i])
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// Describe fills a Result with what is known locally about p, without
+// asking any source.
+func Describe(p pkgdir.Package) Result {
+	r := Result{Name: p.Name, Path: p.Dir, Package: p, Installed: p.Version()}
+	switch {
+	case p.Err != nil:
+		r.fail(StatusError, p.Err)
+	case p.Dev:
+		r.Status = StatusDev
+	case p.Manifest.UpdateURL == "":
+		r.Status = StatusLocal
+	}
+	if p.Manifest != nil {
+		r.UpdateURL = p.Manifest.UpdateURL
+	}
+	return r
+}
+
+// CheckOne asks p's source what is released and decides p's status. A
+// release is only looked up (Resolve) when the pointed-to version is newer
+// than the installed one, so an up-to-date package costs one conditional
+// request.
+func (u *Updater) CheckOne(ctx context.Context, p pkgdir.Package) Result {
+	start := time.Now()
+	r := Describe(p)
+	if r.Status != "" {
+		return r
+	}
+	src, err := u.Sources.Registry.For(p.Manifest.UpdateURL)
+	if err != nil {
+		r.fail(StatusError, fmt.Errorf("%s: %w", p.Name, err))
+		return r
+	}
+	r.Source = src.Kind()
+	q := u.Query(p)
+	latest, err := src.Latest(ctx, q)
+	if err != nil {
+		r.fail(StatusError, err)
+		u.logCheck(r, start)
+		return r
+	}
+	r.Available = latest.Version
+	r.News = latest.News
+	r.Release = latest
+	u.decide(ctx, src, q, &r, latest)
+	u.logCheck(r, start)
+	return r
+}
+
+// decide compares versions and, when the remote is newer, resolves the
+// release.
+func (u *Updater) decide(ctx context.Context, src sources.Source, q sources.Query, r *Result, latest sources.Release) {
+	cmp, err := CompareVersions(latest.Version, r.Installed)
+	if err != nil {
+		r.fail(StatusError, fmt.Errorf("%s: installed %s, released %s: %w; modup will not guess which is newer (fix the version in %s)",
+			r.Name, orNone(r.Installed), latest.Version, err, pkgdir.ManifestFile))
+		return
+	}
+	switch {
+	case cmp == 0:
+		r.Status = StatusUpToDate
+		return
+	case cmp < 0:
+		r.Status = StatusRemoteOlder
+		return
+	}
+	rel, err := src.Resolve(ctx, q, latest)
+	switch {
+	case errors.Is(err, sources.ErrUnreleased):
+		r.Status = StatusUnreleased
+		r.Err = err
+		return
+	case err != nil:
+		r.fail(StatusError, err)
+		return
+	}
+	r.Status = StatusUpdateAvailable
+	r.Release = rel
+	if rel.News != "" {
+		r.News = rel.News
+	}
+	if rel.NotesUnavailable {
+		r.Warnings = append(r.Warnings, "release notes unavailable (GitHub API rate-limited or unreachable); showing the manifest's news")
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func (u *Updater) logCheck(r Result, start time.Time) {
+	attrs := []any{"package", r.Name, "status", string(r.Status), "installed", r.Installed,
+		"available", r.Available, "source", r.Source, "duration", time.Since(start).Round(time.Millisecond)}
+	if r.Err != nil {
+		attrs = append(attrs, "error", r.Err.Error())
+	}
+	u.logger().Debug("check", attrs...)
+}

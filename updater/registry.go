@@ -1,0 +1,60 @@
+package updater
+
+import (
+	"log/slog"
+
+	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/sources"
+	"github.com/modup/modup/sources/fs"
+	"github.com/modup/modup/sources/github"
+	"github.com/modup/modup/sources/web"
+)
+
+// Config is what the registry's sources need from the environment.
+type Config struct {
+	// Getenv reads the environment (os.Getenv; tests pass their own).
+	Getenv func(string) string
+	// AllowHTTP allows plain http:// beyond loopback.
+	AllowHTTP bool
+	// UserAgent is sent on every request.
+	UserAgent string
+	Logger    *slog.Logger
+	// HTTP overrides the client options (tests: fast retries).
+	HTTP *httpx.Options
+}
+
+// Sources is the wired set of sources: the registry plus direct access to
+// the GitHub source for its extras (rate-limit state, release lists).
+type Sources struct {
+	Registry *sources.Registry
+	GitHub   *github.Source
+	Client   *httpx.Client
+}
+
+// NewSources builds the registry in one place: GitHub first (its URLs are
+// also http URLs), then any web folder, then the filesystem.
+func NewSources(cfg Config) *Sources {
+	getenv := cfg.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	gh := github.ConfigFromEnv(getenv)
+	opts := httpx.Options{}
+	if cfg.HTTP != nil {
+		opts = *cfg.HTTP
+	}
+	opts.UserAgent = cfg.UserAgent
+	opts.AllowHTTP = cfg.AllowHTTP
+	opts.Logger = cfg.Logger
+	opts.Token = github.TokenFromEnv(getenv)
+	opts.TokenHost = github.TokenHost(gh)
+	client := httpx.New(opts)
+	gh.Client = client
+	ghSrc := github.New(gh)
+
+	reg := &sources.Registry{}
+	reg.Register(sources.Entry{Kind: github.Kind, Match: ghSrc.Match, Source: ghSrc})
+	reg.Register(sources.Entry{Kind: web.Kind, Match: web.Match, Source: web.New(client)})
+	reg.Register(sources.Entry{Kind: fs.Kind, Match: fs.Match, Source: fs.New()})
+	return &Sources{Registry: reg, GitHub: ghSrc, Client: client}
+}

@@ -1,0 +1,67 @@
+package updater
+
+import (
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/sources"
+)
+
+// Status is what modup knows about a package; the same values appear in
+// `check --json`, `update --json`, `status` and the daemon's logs.
+type Status string
+
+// Check statuses.
+const (
+	// StatusUpToDate: the installed version is the one the author points to.
+	StatusUpToDate Status = "up-to-date"
+	// StatusUpdateAvailable: a newer version is released and downloadable.
+	StatusUpdateAvailable Status = "update-available"
+	// StatusRemoteOlder: the installed copy is newer than the release (a
+	// local development copy); never offered as an update.
+	StatusRemoteOlder Status = "remote-older"
+	// StatusUnreleased: the manifest names a newer version that has no
+	// published release yet; nothing to download.
+	StatusUnreleased Status = "unreleased"
+	// StatusLocal: the package has no update_url.
+	StatusLocal Status = "local"
+	// StatusDev: the package folder is a git checkout; never updated.
+	StatusDev Status = "dev"
+	// StatusError: the package could not be checked.
+	StatusError Status = "error"
+)
+
+// Update statuses.
+const (
+	StatusUpdated     Status = "updated"
+	StatusSkipped     Status = "skipped"
+	StatusFailed      Status = "failed"
+	StatusWouldUpdate Status = "would-update"
+	StatusInstalled   Status = "installed"
+)
+
+// Result is the outcome of checking or changing one package.
+type Result struct {
+	Name      string `json:"name"`
+	Path      string `json:"path,omitempty"`
+	Installed string `json:"installed,omitempty"`
+	Available string `json:"available,omitempty"`
+	Status    Status `json:"status"`
+	Source    string `json:"source,omitempty"`
+	UpdateURL string `json:"update_url,omitempty"`
+	News      string `json:"news,omitempty"`
+	Error     string `json:"error,omitempty"`
+
+	// Release is what the source said (Resolved when update-available).
+	Release sources.Release `json:"-"`
+	// Err is the error behind StatusError, for errors.Is.
+	Err error `json:"-"`
+	// Package is the package checked.
+	Package pkgdir.Package `json:"-"`
+	// Warnings are things the user should know that did not stop anything.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+func (r *Result) fail(status Status, err error) {
+	r.Status = status
+	r.Err = err
+	r.Error = err.Error()
+}

@@ -3,11 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"os/exec"
-	"strconv"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 

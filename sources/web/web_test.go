@@ -59,7 +59,7 @@ func (r *remote) put(name string, data []byte) {
 func (r *remote) Point(t testing.TB, version string, fields map[string]any) {
 	r.put("a2modsource.json", sourcetest.ManifestJSON(t, "demo", version, fields))
 }
-func (r *remote) PointRaw(_ testing.TB, data []byte)            { r.put("a2modsource.json", data) }
+func (r *remote) PointRaw(_ testing.TB, data []byte)             { r.put("a2modsource.json", data) }
 func (r *remote) Publish(_ testing.TB, version string, z []byte) { r.put(version+".zip", z) }
 func (r *remote) Query(testing.TB) sources.Query {
 	return sources.Query{Package: "demo", UpdateURL: r.srv.URL + "/pkg/"}

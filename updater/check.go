@@ -29,6 +29,9 @@ type Updater struct {
 	KeepBackups int
 	// LockTimeout is how long to wait for another process's lock (default 30s).
 	LockTimeout time.Duration
+	// RetryWait is the pause before a broken download is tried again
+	// (default 1s; it grows with each attempt).
+	RetryWait time.Duration
 	// Progress, when set, is told how a download advances (total -1 when unknown).
 	Progress func(name string, done, total int64)
 

@@ -36,6 +36,8 @@ const (
 	StatusFailed      Status = "failed"
 	StatusWouldUpdate Status = "would-update"
 	StatusInstalled   Status = "installed"
+	StatusRolledBack  Status = "rolled-back"
+	StatusRemoved     Status = "removed"
 )
 
 // Result is the outcome of checking or changing one package.

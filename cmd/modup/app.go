@@ -124,7 +124,8 @@ func (a *app) rootCmd() *cobra.Command {
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log every request and decision")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 	pf.DurationVar(&a.lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for another modup working on the same package")
-	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd())
+	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd(),
+		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd())
 	return c
 }
 

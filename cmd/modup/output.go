@@ -31,6 +31,7 @@ var statusColour = map[updater.Status]string{
 	updater.StatusWouldUpdate:     "33",
 	updater.StatusUpdated:         "32",
 	updater.StatusInstalled:       "32",
+	updater.StatusRolledBack:      "32",
 	updater.StatusError:           "31", // red
 	updater.StatusFailed:          "31",
 	updater.StatusUnreleased:      "36", // cyan

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/updater"
+)
+
+// changeFlags are the flags of commands that change packages.
+type changeFlags struct {
+	asJSON      bool
+	dryRun      bool
+	force       bool
+	to          string
+	maxSize     int64
+	keepBackups int
+}
+
+func (f *changeFlags) register(c *cobra.Command, withTo bool) {
+	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&f.dryRun, "dry-run", false, "say what would change; download nothing")
+	c.Flags().Int64Var(&f.maxSize, "max-size", updater.DefaultMaxSize, "largest download accepted, in bytes")
+	c.Flags().IntVar(&f.keepBackups, "keep-backups", updater.DefaultKeepBackups, "backups kept per package")
+	if withTo {
+		c.Flags().StringVar(&f.to, "to", "", "install exactly this version (the only way to go down)")
+	}
+}
+
+func (a *app) changer(f *changeFlags) *updater.Updater {
+	u := a.updater()
+	u.MaxSize = f.maxSize
+	u.KeepBackups = f.keepBackups
+	if !f.asJSON {
+		u.Progress = newProgress(a.stderr, a.colour(a.stderr)).report
+	}
+	return u
+}
+
+func (a *app) installCmd() *cobra.Command {
+	var f changeFlags
+	c := &cobra.Command{
+		Use:   "install URL",
+		Short: "Add a package from its update_url (a2's \"add from URL\")",
+		Long: `install reads the remote manifest and its newest release and installs it as a
+new package folder named after the manifest's name (else the repository or
+folder name). An existing folder of that name is refused. With several
+roots, the first one receives the package.`,
+		Example: `  modup install https://github.com/ewerybody/a2.modules --root ~/a2/modules
+  modup install http://127.0.0.1:8080 --root ./root`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			roots, err := a.rootDirs()
+			if err != nil {
+				return err
+			}
+			if _, err := a.scan(cmd.Context()); err != nil && !os.IsNotExist(err) {
+				a.logger.Debug("scan before install", "error", err)
+			}
+			ch := a.changer(&f).Install(cmd.Context(), roots[0], args[0], updater.UpdateOptions{To: f.to, DryRun: f.dryRun})
+			return a.reportChanges(&f, []updater.Change{ch})
+		},
+	}
+	f.register(c, true)
+	return c
+}
+
+func (a *app) updateCmd() *cobra.Command {
+	var f changeFlags
+	var all bool
+	c := &cobra.Command{
+		Use:   "update [NAME...] [--all]",
+		Short: "Install the newest release of packages that have one",
+		Long: `update installs the newest release of each named package whose status is
+update-available (see modup check). Each update downloads into
+<root>/.modup/tmp, verifies size and sha256 when declared, extracts into
+<root>/.modup/staging, and swaps the new folder in under a journal; the old
+folder becomes a backup in <root>/.modup/backups/NAME/VERSION.
+
+--all updates every package and goes on past failures; with names, update
+stops at the first failure. --to VERSION installs exactly that version (the
+only way to go down). Development checkouts (.git), local packages and
+versions modup cannot compare are never touched. A package whose files were
+changed since modup installed it is refused unless --force.
+
+Exit status: 0, or 1 when any package failed.`,
+		Example: `  modup update a2.modules
+  modup update --all --json
+  modup update a2.modules --to 0.7.1
+  modup update --all --dry-run`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 && !all {
+				return &exitError{code: exitUsage, err: fmt.Errorf("name the packages to update, or pass --all")}
+			}
+			if f.to != "" && len(args) != 1 {
+				return &exitError{code: exitUsage, err: fmt.Errorf("--to needs exactly one package name")}
+			}
+			pkgs, err := a.scan(cmd.Context())
+			if err != nil {
+				return err
+			}
+			pkgs, err = selectPackages(pkgs, args)
+			if err != nil {
+				return err
+			}
+			u := a.changer(&f)
+			opts := updater.UpdateOptions{To: f.to, DryRun: f.dryRun, Force: f.force}
+			var changes []updater.Change
+			stopped := false
+			for _, p := range pkgs {
+				if stopped || cmd.Context().Err() != nil {
+					changes = append(changes, updater.Change{Name: p.Name, From: p.Version(), Status: updater.StatusSkipped, Reason: "not attempted after an earlier failure"})
+					continue
+				}
+				ch := u.Update(cmd.Context(), p, opts)
+				changes = append(changes, ch)
+				if ch.Status == updater.StatusFailed && !all {
+					stopped = true
+				}
+			}
+			return a.reportChanges(&f, changes)
+		},
+	}
+	f.register(c, true)
+	c.Flags().BoolVar(&all, "all", false, "update every package, going on past failures")
+	c.Flags().BoolVar(&f.force, "force", false, "replace a package whose files changed since modup installed it")
+	return c
+}
+
+func (a *app) rollbackCmd() *cobra.Command {
+	var f changeFlags
+	c := &cobra.Command{
+		Use:   "rollback NAME",
+		Short: "Restore a backup of a package (the replaced version becomes a backup)",
+		Example: `  modup rollback a2.modules
+  modup rollback a2.modules --to 0.7.1`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := a.findOne(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			return a.reportChanges(&f, []updater.Change{a.updater().Rollback(cmd.Context(), p, f.to)})
+		},
+	}
+	c.Flags().StringVar(&f.to, "to", "", "the backed-up version to restore (default: the newest backup)")
+	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
+	return c
+}
+
+func (a *app) removeCmd() *cobra.Command {
+	var f changeFlags
+	var purge bool
+	c := &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Take a package out of its root (into the backups unless --purge)",
+		Example: `  modup remove ol.modules
+  modup remove ol.modules --purge`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := a.findOne(cmd, args[0])
+			if err != nil {
+				return err
+			}
+			return a.reportChanges(&f, []updater.Change{a.updater().Remove(cmd.Context(), p, purge)})
+		},
+	}
+	c.Flags().BoolVar(&purge, "purge", false, "delete the package instead of keeping it as a backup")
+	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
+	return c
+}
+
+func (a *app) findOne(cmd *cobra.Command, name string) (pkgdir.Package, error) {
+	pkgs, err := a.scan(cmd.Context())
+	if err != nil {
+		return pkgdir.Package{}, err
+	}
+	p, err := pkgdir.Find(pkgs, name)
+	if err != nil {
+		return pkgdir.Package{}, &exitError{code: exitFailure, err: err}
+	}
+	return p, nil
+}
+
+// backupEntry is `backups --json`'s shape.
+type backupEntry struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Path    string `json:"path"`
+	Time    string `json:"time"`
+}
+
+func (a *app) backupsCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "backups [NAME]",
+		Short: "List the kept earlier versions (in <root>/.modup/backups/NAME/VERSION)",
+		Example: `  modup backups
+  modup backups a2.modules --json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			roots, err := a.rootDirs()
+			if err != nil {
+				return err
+			}
+			if _, err := a.scan(cmd.Context()); err != nil {
+				return err
+			}
+			name := ""
+			if len(args) == 1 {
+				name = args[0]
+			}
+			var entries []backupEntry
+			for _, root := range roots {
+				bs, err := pkgdir.Layout{Root: root}.Backups(name)
+				if err != nil {
+					return err
+				}
+				for _, b := range bs {
+					entries = append(entries, backupEntry{Name: b.Name, Version: b.Version, Path: b.Dir, Time: b.Time.Local().Format("2006-01-02 15:04:05")})
+				}
+			}
+			if asJSON {
+				if entries == nil {
+					entries = []backupEntry{}
+				}
+				return writeJSON(a.stdout, map[string]any{"backups": entries})
+			}
+			if len(entries) == 0 {
+				fmt.Fprintln(a.stdout, "no backups")
+				return nil
+			}
+			t := newTable(a.stdout, "NAME", "VERSION", "SAVED", "PATH")
+			for _, e := range entries {
+				t.row(e.Name, e.Version, e.Time, e.Path)
+			}
+			return t.flush()
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// reportChanges prints what changed and turns failures into exit status 1.
+func (a *app) reportChanges(f *changeFlags, changes []updater.Change) error {
+	failed := false
+	for _, c := range changes {
+		if c.Status == updater.StatusFailed {
+			failed = true
+		}
+	}
+	if f.asJSON {
+		if err := writeJSON(a.stdout, map[string]any{"packages": changes}); err != nil {
+			return err
+		}
+	} else {
+		col := a.colour(a.stdout)
+		t := newTable(a.stdout, "NAME", "FROM", "TO", "STATUS")
+		for _, c := range changes {
+			t.row(c.Name, c.From, c.To, paint(col, c.Status))
+		}
+		if err := t.flush(); err != nil {
+			return err
+		}
+		for _, c := range changes {
+			a.explain(a.stdout, c)
+		}
+	}
+	if failed {
+		return &exitError{code: exitFailure}
+	}
+	return nil
+}
+
+func (a *app) explain(w io.Writer, c updater.Change) {
+	for _, warn := range c.Warnings {
+		fmt.Fprintf(a.stderr, "%s: warning: %s\n", c.Name, warn)
+	}
+	switch {
+	case c.Status == updater.StatusFailed:
+		fmt.Fprintf(a.stderr, "%s: %s\n", c.Name, c.Error)
+	case c.Status == updater.StatusSkipped && c.Reason != "":
+		fmt.Fprintf(w, "%s: skipped: %s\n", c.Name, c.Reason)
+	case c.Backup != "":
+		fmt.Fprintf(w, "%s: previous version kept in %s\n", c.Name, relOrAbs(c.Backup))
+	}
+}
+
+func relOrAbs(p string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, p); err == nil && len(r) < len(p) && !filepath.IsAbs(r) && r[0] != '.' {
+			return r
+		}
+	}
+	return p
+}

@@ -1,0 +1,447 @@
+package updater
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/modup/modup/internal/archive"
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/sources"
+	"github.com/modup/modup/sources/fs"
+)
+
+// ErrModified: the user changed files in the package since modup installed
+// it; an update would destroy the edit.
+var ErrModified = errors.New("package changed since modup installed it")
+
+// DefaultKeepBackups is how many backups per package survive an update.
+const DefaultKeepBackups = 3
+
+// UpdateOptions tune one update.
+type UpdateOptions struct {
+	// To installs exactly this version (the only way down).
+	To string
+	// DryRun decides and reports, downloading nothing.
+	DryRun bool
+	// Force replaces a package the user edited, and reinstalls the same version with To.
+	Force bool
+	// Inject is a test hook handed to the swap (see pkgdir.SwapRequest).
+	Inject func(step string) error
+}
+
+// Change is the outcome of install, update, rollback or remove of one
+// package: `update --json`'s shape.
+type Change struct {
+	Name     string   `json:"name"`
+	From     string   `json:"from,omitempty"`
+	To       string   `json:"to,omitempty"`
+	Status   Status   `json:"status"`
+	Backup   string   `json:"backup,omitempty"`
+	Error    string   `json:"error,omitempty"`
+	Reason   string   `json:"reason,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	Path     string   `json:"path,omitempty"`
+	News     string   `json:"news,omitempty"`
+
+	Err error `json:"-"`
+}
+
+func (c *Change) failed(err error) Change {
+	c.Status = StatusFailed
+	c.Err = err
+	c.Error = err.Error()
+	return *c
+}
+
+func (c *Change) skipped(reason string) Change {
+	c.Status = StatusSkipped
+	c.Reason = reason
+	return *c
+}
+
+func (u *Updater) keepBackups() int {
+	if u.KeepBackups > 0 {
+		return u.KeepBackups
+	}
+	return DefaultKeepBackups
+}
+
+func (u *Updater) lockTimeout() time.Duration {
+	if u.LockTimeout > 0 {
+		return u.LockTimeout
+	}
+	return 30 * time.Second
+}
+
+// Update brings p to its newest release, or to opts.To. It holds p's lock
+// from the decision to the swap, so two processes never change one package
+// at once, and re-reads p once it has the lock.
+func (u *Updater) Update(ctx context.Context, p pkgdir.Package, opts UpdateOptions) Change {
+	start := time.Now()
+	c := u.update(ctx, p, opts)
+	attrs := []any{"package", c.Name, "status", string(c.Status), "from", c.From, "to", c.To, "duration", time.Since(start).Round(time.Millisecond)}
+	if c.Err != nil {
+		attrs = append(attrs, "error", c.Error)
+	}
+	if c.Status == StatusUpdated || c.Status == StatusFailed {
+		u.logger().Info("update", attrs...)
+	} else {
+		u.logger().Debug("update", attrs...)
+	}
+	return c
+}
+
+func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptions) Change {
+	c := Change{Name: p.Name, From: p.Version(), Path: p.Dir}
+	if reason, ok := u.untouchable(p); !ok {
+		if p.Err != nil {
+			return c.failed(p.Err)
+		}
+		return c.skipped(reason)
+	}
+	if opts.To != "" {
+		if _, err := ParseVersion(opts.To); err != nil {
+			return c.failed(fmt.Errorf("--to %w", err))
+		}
+	}
+	l := p.Layout()
+	if !opts.DryRun {
+		lk, err := l.Lock(ctx, p.Name, u.lockTimeout())
+		if err != nil {
+			return c.failed(err)
+		}
+		defer lk.Unlock()
+		// Another process may have changed it while we waited.
+		fresh, ok := pkgdir.Load(p.Root, p.Dir)
+		if !ok {
+			return c.failed(fmt.Errorf("%s: %s disappeared while waiting for its lock", p.Name, p.Dir))
+		}
+		p = fresh
+		c.From = p.Version()
+		if reason, ok := u.untouchable(p); !ok {
+			if p.Err != nil {
+				return c.failed(p.Err)
+			}
+			return c.skipped(reason)
+		}
+	}
+	src, err := u.Sources.Registry.For(p.Manifest.UpdateURL)
+	if err != nil {
+		return c.failed(fmt.Errorf("%s: %w", p.Name, err))
+	}
+	q := u.Query(p)
+	var rel sources.Release
+	if opts.To != "" {
+		rel, err = u.resolveTo(ctx, src, q, opts.To)
+		if err != nil {
+			return c.failed(err)
+		}
+		if cmp, _ := CompareVersions(rel.Version, c.From); cmp == 0 && !opts.Force {
+			c.To = rel.Version
+			c.Status = StatusUpToDate
+			return c
+		}
+	} else {
+		latest, err := src.Latest(ctx, q)
+		if err != nil {
+			return c.failed(err)
+		}
+		r := Result{Name: p.Name, Installed: c.From}
+		u.decide(ctx, src, q, &r, latest)
+		c.To = latest.Version
+		switch r.Status {
+		case StatusUpToDate:
+			c.Status = StatusUpToDate
+			return c
+		case StatusRemoteOlder:
+			return c.skipped(fmt.Sprintf("installed %s is newer than the release %s (use --to %s to go down)", c.From, latest.Version, latest.Version))
+		case StatusUnreleased:
+			return c.skipped(fmt.Sprintf("%s is not released yet: %v", latest.Version, r.Err))
+		case StatusError:
+			return c.failed(r.Err)
+		}
+		rel = r.Release
+		c.Warnings = append(c.Warnings, r.Warnings...)
+	}
+	c.To = rel.Version
+	c.News = rel.News
+	if opts.DryRun {
+		c.Status = StatusWouldUpdate
+		return c
+	}
+	backup, warnings, err := u.install(ctx, l, p.Name, src, rel, installTarget{
+		oldVersion: c.From, updateURL: p.Manifest.UpdateURL, force: opts.Force, inject: opts.Inject,
+	})
+	c.Warnings = append(c.Warnings, warnings...)
+	if err != nil {
+		return c.failed(err)
+	}
+	c.Status = StatusUpdated
+	c.Backup = backup
+	return c
+}
+
+// untouchable says why p is never changed: a dev checkout, no update_url,
+// an unreadable manifest, a version that is not comparable.
+func (u *Updater) untouchable(p pkgdir.Package) (string, bool) {
+	switch {
+	case p.Err != nil:
+		return p.Err.Error(), false
+	case p.Dev:
+		return "a development checkout (.git): never updated", false
+	case p.Manifest.UpdateURL == "":
+		return "no update_url: a local package", false
+	}
+	if _, err := ParseVersion(p.Version()); err != nil {
+		return fmt.Sprintf("installed version %v; modup never replaces a package whose version it cannot compare", err), false
+	}
+	return "", true
+}
+
+// resolveTo finds the release of exactly version.
+func (u *Updater) resolveTo(ctx context.Context, src sources.Source, q sources.Query, version string) (sources.Release, error) {
+	rel, err := src.Resolve(ctx, q, sources.Release{Version: version, Origin: "request"})
+	if errors.Is(err, sources.ErrUnreleased) {
+		return sources.Release{}, fmt.Errorf("%s: no release %s to install: %w", q.Package, version, err)
+	}
+	return rel, err
+}
+
+type installTarget struct {
+	oldVersion string // "" for a new package
+	updateURL  string // kept in the installed manifest
+	force      bool
+	inject     func(string) error
+}
+
+// install downloads, verifies, extracts and swaps in rel as package name.
+// The caller holds name's lock.
+func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src sources.Source, rel sources.Release, t installTarget) (backup string, warnings []string, err error) {
+	zipPath, err := u.download(ctx, l, name, src, rel)
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.Remove(zipPath)
+	staging, err := l.NewStaging(name)
+	if err != nil {
+		return "", nil, err
+	}
+	defer os.RemoveAll(staging)
+	res, err := archive.ExtractFile(ctx, zipPath, staging, archive.Options{Durable: true})
+	if err != nil {
+		return "", nil, fmt.Errorf("%s %s: %s: %w", name, rel.Version, rel.PayloadURL, err)
+	}
+	warnings, err = fixManifest(res.Root, name, rel, t.updateURL)
+	if err != nil {
+		return "", warnings, err
+	}
+	if t.oldVersion != "" && !t.force {
+		if err := checkUnmodified(l, name); err != nil {
+			return "", warnings, err
+		}
+	}
+	sw, err := l.Swap(ctx, pkgdir.SwapRequest{
+		Name: name, Staged: res.Root, OldVersion: t.oldVersion, NewVersion: rel.Version,
+		Record: &pkgdir.Record{Source: rel.Kind, UpdateURL: t.updateURL},
+		Inject: t.inject,
+	})
+	if err != nil {
+		return "", warnings, err
+	}
+	if _, err := l.Prune(name, u.keepBackups()); err != nil {
+		warnings = append(warnings, fmt.Sprintf("pruning old backups: %v", err))
+	}
+	return sw.Backup, warnings, nil
+}
+
+// fixManifest makes the staged manifest tell the truth: the release's
+// version (real a2 releases shipped stale ones) and the installed package's
+// own update_url (an archive's is reported, not followed).
+func fixManifest(dir, name string, rel sources.Release, updateURL string) ([]string, error) {
+	m, err := pkgdir.ReadManifest(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: the release's manifest: %w", name, rel.Version, err)
+	}
+	var warnings []string
+	changed := false
+	if cmp, err := CompareVersions(m.Version, rel.Version); err != nil || cmp != 0 {
+		warnings = append(warnings, fmt.Sprintf("the manifest inside release %s says version %q; installed as %s (the release version counts)", rel.Version, m.Version, rel.Version))
+		if err := m.Set("version", rel.Version); err != nil {
+			return warnings, err
+		}
+		changed = true
+	}
+	if updateURL != "" && m.UpdateURL != updateURL {
+		if m.UpdateURL != "" {
+			warnings = append(warnings, fmt.Sprintf("the release's manifest points update_url to %q; keeping %q", m.UpdateURL, updateURL))
+		}
+		if err := m.Set("update_url", updateURL); err != nil {
+			return warnings, err
+		}
+		changed = true
+	}
+	if m.Name != "" && m.Name != name {
+		warnings = append(warnings, fmt.Sprintf("the release's manifest names the package %q; it stays installed as %q", m.Name, name))
+	}
+	if changed {
+		if err := pkgdir.WriteManifest(dir, m); err != nil {
+			return warnings, err
+		}
+	}
+	return warnings, nil
+}
+
+// checkUnmodified compares the live folder with the tree hash recorded when
+// modup installed it. Without a record (installed by a2 or by hand) there
+// is nothing to compare.
+func checkUnmodified(l pkgdir.Layout, name string) error {
+	rec, err := l.ReadRecord(name)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	live := filepath.Join(l.Root, name)
+	m, err := pkgdir.ReadManifest(live)
+	if err != nil || m.Version != rec.Version || rec.TreeHash == "" {
+		return nil // the record is about another version; it says nothing now
+	}
+	h, err := pkgdir.TreeHash(live)
+	if err != nil {
+		return fmt.Errorf("%s: hash %s: %w", name, live, err)
+	}
+	if h != rec.TreeHash {
+		return fmt.Errorf("%s: files in %s changed since modup installed %s; update with --force to replace them (the current folder is kept as a backup): %w", name, live, rec.Version, ErrModified)
+	}
+	return nil
+}
+
+// Install adds a new package to root from updateURL: a2's "add from URL".
+// The folder is named after the remote manifest's name, else the repository
+// or folder name; an existing folder of that name is refused.
+func (u *Updater) Install(ctx context.Context, root, updateURL string, opts UpdateOptions) Change {
+	updateURL = strings.TrimSpace(updateURL)
+	c := Change{Name: updateURL}
+	src, err := u.Sources.Registry.For(updateURL)
+	if err != nil {
+		return c.failed(err)
+	}
+	if src.Kind() == fs.Kind {
+		// A relative path means relative to here, now; the installed
+		// package must find it again from its own folder.
+		abs, err := fs.Folder(updateURL, "")
+		if err != nil {
+			return c.failed(err)
+		}
+		updateURL = abs
+	}
+	l := pkgdir.Layout{Root: root}
+	q := sources.Query{Package: updateURL, UpdateURL: updateURL, Cache: u.cache(root)}
+	latest, err := src.Latest(ctx, q)
+	if err != nil {
+		return c.failed(err)
+	}
+	name := latest.Name
+	if name == "" {
+		name = lastSegment(updateURL)
+	}
+	c.Name = name
+	if err := pkgdir.CheckName(name); err != nil {
+		return c.failed(fmt.Errorf("the manifest at %s names the package %q, which cannot be a folder name: %w", latest.ManifestURL, name, err))
+	}
+	c.Path = filepath.Join(root, name)
+	q.Package = name
+	rel := latest
+	if opts.To != "" {
+		rel, err = u.resolveTo(ctx, src, q, opts.To)
+	} else {
+		rel, err = src.Resolve(ctx, q, latest)
+	}
+	if err != nil {
+		return c.failed(err)
+	}
+	c.To = rel.Version
+	c.News = rel.News
+	if _, err := ParseVersion(rel.Version); err != nil {
+		return c.failed(fmt.Errorf("%s: release version %w", name, err))
+	}
+	if _, err := os.Lstat(c.Path); err == nil {
+		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", name, c.Path, name))
+	}
+	if opts.DryRun {
+		c.Status = StatusWouldUpdate
+		return c
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return c.failed(fmt.Errorf("create root %s: %w", root, err))
+	}
+	lk, err := l.Lock(ctx, name, u.lockTimeout())
+	if err != nil {
+		return c.failed(err)
+	}
+	defer lk.Unlock()
+	if _, err := os.Lstat(c.Path); err == nil {
+		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", name, c.Path, name))
+	}
+	_, warnings, err := u.install(ctx, l, name, src, rel, installTarget{updateURL: updateURL, inject: opts.Inject})
+	c.Warnings = warnings
+	if err != nil {
+		return c.failed(err)
+	}
+	c.Status = StatusInstalled
+	return c
+}
+
+// lastSegment is the last path element of a URL or path, without ".git".
+func lastSegment(u string) string {
+	u = strings.TrimRight(strings.ReplaceAll(u, `\`, "/"), "/")
+	if i := strings.Index(u, "/tree/"); i >= 0 && strings.Contains(u, "://") {
+		u = u[:i]
+	}
+	return strings.TrimSuffix(path.Base(u), ".git")
+}
+
+// Rollback restores a backup of p (the newest, or toVersion); the version
+// it replaces becomes a backup.
+func (u *Updater) Rollback(ctx context.Context, p pkgdir.Package, toVersion string) Change {
+	c := Change{Name: p.Name, From: p.Version(), Path: p.Dir}
+	l := p.Layout()
+	lk, err := l.Lock(ctx, p.Name, u.lockTimeout())
+	if err != nil {
+		return c.failed(err)
+	}
+	defer lk.Unlock()
+	sw, b, err := l.Rollback(ctx, p.Name, toVersion)
+	if err != nil {
+		return c.failed(err)
+	}
+	c.To = b.Version
+	c.Backup = sw.Backup
+	c.Status = StatusRolledBack
+	return c
+}
+
+// Remove takes p out of its root: into the backups, or deleted with purge.
+func (u *Updater) Remove(ctx context.Context, p pkgdir.Package, purge bool) Change {
+	c := Change{Name: p.Name, From: p.Version(), Path: p.Dir}
+	l := p.Layout()
+	lk, err := l.Lock(ctx, p.Name, u.lockTimeout())
+	if err != nil {
+		return c.failed(err)
+	}
+	defer lk.Unlock()
+	backup, err := l.Remove(ctx, p.Name, purge)
+	if err != nil {
+		return c.failed(err)
+	}
+	c.Backup = backup
+	c.Status = StatusRemoved
+	return c
+}

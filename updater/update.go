@@ -31,6 +31,10 @@ type UpdateOptions struct {
 	DryRun bool
 	// Force replaces a package the user edited, and reinstalls the same version with To.
 	Force bool
+	// Resolved installs this release, already found by a check (the
+	// daemon), instead of asking the source again; it is still compared
+	// with the installed version once the lock is held.
+	Resolved *sources.Release
 	// Inject is a test hook handed to the swap (see pkgdir.SwapRequest).
 	Inject func(step string) error
 }
@@ -89,11 +93,7 @@ func (u *Updater) Update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 	if c.Err != nil {
 		attrs = append(attrs, "error", c.Error)
 	}
-	if c.Status == StatusUpdated || c.Status == StatusFailed {
-		u.logger().Info("update", attrs...)
-	} else {
-		u.logger().Debug("update", attrs...)
-	}
+	u.logger().Debug("update", attrs...)
 	return c
 }
 
@@ -137,7 +137,18 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 	}
 	q := u.Query(p)
 	var rel sources.Release
-	if opts.To != "" {
+	if opts.Resolved != nil && opts.To == "" {
+		rel = *opts.Resolved
+		c.To = rel.Version
+		cmp, err := CompareVersions(rel.Version, c.From)
+		if err != nil {
+			return c.failed(err)
+		}
+		if cmp <= 0 {
+			c.Status = StatusUpToDate // someone else installed it meanwhile
+			return c
+		}
+	} else if opts.To != "" {
 		rel, err = u.resolveTo(ctx, src, q, opts.To)
 		if err != nil {
 			return c.failed(err)

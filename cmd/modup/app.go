@@ -125,7 +125,8 @@ func (a *app) rootCmd() *cobra.Command {
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 	pf.DurationVar(&a.lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for another modup working on the same package")
 	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd(),
-		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd())
+		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd(),
+		a.daemonCmd(), a.statusCmd())
 	return c
 }
 
@@ -134,16 +135,28 @@ func (a *app) setup() error {
 	if a.verbose {
 		level = slog.LevelDebug
 	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch a.logFormat {
-	case "text":
-		a.logger = slog.New(slog.NewTextHandler(a.stderr, opts))
-	case "json":
-		a.logger = slog.New(slog.NewJSONHandler(a.stderr, opts))
-	default:
+	if a.logFormat != "text" && a.logFormat != "json" {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--log-format %q: want text or json", a.logFormat)}
 	}
+	a.logger = a.newLogger(level)
 	return nil
+}
+
+func (a *app) newLogger(level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if a.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(a.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, opts))
+}
+
+// infoLogger is the logger of long-running commands, whose log is their
+// output: info level, debug with -v.
+func (a *app) infoLogger() *slog.Logger {
+	if a.verbose {
+		return a.logger
+	}
+	return a.newLogger(slog.LevelInfo)
 }
 
 // rootDirs resolves the roots from --root or MODUP_ROOTS.

@@ -60,3 +60,30 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// ReplaceFile replaces path with data through a temporary file and a
+// rename, without fsync: readers never see a torn file, but a power loss
+// may lose the new content. For caches and state that can be rebuilt.
+func ReplaceFile(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil && runtime.GOOS != "windows" {
+		werr = os.Chmod(tmp, perm)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, werr)
+	}
+	return nil
+}

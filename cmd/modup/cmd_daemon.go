@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modup/modup/daemon"
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/updater"
+)
+
+func (a *app) daemonCmd() *cobra.Command {
+	var (
+		interval    time.Duration
+		policy      string
+		concurrency int
+		onUpdate    string
+		maxSize     int64
+		keepBackups int
+	)
+	c := &cobra.Command{
+		Use:   "daemon",
+		Short: "Keep every package current in the background",
+		Long: `daemon checks each package once per --interval (with about ±10% jitter; at
+start, packages that are due are spread over a minute), and gets a new
+package folder, or a changed a2modsource.json, checked within seconds.
+With --policy auto (the default) it installs updates through the same code
+path as modup update; with notify it only records and logs them.
+
+It logs one line per check and per install. The schedule and the last
+results persist in <root>/.modup/state/, so a restart does not re-check
+everything; modup status shows them. SIGINT/SIGTERM stop it (an install in
+flight finishes or rolls back first); SIGHUP rescans the roots.`,
+		Example: `  modup daemon --root ~/a2/modules
+  modup daemon --interval 1h --policy notify --log-format json
+  modup daemon --on-update 'echo "$MODUP_PACKAGE $MODUP_FROM -> $MODUP_TO"'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			roots, err := a.rootDirs()
+			if err != nil {
+				return err
+			}
+			u := a.updater()
+			u.MaxSize = maxSize
+			u.KeepBackups = keepBackups
+			// The daemon's log is its output: info level unless told otherwise.
+			logger := a.infoLogger()
+			u.Logger = logger
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			rescan := make(chan struct{}, 1)
+			go func() {
+				for range hup {
+					select {
+					case rescan <- struct{}{}:
+					default:
+					}
+				}
+			}()
+			d, err := daemon.New(daemon.Options{
+				Roots: roots, Interval: interval, Policy: daemon.Policy(policy), Concurrency: concurrency,
+				OnUpdate: onUpdate, Updater: u, Logger: logger, Rescan: rescan,
+			})
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			return d.Run(cmd.Context())
+		},
+	}
+	f := c.Flags()
+	f.DurationVar(&interval, "interval", 6*time.Hour, "how often each package is checked")
+	f.StringVar(&policy, "policy", "auto", "auto: install updates; notify: only record and log them")
+	f.IntVar(&concurrency, "concurrency", 4, "checks or installs running at once")
+	f.StringVar(&onUpdate, "on-update", "", "shell command run after each install (MODUP_PACKAGE, MODUP_FROM, MODUP_TO, MODUP_PATH set)")
+	f.Int64Var(&maxSize, "max-size", updater.DefaultMaxSize, "largest download accepted, in bytes")
+	f.IntVar(&keepBackups, "keep-backups", updater.DefaultKeepBackups, "backups kept per package")
+	return c
+}
+
+// statusEntry is `status --json`'s shape.
+type statusEntry struct {
+	Name      string               `json:"name"`
+	Path      string               `json:"path"`
+	Installed string               `json:"installed,omitempty"`
+	LastCheck *time.Time           `json:"last_check,omitempty"`
+	Status    updater.Status       `json:"status,omitempty"`
+	Available string               `json:"available,omitempty"`
+	Error     string               `json:"error,omitempty"`
+	NextCheck *time.Time           `json:"next_check,omitempty"`
+	Update    *daemon.UpdateRecord `json:"last_update,omitempty"`
+}
+
+func (a *app) statusCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show what the daemon last saw of every package",
+		Long: `status prints, for every package, the daemon's last check, its result, the
+available version, the last error and the next check. It reads the state the
+daemon keeps in <root>/.modup/state/, so it works while the daemon runs and
+after it stopped. Packages never checked show "-".`,
+		Example: `  modup status
+  modup status --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			roots, err := a.rootDirs()
+			if err != nil {
+				return err
+			}
+			var entries []statusEntry
+			for _, root := range roots {
+				pkgs, err := pkgdir.ScanRoot(root)
+				if err != nil {
+					return err
+				}
+				states, err := daemon.ReadStates(root)
+				if err != nil {
+					return err
+				}
+				for _, p := range pkgs {
+					e := statusEntry{Name: p.Name, Path: p.Dir, Installed: p.Version()}
+					if st, ok := states[p.Name]; ok {
+						e.LastCheck, e.NextCheck = &st.LastCheck, &st.NextCheck
+						e.Status, e.Available, e.Error, e.Update = st.Status, st.Available, st.Error, st.LastUpdate
+					}
+					entries = append(entries, e)
+				}
+			}
+			if asJSON {
+				if entries == nil {
+					entries = []statusEntry{}
+				}
+				return writeJSON(a.stdout, map[string]any{"packages": entries})
+			}
+			col := a.colour(a.stdout)
+			t := newTable(a.stdout, "NAME", "INSTALLED", "AVAILABLE", "STATUS", "LAST CHECK", "NEXT CHECK")
+			for _, e := range entries {
+				t.row(e.Name, e.Installed, e.Available, paint(col, e.Status), when(e.LastCheck), when(e.NextCheck))
+			}
+			if err := t.flush(); err != nil {
+				return err
+			}
+			for _, e := range entries {
+				if e.Error != "" {
+					fmt.Fprintf(a.stdout, "%s: %s\n", e.Name, e.Error)
+				}
+				if u := e.Update; u != nil && u.Error != "" {
+					fmt.Fprintf(a.stdout, "%s: last install (%s) failed: %s\n", e.Name, when(&u.At), u.Error)
+				}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+func when(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04:05")
+}

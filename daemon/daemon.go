@@ -1,0 +1,403 @@
+// Package daemon keeps every package of its roots current without anyone
+// pressing a button: a scheduler checks each package once per interval
+// (with jitter), a watcher gets new or changed packages checked within
+// seconds, and the same updater code path as `modup update` installs what
+// is available.
+package daemon
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/sources"
+	"github.com/modup/modup/updater"
+)
+
+// Policy says what the daemon does with an available update.
+type Policy string
+
+// Policies.
+const (
+	PolicyAuto   Policy = "auto"   // install it
+	PolicyNotify Policy = "notify" // record and log it only
+)
+
+// Options configure a daemon. Zero durations take the defaults.
+type Options struct {
+	Roots       []string
+	Interval    time.Duration // default 6h
+	Policy      Policy        // default auto
+	Concurrency int           // default 4
+	// OnUpdate is a shell command run after each successful install.
+	OnUpdate string
+	Updater  *updater.Updater
+	Logger   *slog.Logger
+	// Rescan asks for a rescan of the roots (SIGHUP).
+	Rescan <-chan struct{}
+	// Debounce is the quiet time after file events before a check (default 1s).
+	Debounce time.Duration
+	// StartSpread spreads the checks due at start over this long (default 1m).
+	StartSpread time.Duration
+	// Jitter is the relative random spread of each interval (default 0.1).
+	Jitter float64
+	// ShutdownGrace bounds the wait for in-flight work at shutdown (default 30s).
+	ShutdownGrace time.Duration
+	// ErrorRetry is the wait after a failed check (default: the smaller of
+	// 30m and the interval).
+	ErrorRetry time.Duration
+	// HookTimeout bounds an --on-update command (default 5m).
+	HookTimeout time.Duration
+	// NoWatch turns the file watcher off (the interval still applies).
+	NoWatch bool
+}
+
+func (o *Options) defaults() {
+	if o.Interval <= 0 {
+		o.Interval = 6 * time.Hour
+	}
+	if o.Policy == "" {
+		o.Policy = PolicyAuto
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if o.Debounce <= 0 {
+		o.Debounce = time.Second
+	}
+	if o.StartSpread < 0 {
+		o.StartSpread = 0
+	} else if o.StartSpread == 0 {
+		o.StartSpread = time.Minute
+	}
+	if o.Jitter <= 0 || o.Jitter >= 1 {
+		o.Jitter = 0.1
+	}
+	if o.ShutdownGrace <= 0 {
+		o.ShutdownGrace = 30 * time.Second
+	}
+	if o.ErrorRetry <= 0 {
+		o.ErrorRetry = min(30*time.Minute, o.Interval)
+	}
+	if o.HookTimeout <= 0 {
+		o.HookTimeout = 5 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+type key struct{ root, name string }
+
+func (k key) dir() string { return filepath.Join(k.root, k.name) }
+
+// entry is one package in the schedule. Only the loop goroutine touches it.
+type entry struct {
+	key
+	due     time.Time
+	idx     int // position in the heap, -1 when not queued
+	running bool
+	recheck bool        // a change arrived while a job ran
+	fp      fingerprint // the manifest as the last job left it
+}
+
+// Daemon is one running daemon. Create with New, run with Run.
+type Daemon struct {
+	opts    Options
+	log     *slog.Logger
+	entries map[key]*entry
+	queue   queue
+	running int
+	results chan jobResult
+	watch   *watcher
+}
+
+// New validates opts and returns a daemon.
+func New(opts Options) (*Daemon, error) {
+	opts.defaults()
+	if opts.Updater == nil {
+		return nil, errors.New("daemon: no updater")
+	}
+	if len(opts.Roots) == 0 {
+		return nil, errors.New("daemon: no roots")
+	}
+	if opts.Policy != PolicyAuto && opts.Policy != PolicyNotify {
+		return nil, fmt.Errorf("--policy %q: want auto or notify", opts.Policy)
+	}
+	return &Daemon{
+		opts:    opts,
+		log:     opts.Logger,
+		entries: map[key]*entry{},
+		results: make(chan jobResult),
+	}, nil
+}
+
+// Run runs until ctx is cancelled, then stops new work, lets in-flight work
+// finish or roll back within ShutdownGrace, and returns nil.
+func (d *Daemon) Run(ctx context.Context) error {
+	// Work gets its own context: at shutdown downloads are cancelled (they
+	// clean up after themselves) while a swap that has begun completes.
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+
+	if !d.opts.NoWatch {
+		w, err := newWatcher(d.opts.Roots, d.opts.Debounce, d.log)
+		if err != nil {
+			d.log.Warn("file watching unavailable; relying on the interval", "error", err.Error())
+		} else {
+			d.watch = w
+			defer w.Close()
+		}
+	}
+	for _, root := range d.opts.Roots {
+		recs, err := pkgdir.Layout{Root: root}.Recover(ctx)
+		for _, r := range recs {
+			d.log.Info("recovered", "package", r.Package, "action", r.Action, "detail", r.Detail)
+		}
+		if err != nil {
+			d.log.Error("recovery", "root", root, "error", err.Error())
+		}
+	}
+	d.scan(time.Now(), true)
+	d.log.Info("daemon started", "roots", len(d.opts.Roots), "packages", len(d.entries),
+		"interval", d.opts.Interval.String(), "policy", string(d.opts.Policy), "concurrency", d.opts.Concurrency)
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	var touched <-chan []key
+	var overflow <-chan struct{}
+	if d.watch != nil {
+		touched, overflow = d.watch.touched, d.watch.overflow
+	}
+	for {
+		now := time.Now()
+		d.dispatch(workCtx, now)
+		wait := time.Hour
+		if d.running < d.opts.Concurrency && d.queue.Len() > 0 {
+			wait = max(d.queue[0].due.Sub(now), 0)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			cancelWork()
+			d.drain()
+			d.log.Info("daemon stopped")
+			return nil
+		case <-timer.C:
+		case keys := <-touched:
+			d.touch(keys, time.Now())
+		case <-overflow:
+			d.log.Warn("file events overflowed; rescanning the roots")
+			d.scan(time.Now(), false)
+		case <-d.opts.Rescan:
+			d.log.Info("rescanning the roots")
+			d.scan(time.Now(), false)
+		case res := <-d.results:
+			d.finish(res, time.Now())
+		}
+	}
+}
+
+// drain waits for running jobs, at most ShutdownGrace.
+func (d *Daemon) drain() {
+	deadline := time.After(d.opts.ShutdownGrace)
+	for d.running > 0 {
+		select {
+		case res := <-d.results:
+			d.finish(res, time.Now())
+		case <-deadline:
+			d.log.Warn("stopping with work still running", "jobs", d.running)
+			return
+		}
+	}
+}
+
+// scan syncs the schedule with the roots' folders. At start, the
+// persisted schedule is honoured and due packages are spread over
+// StartSpread; later, new packages are due at once.
+func (d *Daemon) scan(now time.Time, initial bool) {
+	seen := map[key]bool{}
+	for _, root := range d.opts.Roots {
+		pkgs, err := pkgdir.ScanRoot(root)
+		if err != nil {
+			d.log.Error("scan", "root", root, "error", err.Error())
+			continue
+		}
+		if d.watch != nil {
+			d.watch.addRoot(root)
+		}
+		states, err := ReadStates(root)
+		if err != nil {
+			d.log.Warn("read state", "root", root, "error", err.Error())
+		}
+		for _, p := range pkgs {
+			k := key{root: root, name: p.Name}
+			seen[k] = true
+			if _, ok := d.entries[k]; ok {
+				continue
+			}
+			e := &entry{key: k, idx: -1}
+			d.entries[k] = e
+			if d.watch != nil {
+				d.watch.addPackage(k.dir())
+			}
+			e.due = now
+			if st, ok := states[p.Name]; ok && !st.NextCheck.IsZero() {
+				// Keep the schedule across restarts, but never wait longer
+				// than the (maybe shortened) interval.
+				e.due = minTime(st.NextCheck, st.LastCheck.Add(d.opts.Interval))
+				e.fp = stat(k.dir())
+			}
+			if initial && !e.due.After(now) && d.opts.StartSpread > 0 {
+				e.due = now.Add(rand.N(d.opts.StartSpread))
+			}
+			d.queue.push(e)
+		}
+	}
+	for k, e := range d.entries {
+		if !seen[k] && !e.running {
+			d.queue.remove(e)
+			delete(d.entries, k)
+		}
+	}
+}
+
+// touch handles packages the watcher saw change.
+func (d *Daemon) touch(keys []key, now time.Time) {
+	for _, k := range keys {
+		fp := stat(k.dir())
+		e, ok := d.entries[k]
+		switch {
+		case !fp.exists && !ok:
+			continue
+		case !fp.exists:
+			if !e.running {
+				d.queue.remove(e)
+				delete(d.entries, k)
+				d.log.Info("package gone", "package", k.name, "root", k.root)
+			}
+			continue
+		case !ok:
+			e = &entry{key: k, idx: -1, due: now}
+			d.entries[k] = e
+			d.log.Info("new package", "package", k.name, "root", k.root)
+			if d.watch != nil {
+				d.watch.addPackage(k.dir())
+			}
+			d.queue.push(e)
+			continue
+		}
+		if d.watch != nil {
+			d.watch.addPackage(k.dir()) // the folder may be a new one under the old name
+		}
+		if e.running {
+			e.recheck = true
+			continue
+		}
+		if fp.same(e.fp) {
+			continue // what the last job left: our own write
+		}
+		d.log.Info("package changed", "package", k.name, "root", k.root)
+		d.queue.remove(e)
+		e.due = now
+		d.queue.push(e)
+	}
+}
+
+// dispatch starts due jobs while there is capacity.
+func (d *Daemon) dispatch(ctx context.Context, now time.Time) {
+	for d.running < d.opts.Concurrency && d.queue.Len() > 0 && !d.queue[0].due.After(now) {
+		e := heap.Pop(&d.queue).(*entry)
+		e.running = true
+		d.running++
+		go func(k key) {
+			d.results <- d.job(ctx, k)
+		}(e.key)
+	}
+}
+
+// finish records a job's result and schedules the package's next check.
+func (d *Daemon) finish(res jobResult, now time.Time) {
+	d.running--
+	e, ok := d.entries[res.key]
+	if !ok {
+		return
+	}
+	e.running = false
+	if res.gone {
+		delete(d.entries, res.key)
+		return
+	}
+	e.fp = res.fp
+	if d.watch != nil && res.changed {
+		d.watch.addPackage(res.key.dir()) // our swap put a new folder there
+	}
+	next := d.next(res, now)
+	if e.recheck {
+		e.recheck = false
+		if !stat(e.dir()).same(e.fp) {
+			next = now
+		}
+	}
+	e.due = next
+	d.queue.push(e)
+	st := res.state
+	st.NextCheck = next
+	if err := WriteState(res.key.root, st); err != nil {
+		d.log.Warn("write state", "package", res.key.name, "error", err.Error())
+	}
+}
+
+// next is when a package is checked again: one interval with jitter, or
+// sooner after an error, or when a rate limit resets.
+func (d *Daemon) next(res jobResult, now time.Time) time.Time {
+	var rl *sources.RateLimitError
+	if errors.As(res.err, &rl) && rl.Reset.After(now) {
+		return rl.Reset.Add(rand.N(time.Minute))
+	}
+	if res.state.Status == updater.StatusError || (res.state.LastUpdate != nil && res.state.LastUpdate.Status == updater.StatusFailed) {
+		return now.Add(d.jitter(d.opts.ErrorRetry))
+	}
+	return now.Add(d.jitter(d.opts.Interval))
+}
+
+func (d *Daemon) jitter(iv time.Duration) time.Duration {
+	f := 1 + d.opts.Jitter*(2*rand.Float64()-1)
+	return time.Duration(float64(iv) * f)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// fingerprint identifies a package's manifest file as a job left it, so
+// that file events caused by modup's own writes are recognised.
+type fingerprint struct {
+	exists bool
+	info   os.FileInfo
+}
+
+func stat(dir string) fingerprint {
+	fi, err := os.Stat(filepath.Join(dir, pkgdir.ManifestFile))
+	if err != nil {
+		return fingerprint{}
+	}
+	return fingerprint{exists: true, info: fi}
+}
+
+func (f fingerprint) same(g fingerprint) bool {
+	if !f.exists || !g.exists {
+		return f.exists == g.exists
+	}
+	return os.SameFile(f.info, g.info) && f.info.Size() == g.info.Size() && f.info.ModTime().Equal(g.info.ModTime())
+}

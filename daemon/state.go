@@ -1,0 +1,102 @@
+package daemon
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/modup/modup/internal/fsutil"
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/updater"
+)
+
+// State is what the daemon last saw of one package; kept in
+// <root>/.modup/state/<name>.json so a restart keeps the schedule and
+// `modup status` can show it while the daemon runs or after it stopped.
+type State struct {
+	Name       string         `json:"name"`
+	Path       string         `json:"path,omitempty"`
+	LastCheck  time.Time      `json:"last_check"`
+	Status     updater.Status `json:"status"`
+	Installed  string         `json:"installed,omitempty"`
+	Available  string         `json:"available,omitempty"`
+	Source     string         `json:"source,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	NextCheck  time.Time      `json:"next_check"`
+	LastUpdate *UpdateRecord  `json:"last_update,omitempty"`
+}
+
+// UpdateRecord is the daemon's last install of a package.
+type UpdateRecord struct {
+	At     time.Time      `json:"at"`
+	From   string         `json:"from,omitempty"`
+	To     string         `json:"to,omitempty"`
+	Status updater.Status `json:"status"`
+	Error  string         `json:"error,omitempty"`
+}
+
+func statePath(root, name string) string {
+	return filepath.Join(pkgdir.Layout{Root: root}.StateDir(), name+".json")
+}
+
+// ReadState reads the state of package name in root; a missing state is
+// os.ErrNotExist.
+func ReadState(root, name string) (State, error) {
+	data, err := os.ReadFile(statePath(root, name))
+	if err != nil {
+		return State{}, err
+	}
+	var s State
+	if err := json.Unmarshal(data, &s); err != nil {
+		return State{}, fmt.Errorf("state of %s: %w", name, err)
+	}
+	return s, nil
+}
+
+// WriteState replaces the state of s.Name in root. The state is a cache of
+// what the daemon saw: it is replaced atomically but not fsynced (a lost
+// state only means an earlier check).
+func WriteState(root string, s State) error {
+	if err := pkgdir.CheckName(s.Name); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := pkgdir.Layout{Root: root}.StateDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("state dir %s: %w", dir, err)
+	}
+	return fsutil.ReplaceFile(statePath(root, s.Name), data, 0o644)
+}
+
+// ReadStates reads every state file of root, keyed by package name.
+func ReadStates(root string) (map[string]State, error) {
+	dir := pkgdir.Layout{Root: root}.StateDir()
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string]State{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]State, len(entries))
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || strings.HasPrefix(name, ".") {
+			continue
+		}
+		s, err := ReadState(root, name)
+		if err != nil {
+			continue // a torn or foreign file: treated as never checked
+		}
+		out[name] = s
+	}
+	return out, nil
+}

@@ -155,6 +155,9 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 	nodes := make(map[string]*node, len(zr.File))
 	var total uint64
 	var manifests []string
+	// A corrupt entry is remembered, not returned at once: an archive that
+	// is also hostile is reported as hostile.
+	var corrupt error
 	minDepth := -1
 
 	for _, f := range zr.File {
@@ -178,8 +181,8 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 		} else {
 			switch f.Method {
 			case zip.Store:
-				if c != u {
-					return nil, fmt.Errorf("%w: entry %q: stored (uncompressed) entry declares %d bytes but holds %d", ErrCorrupt, f.Name, u, c)
+				if c != u && corrupt == nil {
+					corrupt = fmt.Errorf("%w: entry %q: stored (uncompressed) entry declares %d bytes but holds %d", ErrCorrupt, f.Name, u, c)
 				}
 			case zip.Deflate:
 			default:
@@ -221,6 +224,9 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 
 	if err := checkOverlaps(ctx, zr.File, size); err != nil {
 		return nil, err
+	}
+	if corrupt != nil {
+		return nil, corrupt
 	}
 
 	switch len(manifests) {

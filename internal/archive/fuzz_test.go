@@ -40,6 +40,12 @@ func checkOutcome(t *testing.T, parent, dest string, res Result, err error) {
 	}
 }
 
+// FuzzExtract feeds arbitrary bytes as a zip. Each run touches the file
+// system (a few ms), and the fuzzer minimizes every new interesting input
+// for up to a minute by default, during which the exec counter stands
+// still; -fuzzminimizetime=10x keeps the fuzzer fuzzing:
+//
+//	go test -run='^$' -fuzz='^FuzzExtract$' -fuzztime=60s -fuzzminimizetime=10x ./internal/archive
 func FuzzExtract(f *testing.F) {
 	f.Add(zipOf(f, ManifestName, "{}"))
 	f.Add(zipOf(f, "repo-1.2.0/", "", "repo-1.2.0/"+ManifestName, "{}", "repo-1.2.0/lib/a.ahk", "a"))

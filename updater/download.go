@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -108,7 +109,7 @@ func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string
 			err = fmt.Errorf("download %s %s: %w", name, rel.Version, cerr)
 		}
 		if err != nil {
-			os.Remove(f.Name())
+			removeTemp(f.Name())
 		}
 	}()
 	total := p.Size
@@ -142,6 +143,15 @@ func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string
 		}
 	}
 	return f.Name(), nil
+}
+
+// removeTemp removes a download (a file under tmp/<name>/) or a staging
+// folder (under staging/<name>/), then that per-package folder if it is
+// left empty, so that nothing of a finished or failed change stays in
+// .modup/. The caller holds the package's lock, so nobody else uses it.
+func removeTemp(path string) {
+	_ = os.RemoveAll(path)
+	_ = os.Remove(filepath.Dir(path)) // fails, as wanted, unless empty
 }
 
 type progressWriter struct {

@@ -238,7 +238,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	if err != nil {
 		return "", nil, err
 	}
-	defer os.Remove(zipPath)
+	defer removeTemp(zipPath)
 	staging, err := l.NewStaging(name)
 	if err != nil {
 		return "", nil, err

@@ -1,0 +1,288 @@
+package updater_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/sources/github/githubtest"
+	"github.com/modup/modup/updater"
+)
+
+// remote is a fake update source a test publishes releases to.
+type remote interface {
+	updateURL() string
+	// release makes version downloadable, its zip holding files, and
+	// points the remote manifest at it.
+	release(t *testing.T, version string, files map[string]string)
+}
+
+// fsRemote is a release folder on disk.
+type fsRemote struct{ dir string }
+
+func newFSRemote(t *testing.T) *fsRemote {
+	dir := filepath.Join(t.TempDir(), "releases", "hello")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &fsRemote{dir: dir}
+}
+
+func (r *fsRemote) updateURL() string { return r.dir }
+
+func (r *fsRemote) publish(t *testing.T, version string, zip []byte) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(r.dir, version+".zip"), zip, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *fsRemote) point(t *testing.T, manifest string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(r.dir, "a2modsource.json"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (r *fsRemote) release(t *testing.T, version string, files map[string]string) {
+	r.publish(t, version, zipOf(t, "", files))
+	r.point(t, manifestJSON("hello", version, ""))
+}
+
+// webRemote is a static web folder.
+type webRemote struct{ h *webHost }
+
+func (r *webRemote) updateURL() string { return r.h.url() }
+
+func (r *webRemote) release(t *testing.T, version string, files map[string]string) {
+	r.h.put(version+".zip", zipOf(t, "", files))
+	r.h.put("a2modsource.json", []byte(manifestJSON("hello", version, "")))
+}
+
+// ghRemote is a repository on the fake GitHub: versions listed in assets
+// are published as a release asset "<version>.zip" (with GitHub's digest),
+// the others as a plain tag, downloaded as GitHub's tag archive wrapped in
+// "<repo>-<tag>/".
+type ghRemote struct {
+	s           *githubtest.Server
+	owner, repo string
+	assets      []string
+}
+
+func (r *ghRemote) updateURL() string { return r.s.RepoURL(r.owner, r.repo) }
+
+func (r *ghRemote) release(t *testing.T, version string, files map[string]string) {
+	rel := githubtest.Release{Tag: version, Body: "notes of " + version, Files: files}
+	if slices.Contains(r.assets, version) {
+		rel.Assets = map[string][]byte{version + ".zip": zipOf(t, "", files)}
+	}
+	r.s.AddRelease(r.owner, r.repo, rel)
+	r.s.SetManifest(r.owner, r.repo, "HEAD", []byte(manifestJSON("hello", version, "")))
+}
+
+// checkRecord checks the install record of name against the live folder.
+func checkRecord(t *testing.T, root, name, version, source, updateURL string) {
+	t.Helper()
+	rec, err := pkgdir.Layout{Root: root}.ReadRecord(name)
+	if err != nil {
+		t.Fatalf("install record: %v", err)
+	}
+	if rec.Version != version || rec.Source != source || rec.UpdateURL != updateURL {
+		t.Errorf("install record: version %q source %q update_url %q; want %q %q %q", rec.Version, rec.Source, rec.UpdateURL, version, source, updateURL)
+	}
+	if h := treeHash(t, filepath.Join(root, name)); rec.TreeHash != h {
+		t.Errorf("install record: tree hash %s, the live folder has %s", rec.TreeHash, h)
+	}
+	if rec.InstalledAt.IsZero() {
+		t.Error("install record: no installed_at")
+	}
+}
+
+func wantBackups(t *testing.T, root, name string, want ...string) {
+	t.Helper()
+	if got := backupVersions(t, root, name); !slices.Equal(got, want) {
+		t.Errorf("backups of %s: %v, want %v", name, got, want)
+	}
+}
+
+// TestLifecycle installs, updates, rolls back and removes one package
+// against each kind of source, checking the folder, backups, install record
+// and .modup/ after every step.
+func TestLifecycle(t *testing.T) {
+	tests := []struct {
+		name   string
+		kind   string
+		remote func(t *testing.T) (remote, []string)
+		// after checks the remote once everything is done.
+		after func(t *testing.T, r remote)
+	}{
+		{
+			name: "github",
+			kind: "github",
+			remote: func(t *testing.T) (remote, []string) {
+				s := githubtest.New(t)
+				return &ghRemote{s: s, owner: "someone", repo: "hello", assets: []string{"1.1.0"}}, s.Env()
+			},
+			after: func(t *testing.T, r remote) {
+				s := r.(*ghRemote).s
+				// 1.0.0 came as a tag archive; 1.1.0, installed twice, as its asset.
+				if n := s.Count("archive"); n != 1 {
+					t.Errorf("%d tag archive downloads, want 1", n)
+				}
+				if n := s.Count("asset"); n != 2 {
+					t.Errorf("%d asset downloads, want 2", n)
+				}
+			},
+		},
+		{
+			name: "web",
+			kind: "web",
+			remote: func(t *testing.T) (remote, []string) {
+				return &webRemote{h: newWebHost(t)}, nil
+			},
+			after: func(t *testing.T, r remote) {
+				h := r.(*webRemote).h
+				if n := h.count("GET", "1.0.0.zip"); n != 1 {
+					t.Errorf("1.0.0.zip downloaded %d times, want 1", n)
+				}
+				if n := h.count("GET", "1.1.0.zip"); n != 2 {
+					t.Errorf("1.1.0.zip downloaded %d times, want 2", n)
+				}
+			},
+		},
+		{
+			name: "fs",
+			kind: "fs",
+			remote: func(t *testing.T) (remote, []string) {
+				return newFSRemote(t), nil
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			r, env := tc.remote(t)
+			u := newUpdater(t, env...)
+			root := filepath.Join(t.TempDir(), "root")
+			live := filepath.Join(root, "hello")
+			url := r.updateURL()
+			v1 := pkgFiles("hello", "1.0.0", url)
+			v2 := pkgFiles("hello", "1.1.0", url)
+
+			// install
+			r.release(t, "1.0.0", v1)
+			c := u.Install(ctx, root, url, updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusInstalled)
+			if c.Name != "hello" || c.To != "1.0.0" || c.Path != live {
+				t.Errorf("install: name %q to %q path %q", c.Name, c.To, c.Path)
+			}
+			if len(c.Warnings) > 0 {
+				t.Errorf("install: warnings %q", c.Warnings)
+			}
+			wantTree(t, live, v1)
+			checkRecord(t, root, "hello", "1.0.0", tc.kind, url)
+			wantBackups(t, root, "hello")
+			checkClean(t, root)
+
+			// update
+			r.release(t, "1.1.0", v2)
+			c = u.Update(ctx, load(t, root, "hello"), updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusUpdated)
+			if c.From != "1.0.0" || c.To != "1.1.0" {
+				t.Errorf("update: from %q to %q", c.From, c.To)
+			}
+			wantTree(t, live, v2)
+			wantTree(t, c.Backup, v1)
+			wantBackups(t, root, "hello", "1.0.0")
+			checkRecord(t, root, "hello", "1.1.0", tc.kind, url)
+			checkClean(t, root)
+
+			c = u.Update(ctx, load(t, root, "hello"), updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusUpToDate)
+
+			// rollback
+			c = u.Rollback(ctx, load(t, root, "hello"), "")
+			wantStatus(t, c, updater.StatusRolledBack)
+			if c.From != "1.1.0" || c.To != "1.0.0" {
+				t.Errorf("rollback: from %q to %q", c.From, c.To)
+			}
+			wantTree(t, live, v1)
+			wantTree(t, c.Backup, v2)
+			wantBackups(t, root, "hello", "1.1.0")
+			checkRecord(t, root, "hello", "1.0.0", "rollback", url)
+			checkClean(t, root)
+
+			// the rolled-back package is not "modified": it updates again
+			c = u.Update(ctx, load(t, root, "hello"), updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusUpdated)
+			wantTree(t, live, v2)
+			wantBackups(t, root, "hello", "1.0.0", "1.1.0")
+			checkRecord(t, root, "hello", "1.1.0", tc.kind, url)
+
+			// remove: the package becomes a backup, the record goes
+			c = u.Remove(ctx, load(t, root, "hello"), false)
+			wantStatus(t, c, updater.StatusRemoved)
+			if _, err := os.Lstat(live); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s still there after remove (%v)", live, err)
+			}
+			wantTree(t, c.Backup, v2)
+			wantBackups(t, root, "hello", "1.1.0", "1.0.0", "1.1.0")
+			if _, err := (pkgdir.Layout{Root: root}).ReadRecord("hello"); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("install record after remove: %v", err)
+			}
+			checkClean(t, root)
+			if tc.after != nil {
+				tc.after(t, r)
+			}
+		})
+	}
+}
+
+// TestRemovePurge deletes a package and its record, keeping its backups.
+func TestRemovePurge(t *testing.T) {
+	ctx := t.Context()
+	r := newFSRemote(t)
+	u := newUpdater(t)
+	root := t.TempDir()
+	r.release(t, "1.0.0", pkgFiles("hello", "1.0.0", r.dir))
+	wantStatus(t, u.Install(ctx, root, r.dir, updater.UpdateOptions{}), updater.StatusInstalled)
+	r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
+	wantStatus(t, u.Update(ctx, load(t, root, "hello"), updater.UpdateOptions{}), updater.StatusUpdated)
+
+	c := u.Remove(ctx, load(t, root, "hello"), true)
+	wantStatus(t, c, updater.StatusRemoved)
+	if c.Backup != "" {
+		t.Errorf("purge reports a backup %s", c.Backup)
+	}
+	if _, err := os.Lstat(filepath.Join(root, "hello")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("package still there after purge (%v)", err)
+	}
+	wantBackups(t, root, "hello", "1.0.0")
+	if _, err := (pkgdir.Layout{Root: root}).ReadRecord("hello"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("install record after purge: %v", err)
+	}
+	checkClean(t, root)
+}
+
+// TestInstallRefusesExisting leaves a folder of the same name alone.
+func TestInstallRefusesExisting(t *testing.T) {
+	ctx := t.Context()
+	r := newFSRemote(t)
+	u := newUpdater(t)
+	root := t.TempDir()
+	r.release(t, "1.0.0", pkgFiles("hello", "1.0.0", r.dir))
+	mine := map[string]string{"a2modsource.json": manifestJSON("hello", "0.1.0", ""), "mine.txt": "mine\n"}
+	writeTree(t, filepath.Join(root, "hello"), mine)
+
+	c := u.Install(ctx, root, r.dir, updater.UpdateOptions{})
+	wantStatus(t, c, updater.StatusFailed)
+	if !strings.Contains(c.Error, "already installed") {
+		t.Errorf("error %q does not say it is already installed", c.Error)
+	}
+	wantTree(t, filepath.Join(root, "hello"), mine)
+	checkClean(t, root)
+}

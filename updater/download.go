@@ -154,6 +154,19 @@ func removeTemp(path string) {
 	_ = os.Remove(filepath.Dir(path)) // fails, as wanted, unless empty
 }
 
+// isHTMLFile reports whether the file at path starts like an HTML page:
+// what a captive portal serves in place of a zip.
+func isHTMLFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	return httpx.LooksLikeHTML(head[:n])
+}
+
 type progressWriter struct {
 	w      io.Writer
 	name   string

@@ -93,7 +93,7 @@ func (u *Updater) Update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 	if c.Err != nil {
 		attrs = append(attrs, "error", c.Error)
 	}
-	u.logger().Debug("update", attrs...)
+	u.logger().Debug("update finished", attrs...)
 	return c
 }
 
@@ -243,9 +243,12 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	if err != nil {
 		return "", nil, err
 	}
-	defer os.RemoveAll(staging)
+	defer removeTemp(staging)
 	res, err := archive.ExtractFile(ctx, zipPath, staging, archive.Options{Durable: true})
 	if err != nil {
+		if errors.Is(err, archive.ErrCorrupt) && isHTMLFile(zipPath) {
+			err = fmt.Errorf("got an HTML page instead of a zip (a login page or captive portal?): %w", err)
+		}
 		return "", nil, fmt.Errorf("%s %s: %s: %w", name, rel.Version, rel.PayloadURL, err)
 	}
 	warnings, err = fixManifest(res.Root, name, rel, t.updateURL)

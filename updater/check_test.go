@@ -1,0 +1,207 @@
+package updater_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/modup/modup/sources/github/githubtest"
+	"github.com/modup/modup/updater"
+)
+
+// a2Manifest is the real a2.modules manifest (BOM, a2's formatting) with
+// its version, update_url and name values replaced.
+func a2Manifest(t *testing.T, version, updateURL, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "a2", "a2.modules", "a2modsource.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		t.Fatal("the fixture lost its BOM")
+	}
+	for _, r := range [][2]string{
+		{`"version": "0.7.2"`, `"version": "` + version + `"`},
+		{`"update_url": "https://github.com/ewerybody/a2.modules"`, `"update_url": "` + updateURL + `"`},
+		{`"name": "a2.modules"`, `"name": "` + name + `"`},
+	} {
+		if bytes.Count(data, []byte(r[0])) != 1 {
+			t.Fatalf("the fixture has no single %s", r[0])
+		}
+		data = bytes.Replace(data, []byte(r[0]), []byte(r[1]), 1)
+	}
+	return data
+}
+
+func a2Module(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "a2", "a2.modules", "PastePlain.a2module.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestReleaseManifestFixed installs GitHub releases whose zipped manifest
+// disagrees with the release, as real a2 releases did: the release version
+// and the package's own update_url are written into the installed manifest,
+// every other byte of it is kept, a warning says so, and the next check
+// finds the package up to date (no update loop).
+func TestReleaseManifestFixed(t *testing.T) {
+	const pkg = "a2.modules"
+	tests := []struct {
+		name string
+		// zipped builds the manifest inside the release 0.0.2's tag archive.
+		zipped       func(t *testing.T, url string) []byte
+		wantWarnings []string
+	}{
+		{
+			name:         "tag 0.0.2 carries version 0.0.1",
+			zipped:       func(t *testing.T, url string) []byte { return a2Manifest(t, "0.0.1", url, pkg) },
+			wantWarnings: []string{`the manifest inside release 0.0.2 says version "0.0.1"; installed as 0.0.2`},
+		},
+		{
+			name: "update_url pointing elsewhere",
+			zipped: func(t *testing.T, _ string) []byte {
+				return a2Manifest(t, "0.0.2", "https://github.com/elsewhere/fork", pkg)
+			},
+			wantWarnings: []string{`points update_url to "https://github.com/elsewhere/fork"; keeping`},
+		},
+		{
+			name: "stale version and update_url elsewhere",
+			zipped: func(t *testing.T, _ string) []byte {
+				return a2Manifest(t, "0.0.1", "https://github.com/ewerybody/a2.modules", pkg)
+			},
+			wantWarnings: []string{`says version "0.0.1"`, `points update_url to "https://github.com/ewerybody/a2.modules"`},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := githubtest.New(t)
+			url := s.RepoURL("ewerybody", "a2.modules")
+			module := a2Module(t)
+			s.SetManifest("ewerybody", "a2.modules", "HEAD", a2Manifest(t, "0.0.2", url, pkg))
+			s.AddRelease("ewerybody", "a2.modules", githubtest.Release{Tag: "0.0.2", Files: map[string]string{
+				"a2modsource.json":           string(tc.zipped(t, url)),
+				"PastePlain/a2module.json":   module,
+				"PastePlain/paste_plain.ahk": "paste 0.0.2\n",
+			}})
+			root := t.TempDir()
+			dir := filepath.Join(root, pkg)
+			writeTree(t, dir, map[string]string{
+				"a2modsource.json":           string(a2Manifest(t, "0.0.1", url, pkg)),
+				"PastePlain/a2module.json":   module,
+				"PastePlain/paste_plain.ahk": "paste 0.0.1\n",
+			})
+			u := newUpdater(t, s.Env()...)
+
+			r := u.CheckOne(ctx, load(t, root, pkg))
+			if r.Status != updater.StatusUpdateAvailable || r.Available != "0.0.2" {
+				t.Fatalf("check: %s %s (%v)", r.Status, r.Available, r.Err)
+			}
+			c := u.Update(ctx, load(t, root, pkg), updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusUpdated)
+			if len(c.Warnings) != len(tc.wantWarnings) {
+				t.Errorf("warnings %q, want %d", c.Warnings, len(tc.wantWarnings))
+			}
+			for _, w := range tc.wantWarnings {
+				if !strings.Contains(strings.Join(c.Warnings, "\n"), w) {
+					t.Errorf("no warning says %q; warnings: %q", w, c.Warnings)
+				}
+			}
+			// Byte for byte the published manifest of 0.0.2: BOM, order,
+			// indent, news with its escapes, zip_size.
+			wantTree(t, dir, map[string]string{
+				"a2modsource.json":           string(a2Manifest(t, "0.0.2", url, pkg)),
+				"PastePlain/a2module.json":   module,
+				"PastePlain/paste_plain.ahk": "paste 0.0.2\n",
+			})
+			checkRecord(t, root, pkg, "0.0.2", "github", url)
+
+			// No loop: the next check and update find nothing to do.
+			s.Reset()
+			if r := u.CheckOne(ctx, load(t, root, pkg)); r.Status != updater.StatusUpToDate {
+				t.Errorf("second check: %s %s (%v)", r.Status, r.Available, r.Err)
+			}
+			wantStatus(t, u.Update(ctx, load(t, root, pkg), updater.UpdateOptions{}), updater.StatusUpToDate)
+			if n := s.Count("archive") + s.Count("api"); n != 0 {
+				t.Errorf("%d release requests after the update", n)
+			}
+			checkClean(t, root)
+		})
+	}
+}
+
+// TestReleaseNamesAnotherPackage reports a zipped manifest naming another
+// package and installs it under the folder name it has.
+func TestReleaseNamesAnotherPackage(t *testing.T) {
+	h := newWebHost(t)
+	h.put("a2modsource.json", []byte(manifestJSON("hello", "1.1.0", "")))
+	zipped := pkgFiles("hello", "1.1.0", h.url())
+	zipped["a2modsource.json"] = manifestJSON("impostor", "1.1.0", h.url())
+	h.put("1.1.0.zip", zipOf(t, "", zipped))
+	root := t.TempDir()
+	writeTree(t, filepath.Join(root, "hello"), pkgFiles("hello", "1.0.0", h.url()))
+
+	c := newUpdater(t).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
+	wantStatus(t, c, updater.StatusUpdated)
+	if !strings.Contains(strings.Join(c.Warnings, "\n"), `names the package "impostor"; it stays installed as "hello"`) {
+		t.Errorf("warnings %q", c.Warnings)
+	}
+	wantTree(t, filepath.Join(root, "hello"), zipped)
+	if _, err := os.Lstat(filepath.Join(root, "impostor")); err == nil {
+		t.Error("a folder named after the zipped manifest appeared")
+	}
+}
+
+// TestCheckCostsNoAPICalls: while the installed version is the one the
+// manifest names, checking and updating read only the raw manifest, even
+// when newer releases are published without the manifest being bumped.
+func TestCheckCostsNoAPICalls(t *testing.T) {
+	tests := []struct {
+		name     string
+		releases []string
+	}{
+		{name: "installed version equals the manifest's", releases: []string{"1.0.0"}},
+		{name: "a release published without bumping the manifest", releases: []string{"1.0.0", "1.1.0", "v2.0.0"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := githubtest.New(t)
+			url := s.RepoURL("someone", "hello")
+			for _, tag := range tc.releases {
+				s.AddRelease("someone", "hello", githubtest.Release{Tag: tag, Files: pkgFiles("hello", strings.TrimPrefix(tag, "v"), url)})
+			}
+			s.SetManifest("someone", "hello", "HEAD", []byte(manifestJSON("hello", "1.0.0", url)))
+			root := t.TempDir()
+			dir := filepath.Join(root, "hello")
+			writeTree(t, dir, pkgFiles("hello", "1.0.0", url))
+			before := treeHash(t, dir)
+			u := newUpdater(t, s.Env()...)
+
+			for i := range 2 {
+				r := u.CheckOne(ctx, load(t, root, "hello"))
+				if r.Status != updater.StatusUpToDate || r.Available != "1.0.0" {
+					t.Errorf("check %d: %s %s (%v)", i, r.Status, r.Available, r.Err)
+				}
+			}
+			wantStatus(t, u.Update(ctx, load(t, root, "hello"), updater.UpdateOptions{}), updater.StatusUpToDate)
+			if n := s.Count("api"); n != 0 {
+				t.Errorf("%d REST API calls, want none", n)
+			}
+			if n := s.Count("archive") + s.Count("asset"); n != 0 {
+				t.Errorf("%d downloads, want none", n)
+			}
+			if n := s.Count("raw"); n != 3 {
+				t.Errorf("%d raw manifest reads, want 3", n)
+			}
+			if treeHash(t, dir) != before {
+				t.Error("the package changed")
+			}
+		})
+	}
+}

@@ -194,5 +194,5 @@ func (u *Updater) logCheck(r Result, start time.Time) {
 	if r.Err != nil {
 		attrs = append(attrs, "error", r.Err.Error())
 	}
-	u.logger().Debug("check", attrs...)
+	u.logger().Debug("check decided", attrs...)
 }

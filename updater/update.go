@@ -243,7 +243,12 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	if err != nil {
 		return "", nil, err
 	}
-	defer removeTemp(staging)
+	keepStaging := false
+	defer func() {
+		if !keepStaging {
+			removeTemp(staging)
+		}
+	}()
 	res, err := archive.ExtractFile(ctx, zipPath, staging, archive.Options{Durable: true})
 	if err != nil {
 		if errors.Is(err, archive.ErrCorrupt) && isHTMLFile(zipPath) {
@@ -266,6 +271,12 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 		Inject: t.inject,
 	})
 	if err != nil {
+		// A journal still pending means the swap stopped halfway and
+		// names the staged folder, which after an exchange holds the old
+		// version: it is Recover's to settle, not ours to delete.
+		if _, jerr := os.Lstat(l.JournalPath(name)); jerr == nil {
+			keepStaging = true
+		}
 		return "", warnings, err
 	}
 	if _, err := l.Prune(name, u.keepBackups()); err != nil {

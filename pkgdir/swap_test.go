@@ -352,9 +352,8 @@ func TestChangeCrashAtEveryStep(t *testing.T) {
 						if crashed != errors.Is(err, errCrash) {
 							t.Fatalf("recovery crashed at %s = %v, but Recover returned %v", recCrash, crashed, err)
 						}
-						if !crashed {
-							t.Skipf("recovery does not reach %s here", recCrash)
-						}
+						// When recovery never reaches recCrash it ran to the
+						// end: the checks below then hold for its result.
 					}
 
 					rs, err := l.Recover(t.Context())

@@ -3,6 +3,7 @@ package sources
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"github.com/modup/modup/internal/manifest"
 )
@@ -11,7 +12,7 @@ import (
 // space and a BOM): what captive portals and login pages answer with.
 func LooksLikeHTML(b []byte) bool {
 	b = bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})
-	b = bytes.TrimLeft(b, " \t\r\n")
+	b = bytes.TrimLeft(b, " \t\r\n\f\v")
 	return len(b) > 0 && b[0] == '<'
 }
 
@@ -25,15 +26,16 @@ func PointerRelease(body []byte, where, kind string) (Release, *manifest.Manifes
 	if err != nil {
 		return Release{}, nil, fmt.Errorf("%w: %w", err, ErrInvalid)
 	}
+	m.Version = strings.TrimSpace(m.Version)
 	if m.Version == "" {
-		return Release{}, nil, fmt.Errorf("%s: the manifest has no \"version\": %w", where, ErrInvalid)
+		return Release{}, nil, fmt.Errorf("%s names no version: a2modsource.json needs a \"version\" field: %w", where, ErrInvalid)
 	}
 	r := Release{
 		Version:     m.Version,
 		Name:        m.Name,
 		News:        m.News,
 		ManifestURL: where,
-		SHA256:      m.SHA256,
+		SHA256:      strings.ToLower(strings.TrimSpace(m.SHA256)),
 		Size:        m.ZipSize,
 		Origin:      "manifest",
 		Kind:        kind,

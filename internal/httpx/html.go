@@ -1,12 +1,9 @@
 package httpx
 
-import "bytes"
+import "github.com/modup/modup/sources"
 
 // LooksLikeHTML reports whether b starts, after an optional UTF-8 byte order
 // mark and white space, with '<': an HTML page (a captive portal, a login
-// page) or an XML error document where JSON was expected.
-func LooksLikeHTML(b []byte) bool {
-	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
-	b = bytes.TrimLeft(b, " \t\r\n\f\v")
-	return len(b) > 0 && b[0] == '<'
-}
+// page) or an XML error document where JSON was expected. It is
+// sources.LooksLikeHTML, here for callers that hold raw HTTP bodies.
+func LooksLikeHTML(b []byte) bool { return sources.LooksLikeHTML(b) }

@@ -209,30 +209,9 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 		}
 		return sources.Release{}, fmt.Errorf("fetch %s: %w", u, err)
 	}
-	if httpx.LooksLikeHTML(body) {
-		return sources.Release{}, &kindError{kind: sources.ErrInvalid,
-			msg: fmt.Sprintf("%s: got an HTML page instead of a2modsource.json (a login or captive portal page?)", u)}
-	}
-	m, err := manifest.Parse(body, u)
+	rel, _, err := sources.PointerRelease(body, u, Kind)
 	if err != nil {
-		return sources.Release{}, fmt.Errorf("%w (%w)", err, sources.ErrInvalid)
-	}
-	version := strings.TrimSpace(m.Version)
-	if version == "" {
-		return sources.Release{}, &kindError{kind: sources.ErrInvalid,
-			msg: fmt.Sprintf("%s names no version", u)}
-	}
-	rel := sources.Release{
-		Version:     version,
-		Name:        m.Name,
-		News:        m.News,
-		ManifestURL: u,
-		SHA256:      strings.ToLower(strings.TrimSpace(m.SHA256)),
-		Origin:      OriginManifest,
-		Kind:        Kind,
-	}
-	if m.ZipSize > 0 {
-		rel.Size = m.ZipSize
+		return sources.Release{}, err
 	}
 	return rel, nil
 }

@@ -49,7 +49,8 @@ func TestScripts(t *testing.T) {
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits": exitsCmd,
+			"exits":  exitsCmd,
+			"zipdir": zipdirCmd,
 		},
 	})
 }

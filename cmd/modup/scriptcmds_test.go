@@ -1,0 +1,86 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// zipdirCmd is "zipdir SRC DST.zip": zip the folder SRC (its contents at
+// the top of the archive, sorted, with fixed times) into DST.zip, so that
+// scripts build their release zips from txtar files.
+func zipdirCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: zipdir SRC DST.zip")
+	}
+	data, err := zipDir(ts.MkAbs(args[0]))
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[1]), data, 0o644))
+}
+
+// zipDir zips the regular files and folders under src deterministically.
+func zipDir(src string) ([]byte, error) {
+	type entry struct {
+		name string
+		path string
+		dir  bool
+	}
+	var entries []entry
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == src {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		name := filepath.ToSlash(rel)
+		switch {
+		case d.IsDir():
+			entries = append(entries, entry{name: name + "/", dir: true})
+		case d.Type().IsRegular():
+			entries = append(entries, entry{name: name, path: p})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return strings.Compare(a.name, b.name) })
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, e := range entries {
+		h := &zip.FileHeader{Name: e.name, Method: zip.Deflate, Modified: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
+		if e.dir {
+			h.Method = zip.Store
+		}
+		w, err := zw.CreateHeader(h)
+		if err != nil {
+			return nil, err
+		}
+		if e.dir {
+			continue
+		}
+		f, err := os.Open(e.path)
+		if err != nil {
+			return nil, err
+		}
+		_, err = io.Copy(w, f)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

@@ -126,7 +126,8 @@ func (a *app) rootCmd() *cobra.Command {
 	pf.DurationVar(&a.lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for another modup working on the same package")
 	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd(),
 		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd(),
-		a.daemonCmd(), a.statusCmd())
+		a.daemonCmd(), a.statusCmd(),
+		a.packCmd(), a.serveCmd(), a.releaseCmd())
 	return c
 }
 

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modup/modup/release"
+	"github.com/modup/modup/sources/fs"
+	"github.com/modup/modup/sources/github"
+	"github.com/modup/modup/sources/web"
+)
+
+func (a *app) packCmd() *cobra.Command {
+	var opt release.PackOptions
+	c := &cobra.Command{
+		Use:   "pack [DIR] [--version X | --bump patch|minor|major] [-o OUTDIR]",
+		Short: "Write a release of a package folder: <version>.zip and a2modsource.json",
+		Long: `pack writes a release of the package in DIR (default: the current folder)
+into a release folder, OUTDIR (default: DIR/../<name>-release):
+
+  <version>.zip      the package, its a2modsource.json carrying <version>
+  a2modsource.json   the package's manifest with version, sha256 and zip_size
+                     of that zip: the file users' modup reads at update_url
+
+The zip leaves out .git and .modup folders and whatever .modupignore lists,
+and is reproducible: the same folder always packs to the same bytes. Earlier
+zips in OUTDIR stay. A <version>.zip already in OUTDIR with other bytes is
+refused: a published version never changes, bump it.
+
+--version releases that version and leaves DIR untouched; --bump releases the
+next patch, minor or major version and writes it into DIR/a2modsource.json
+too (unknown fields and the byte-order mark are kept).`,
+		Example: `  modup pack ./hello --bump minor
+  modup pack ./hello --version 1.2.0 -o ./site/hello
+  modup pack`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if opt.Version != "" && opt.Bump != "" {
+				return &exitError{code: exitUsage, err: fmt.Errorf("--version and --bump exclude each other")}
+			}
+			switch opt.Bump {
+			case "", release.BumpPatch, release.BumpMinor, release.BumpMajor:
+			default:
+				return &exitError{code: exitUsage, err: fmt.Errorf("--bump %q: want patch, minor or major", opt.Bump)}
+			}
+			res, err := release.Pack(cmd.Context(), dir, opt)
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			a.printPack(dir, res)
+			return nil
+		},
+	}
+	c.Flags().StringVar(&opt.Version, "version", "", "release this version (DIR is left untouched)")
+	c.Flags().StringVar(&opt.Bump, "bump", "", "release the next patch, minor or major version and write it into DIR's manifest")
+	c.Flags().StringVarP(&opt.OutDir, "output", "o", "", "the release folder (default DIR/../<name>-release)")
+	return c
+}
+
+func (a *app) printPack(dir string, res release.PackResult) {
+	kind := ""
+	if res.UpdateURL != "" {
+		if src, err := a.updater().Sources.Registry.For(res.UpdateURL); err == nil {
+			kind = src.Kind()
+		}
+	}
+	own := filepath.Join(res.Dir, "a2modsource.json")
+	zip := filepath.Base(res.ZipPath)
+
+	w := a.stdout
+	verb := "wrote"
+	if res.Reused {
+		verb = "kept (same bytes)"
+	}
+	fmt.Fprintf(w, "packed %s %s (%d files)\n", res.Name, res.Version, res.Files)
+	fmt.Fprintf(w, "  %s %s\n", verb, res.ZipPath)
+	fmt.Fprintf(w, "    sha256   %s\n    zip_size %d\n", res.SHA256, res.Size)
+	fmt.Fprintf(w, "  wrote %s\n", res.ManifestPath)
+	if res.Bumped {
+		fmt.Fprintf(w, "  bumped %s: %s -> %s\n", own, res.Previous, res.Version)
+	}
+	if len(res.Kept) > 0 {
+		fmt.Fprintf(w, "  earlier releases kept: %s\n", strings.Join(res.Kept, ", "))
+	}
+	if !res.Bumped && res.Previous != res.Version {
+		why := "keep the package folder in step with its releases"
+		if kind == github.Kind {
+			why = "users read it from the default branch and never see " + res.Version + " until it is pushed"
+		}
+		fmt.Fprintf(a.stderr, "modup: warning: %s still says %q: bump it too (--bump, or by hand); %s\n", own, res.Previous, why)
+	}
+
+	fmt.Fprintln(w, "next steps:")
+	fmt.Fprintf(w, "  1. try the update locally: modup serve %s\n", res.OutDir)
+	fmt.Fprintln(w, "     and in another terminal: modup install http://127.0.0.1:8080 --root ./try  (later: modup update NAME --root ./try)")
+	switch kind {
+	case github.Kind:
+		fmt.Fprintf(w, "  2. publish: a GitHub release tagged %s with %s attached, then push a2modsource.json (version %s) to the default branch\n",
+			res.Version, zip, res.Version)
+	case web.Kind:
+		fmt.Fprintf(w, "  2. publish: upload %s first, then a2modsource.json, to %s\n", zip, res.UpdateURL)
+	case "":
+		fmt.Fprintf(w, "  2. publish: set update_url in %s to where releases go (a GitHub repository, a web folder or a folder), then upload %s and a2modsource.json there\n", own, zip)
+	default:
+		where := res.UpdateURL
+		if f, err := fs.Folder(res.UpdateURL, res.Dir); err == nil {
+			where = f
+		}
+		if where == res.OutDir {
+			fmt.Fprintf(w, "  2. publish: done, update_url is this release folder\n")
+		} else {
+			fmt.Fprintf(w, "  2. publish: copy %s first, then a2modsource.json, to %s\n", zip, where)
+		}
+	}
+	fmt.Fprintf(w, "  3. check what users get: modup release check %s\n", dir)
+}

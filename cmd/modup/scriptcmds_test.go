@@ -15,15 +15,17 @@ import (
 )
 
 // zipdirCmd is "zipdir SRC DST.zip": zip the folder SRC (its contents at
-// the top of the archive, sorted, with fixed times) into DST.zip, so that
-// scripts build their release zips from txtar files.
+// the top of the archive, sorted, with fixed times) into DST.zip, creating
+// DST's folder, so that scripts build their release zips from txtar files.
 func zipdirCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: zipdir SRC DST.zip")
 	}
 	data, err := zipDir(ts.MkAbs(args[0]))
 	ts.Check(err)
-	ts.Check(os.WriteFile(ts.MkAbs(args[1]), data, 0o644))
+	dst := ts.MkAbs(args[1])
+	ts.Check(os.MkdirAll(filepath.Dir(dst), 0o755))
+	ts.Check(os.WriteFile(dst, data, 0o644))
 }
 
 // zipDir zips the regular files and folders under src deterministically.

@@ -113,7 +113,8 @@ func startModup(t *testing.T, args ...string) *modupProc {
 	p := &modupProc{done: make(chan struct{})}
 	p.cmd = exec.CommandContext(t.Context(), exe)
 	p.cmd.Args = append([]string{"modup"}, args...)
-	p.cmd.Env = append(os.Environ(), "MODUP_ROOTS=", "NO_COLOR=1", "GITHUB_TOKEN=", "GH_TOKEN=")
+	p.cmd.Env = append(os.Environ(), "MODUP_ROOTS=", "NO_COLOR=1", "GITHUB_TOKEN=", "GH_TOKEN=",
+		"GORACE=atexit_sleep_ms=0") // -race: no 1s sleep at exit
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

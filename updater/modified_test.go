@@ -100,3 +100,45 @@ func TestNoRecordNoEditCheck(t *testing.T) {
 	wantStatus(t, c, updater.StatusUpdated)
 	wantTree(t, c.Backup, v1)
 }
+
+// TestEditsFoundWhateverTheVersionSpelling: the release is "v1.0.0" while
+// its zipped manifest says "1.0.0" (or the reverse); the same version, so
+// the install record still describes the package and an edit is found.
+func TestEditsFoundWhateverTheVersionSpelling(t *testing.T) {
+	tests := []struct {
+		name    string
+		release string // the version the remote manifest names (and the zip's name)
+		zipped  string // the version inside the zip
+	}{
+		{name: "release with v", release: "v1.0.0", zipped: "1.0.0"},
+		{name: "zip with v", release: "1.0.0", zipped: "v1.0.0"},
+		{name: "short release", release: "1.0", zipped: "1.0.0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := t.Context()
+			r := newFSRemote(t)
+			u := newUpdater(t)
+			root := t.TempDir()
+			dir := filepath.Join(root, "hello")
+			r.release(t, tc.release, pkgFiles("hello", tc.zipped, r.dir))
+			c := u.Install(ctx, root, r.dir, updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusInstalled)
+			if len(c.Warnings) != 0 {
+				t.Errorf("warnings %q for the same version spelled differently", c.Warnings)
+			}
+			writeTree(t, dir, map[string]string{"greet/greet.ahk": "MsgBox my own\n"})
+			edited := treeHash(t, dir)
+			r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
+
+			c = u.Update(ctx, load(t, root, "hello"), updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusFailed)
+			if !errors.Is(c.Err, updater.ErrModified) {
+				t.Errorf("error %v is not ErrModified", c.Err)
+			}
+			if treeHash(t, dir) != edited {
+				t.Error("the edited package was replaced")
+			}
+		})
+	}
+}

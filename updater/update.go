@@ -335,7 +335,7 @@ func checkUnmodified(l pkgdir.Layout, name string) error {
 	}
 	live := filepath.Join(l.Root, name)
 	m, err := pkgdir.ReadManifest(live)
-	if err != nil || m.Version != rec.Version || rec.TreeHash == "" {
+	if err != nil || !sameVersion(m.Version, rec.Version) || rec.TreeHash == "" {
 		return nil // the record is about another version; it says nothing now
 	}
 	h, err := pkgdir.TreeHash(live)
@@ -346,6 +346,16 @@ func checkUnmodified(l pkgdir.Layout, name string) error {
 		return fmt.Errorf("%s: files in %s changed since modup installed %s; update with --force to replace them (the current folder is kept as a backup): %w", name, live, rec.Version, ErrModified)
 	}
 	return nil
+}
+
+// sameVersion reports whether a and b name one version: equal as versions
+// ("v1.0" is "1.0.0": a release and its zipped manifest may spell it
+// differently), else equal as written.
+func sameVersion(a, b string) bool {
+	if cmp, err := CompareVersions(a, b); err == nil {
+		return cmp == 0
+	}
+	return a == b
 }
 
 // Install adds a new package to root from updateURL: a2's "add from URL".

@@ -7,11 +7,15 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources/github/githubtest"
+	"github.com/modup/modup/updater"
 )
 
 // published is a package and its release folder, made by Pack.
@@ -419,4 +423,51 @@ func TestTarget(t *testing.T) {
 	if _, _, err := Target(p.res.ZipPath); err == nil || !strings.Contains(err.Error(), "is not a folder") {
 		t.Errorf("a file: %v", err)
 	}
+}
+
+func TestCheckGitHubRateLimited(t *testing.T) {
+	gh := githubtest.New(t)
+	url := gh.RepoURL("me", "hello")
+	gh.SetManifest("me", "hello", "HEAD", []byte(`{"name": "hello", "version": "1.0.0", "update_url": "`+url+`"}`))
+	gh.AddRelease("me", "hello", githubtest.Release{Tag: "1.0.0", Files: map[string]string{
+		"a2modsource.json":    `{"name": "hello", "version": "1.0.0"}`,
+		"greet/a2module.json": greetModule,
+	}})
+	gh.RateLimit(time.Now().Add(time.Hour))
+	rep := check(t, CheckOptions{Sources: testSources(gh.Env()...), UpdateURL: url})
+	wantOK(t, rep, true)
+	wantStep(t, rep, StepRelease, Warn, "tag 1.0.0 exists, but the release could not be confirmed", "GITHUB_TOKEN")
+	wantStep(t, rep, StepNewerRelease, Warn, "could not list the releases", "GITHUB_TOKEN")
+	wantStep(t, rep, StepZipManifest, Pass, "", "")
+	wantStep(t, rep, StepChecksum, Skip, "tag archive", "")
+}
+
+func TestCheckStalledDownload(t *testing.T) {
+	p := publish(t, "1.0.0", "../site")
+	zipData := readFile(t, p.res.ZipPath)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/a2modsource.json":
+			w.Write(readFile(t, p.res.ManifestPath))
+		case "/1.0.0.zip":
+			w.Header().Set("Content-Length", strconv.Itoa(len(zipData)))
+			if r.Method == http.MethodHead {
+				return
+			}
+			w.Write(zipData[:len(zipData)/2])
+			http.NewResponseController(w).Flush()
+			<-r.Context().Done() // and nothing more
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	src := updater.NewSources(updater.Config{
+		Getenv: func(string) string { return "" },
+		HTTP:   &httpx.Options{RetryMax: -1, StallTimeout: 100 * time.Millisecond},
+	})
+	rep := check(t, CheckOptions{Sources: src, UpdateURL: srv.URL})
+	wantOK(t, rep, false)
+	wantStep(t, rep, StepDownload, Fail, "stalled", "the server stopped sending data")
+	wantStep(t, rep, StepArchive, Skip, "nothing downloaded", "")
 }

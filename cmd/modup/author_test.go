@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -300,5 +301,31 @@ func TestAuthorCommandErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(base, "hello-release")); err == nil {
 		t.Error("a refused pack created the release folder")
+	}
+}
+
+// TestAuthorServeWarnsAndStops: serving a folder that is not a release says
+// so, and serve stops cleanly even with a client connected.
+func TestAuthorServeWarnsAndStops(t *testing.T) {
+	dir := t.TempDir()
+	authorWrite(t, dir, map[string]string{"a2modsource.json": `{"name": "hello", "version": "2.0.0"}`})
+	url, logs, stop := startServe(t, dir)
+	resp, err := http.Get(url + "/2.0.0.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("missing zip: %d", resp.StatusCode)
+	}
+	// An idle keep-alive connection does not hold shutdown up.
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited %d", code)
+	}
+	if !strings.Contains(logs.String(), "names version 2.0.0 but 2.0.0.zip is not there") {
+		t.Errorf("no warning about the missing zip:\n%s", logs.String())
+	}
+	if _, err := http.Get(url + "/a2modsource.json"); err == nil {
+		t.Error("still serving after stop")
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/release"
 	"github.com/modup/modup/sources"
 )
@@ -58,9 +59,7 @@ func (a *app) serve(ctx context.Context, dir, addr string) error {
 	if st, err := os.Stat(abs); err != nil || !st.IsDir() {
 		return &exitError{code: exitFailure, err: fmt.Errorf("serve %s: not a folder", dir)}
 	}
-	if _, err := os.Stat(filepath.Join(abs, sources.ManifestFile)); err != nil {
-		fmt.Fprintf(a.stderr, "modup: warning: %s holds no %s; is it a release folder? (modup pack writes one)\n", abs, sources.ManifestFile)
-	}
+	a.warnNotRelease(abs)
 	h, err := release.NewHandler(abs, a.requestLogger())
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
@@ -110,6 +109,23 @@ func (a *app) serve(ctx context.Context, dir, addr string) error {
 	}
 	fmt.Fprintln(a.stdout, "stopped")
 	return nil
+}
+
+// warnNotRelease says when dir is not what modup pack writes: a manifest
+// next to the zip of the version it names.
+func (a *app) warnNotRelease(dir string) {
+	m, err := pkgdir.ReadManifest(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(a.stderr, "modup: warning: %s holds no %s; is it a release folder? (modup pack writes one)\n", dir, sources.ManifestFile)
+	case err != nil:
+		fmt.Fprintf(a.stderr, "modup: warning: %v\n", err)
+	case m.Version != "":
+		if _, err := os.Stat(filepath.Join(dir, sources.ZipName(m.Version))); err != nil {
+			fmt.Fprintf(a.stderr, "modup: warning: %s names version %s but %s is not there: updates will find nothing to download (modup pack writes both)\n",
+				sources.ManifestFile, m.Version, sources.ZipName(m.Version))
+		}
+	}
 }
 
 // requestLogger logs serve's requests at info level, whatever -v says, in

@@ -216,3 +216,58 @@ func TestUpdateToOnGitHub(t *testing.T) {
 		})
 	}
 }
+
+// TestUnreleasedOnEverySource: the remote manifest names a version with
+// nothing published yet; the update is skipped (tried again next time) and
+// the package kept.
+func TestUnreleasedOnEverySource(t *testing.T) {
+	tests := []struct {
+		name  string
+		setUp func(t *testing.T) (url string, env []string)
+	}{
+		{name: "web: the zip is not there", setUp: func(t *testing.T) (string, []string) {
+			h := newWebHost(t)
+			h.put("a2modsource.json", []byte(manifestJSON("hello", "1.1.0", "")))
+			h.put("1.0.0.zip", zipOf(t, "", pkgFiles("hello", "1.0.0", h.url())))
+			return h.url(), nil
+		}},
+		{name: "github: no release, no tag", setUp: func(t *testing.T) (string, []string) {
+			s := githubtest.New(t)
+			url := s.RepoURL("someone", "hello")
+			s.AddRelease("someone", "hello", githubtest.Release{Tag: "1.0.0", Files: pkgFiles("hello", "1.0.0", url)})
+			s.SetManifest("someone", "hello", "HEAD", []byte(manifestJSON("hello", "1.1.0", url)))
+			return url, s.Env()
+		}},
+		{name: "github: only a draft", setUp: func(t *testing.T) (string, []string) {
+			s := githubtest.New(t)
+			url := s.RepoURL("someone", "hello")
+			s.AddRelease("someone", "hello", githubtest.Release{Tag: "1.1.0", Draft: true, Files: pkgFiles("hello", "1.1.0", url)})
+			s.SetManifest("someone", "hello", "HEAD", []byte(manifestJSON("hello", "1.1.0", url)))
+			return url, s.Env()
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			url, env := tc.setUp(t)
+			root := t.TempDir()
+			dir := filepath.Join(root, "hello")
+			writeTree(t, dir, pkgFiles("hello", "1.0.0", url))
+			before := treeHash(t, dir)
+			u := newUpdater(t, env...)
+
+			if r := u.CheckOne(t.Context(), load(t, root, "hello")); r.Status != updater.StatusUnreleased {
+				t.Errorf("check: %s (%v)", r.Status, r.Err)
+			}
+			c := u.Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusSkipped)
+			if c.To != "1.1.0" || !strings.Contains(c.Reason, "1.1.0 is not released yet") {
+				t.Errorf("to %q, reason %q", c.To, c.Reason)
+			}
+			if treeHash(t, dir) != before {
+				t.Error("the package changed")
+			}
+			wantBackups(t, root, "hello")
+			checkClean(t, root)
+		})
+	}
+}

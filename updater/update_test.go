@@ -286,3 +286,26 @@ func TestInstallRefusesExisting(t *testing.T) {
 	wantTree(t, filepath.Join(root, "hello"), mine)
 	checkClean(t, root)
 }
+
+// TestKeepBackups keeps the newest KeepBackups backups after each update.
+func TestKeepBackups(t *testing.T) {
+	ctx := t.Context()
+	r := newFSRemote(t)
+	u := newUpdater(t)
+	u.KeepBackups = 2
+	root := t.TempDir()
+	r.release(t, "1.0.0", pkgFiles("hello", "1.0.0", r.dir))
+	wantStatus(t, u.Install(ctx, root, r.dir, updater.UpdateOptions{}), updater.StatusInstalled)
+	for _, v := range []string{"1.1.0", "1.2.0", "1.3.0"} {
+		r.release(t, v, pkgFiles("hello", v, r.dir))
+		wantStatus(t, u.Update(ctx, load(t, root, "hello"), updater.UpdateOptions{}), updater.StatusUpdated)
+	}
+	wantBackups(t, root, "hello", "1.2.0", "1.1.0")
+	bs, err := pkgdir.Layout{Root: root}.Backups("hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTree(t, bs[0].Dir, pkgFiles("hello", "1.2.0", r.dir))
+	wantTree(t, bs[1].Dir, pkgFiles("hello", "1.1.0", r.dir))
+	checkClean(t, root)
+}

@@ -3,6 +3,7 @@ package updater_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/modup/modup/internal/archive"
+	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/github/githubtest"
 	"github.com/modup/modup/updater"
@@ -91,6 +93,43 @@ func serveBroken(data []byte, times int32, reset bool) http.HandlerFunc {
 	}
 }
 
+// serveCut answers GET with a body delimited by the connection's close
+// (no Content-Length, no chunks) and closes it halfway: the client reads
+// a clean EOF. HEAD announces the whole length only with headLength.
+func serveCut(data []byte, headLength bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			if headLength {
+				w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+			}
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		conn, bw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(http.ErrAbortHandler)
+		}
+		defer conn.Close()
+		bw.WriteString("HTTP/1.1 200 OK\r\nContent-Type: application/zip\r\nConnection: close\r\n\r\n")
+		bw.Write(data[:len(data)/2])
+		bw.Flush()
+	}
+}
+
+// serveStalled sends half of data, then nothing until the client gives up.
+func serveStalled(data []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodHead {
+			return
+		}
+		w.Write(data[:len(data)/2])
+		http.NewResponseController(w).Flush()
+		<-r.Context().Done()
+	}
+}
+
 func serveHTML(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
@@ -113,6 +152,7 @@ func TestDownloadVerification(t *testing.T) {
 		extra   map[string]any // fields of the remote manifest
 		serve   func(zip []byte) http.HandlerFunc
 		maxSize int64
+		stall   time.Duration // the HTTP client's stall timeout
 		want    updater.Status
 		wantErr error
 		// wantText is in the error message.
@@ -145,6 +185,17 @@ func TestDownloadVerification(t *testing.T) {
 		{name: "connection broken every time",
 			serve: func(zip []byte) http.HandlerFunc { return serveBroken(zip, 1000, true) },
 			want:  updater.StatusFailed, wantGets: 3},
+		{name: "connection closed early, size announced",
+			serve: func(zip []byte) http.HandlerFunc { return serveCut(zip, true) },
+			want:  updater.StatusFailed, wantErr: updater.ErrSize, wantGets: 1},
+		{name: "connection closed early, size unknown",
+			serve: func(zip []byte) http.HandlerFunc { return serveCut(zip, false) },
+			want:  updater.StatusFailed, wantErr: archive.ErrCorrupt, wantGets: 1},
+		{name: "connection closed early, size unknown, sha256 declared", extra: map[string]any{"sha256": "GOOD"},
+			serve: func(zip []byte) http.HandlerFunc { return serveCut(zip, false) },
+			want:  updater.StatusFailed, wantErr: updater.ErrChecksum, wantGets: 1},
+		{name: "stalled download", serve: serveStalled, stall: 50 * time.Millisecond,
+			want: updater.StatusFailed, wantErr: httpx.ErrStalled, wantGets: 3},
 		{name: "HTML page instead of the zip",
 			serve: func([]byte) http.HandlerFunc { return serveHTML },
 			want:  updater.StatusFailed, wantErr: archive.ErrCorrupt, wantText: "got an HTML page instead of a zip", wantGets: 1},
@@ -193,6 +244,12 @@ func TestDownloadVerification(t *testing.T) {
 			before := treeHash(t, dir)
 
 			u := newUpdater(t)
+			if tc.stall > 0 {
+				u.Sources = updater.NewSources(updater.Config{
+					Getenv: envMap(),
+					HTTP:   &httpx.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond, StallTimeout: tc.stall},
+				})
+			}
 			u.MaxSize = tc.maxSize
 			if tc.maxSize < 0 {
 				u.MaxSize = int64(len(zip))
@@ -355,5 +412,49 @@ func TestGitHubDigestDisagrees(t *testing.T) {
 	if treeHash(t, dir) != before {
 		t.Error("the package changed")
 	}
+	checkClean(t, root)
+}
+
+// TestCancelMidDownload cancels an update while its zip is arriving: the
+// update fails, the package is untouched and the partial file is gone.
+func TestCancelMidDownload(t *testing.T) {
+	h := newWebHost(t)
+	h.put("a2modsource.json", pointerJSON(t, "hello", "1.1.0", nil))
+	zip := zipOf(t, "", pkgFiles("hello", "1.1.0", h.url()))
+	h.put("1.1.0.zip", zip)
+	midway := make(chan struct{}, 1)
+	h.handle("1.1.0.zip", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(zip)))
+		w.WriteHeader(http.StatusOK)
+		if r.Method == http.MethodHead {
+			return
+		}
+		w.Write(zip[:len(zip)/2])
+		http.NewResponseController(w).Flush()
+		midway <- struct{}{}
+		<-r.Context().Done()
+	})
+	root := t.TempDir()
+	dir := filepath.Join(root, "hello")
+	writeTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
+	before := treeHash(t, dir)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		<-midway
+		cancel()
+	}()
+	c := newUpdater(t).Update(ctx, load(t, root, "hello"), updater.UpdateOptions{})
+	wantStatus(t, c, updater.StatusFailed)
+	if !errors.Is(c.Err, context.Canceled) {
+		t.Errorf("error %v is not context.Canceled", c.Err)
+	}
+	if n := h.count("GET", "1.1.0.zip"); n != 1 {
+		t.Errorf("zip fetched %d times after the cancel", n)
+	}
+	if treeHash(t, dir) != before {
+		t.Error("the package changed")
+	}
+	wantBackups(t, root, "hello")
 	checkClean(t, root)
 }

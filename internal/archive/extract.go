@@ -250,9 +250,41 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 	// A parent is a prefix of its children, so it sorts first.
 	slices.Sort(p.dirs)
 	slices.Sort(p.tops)
-	// Largest first keeps all workers busy until the end.
-	slices.SortStableFunc(p.files, func(a, b fileJob) int { return cmp.Compare(b.size, a.size) })
 	return p, nil
+}
+
+// Batches of files that share a folder: a worker opens the folder once
+// (os.Root otherwise walks every component of every name) and writes them.
+const (
+	batchFiles = 64
+	batchBytes = 8 << 20
+)
+
+type batch struct {
+	dir   string    // '/'-separated, "." for dest
+	files []fileJob // all in dir
+	size  int64
+}
+
+// batches groups p.files by folder, largest batches first so that all
+// workers stay busy until the end.
+func (p *plan) batches() []batch {
+	files := slices.Clone(p.files)
+	slices.SortFunc(files, func(a, b fileJob) int {
+		return cmp.Or(strings.Compare(path.Dir(a.name), path.Dir(b.name)), cmp.Compare(b.size, a.size))
+	})
+	var out []batch
+	for _, f := range files {
+		dir := path.Dir(f.name)
+		if n := len(out); n == 0 || out[n-1].dir != dir || len(out[n-1].files) >= batchFiles || out[n-1].size+f.size > batchBytes {
+			out = append(out, batch{dir: dir})
+		}
+		b := &out[len(out)-1]
+		b.files = append(b.files, f)
+		b.size += f.size
+	}
+	slices.SortStableFunc(out, func(a, b batch) int { return cmp.Compare(b.size, a.size) })
+	return out
 }
 
 // typeReason rejects anything but regular files and folders.
@@ -383,8 +415,24 @@ func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits
 	}
 
 	var written atomic.Int64
-	err := parallel(ctx, opt.Workers, len(p.files), func(ctx context.Context, i int, buf []byte) error {
-		return writeFile(ctx, root, &p.files[i], buf, &written, lim.MaxBytes, opt.Durable)
+	batches := p.batches()
+	err := parallel(ctx, opt.Workers, len(batches), func(ctx context.Context, i int, buf []byte) error {
+		b := &batches[i]
+		dir := root
+		if b.dir != "." {
+			sub, err := root.OpenRoot(b.dir)
+			if err != nil {
+				return fmt.Errorf("extract: %w", err)
+			}
+			defer sub.Close()
+			dir = sub
+		}
+		for j := range b.files {
+			if err := writeFile(ctx, dir, &b.files[j], buf, &written, lim.MaxBytes, opt.Durable); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err == nil && opt.Durable && runtime.GOOS != "windows" {
 		dirs := append([]string{"."}, p.dirs...)
@@ -435,13 +483,14 @@ func parallel(ctx context.Context, workers, n int, job func(ctx context.Context,
 	return nil
 }
 
-func writeFile(ctx context.Context, root *os.Root, j *fileJob, buf []byte, written *atomic.Int64, maxBytes int64, durable bool) (err error) {
+// writeFile writes one file into dir, the Root of its folder.
+func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, written *atomic.Int64, maxBytes int64, durable bool) (err error) {
 	rc, err := j.f.Open()
 	if err != nil {
 		return fmt.Errorf("%w: entry %q: %w", ErrCorrupt, j.f.Name, err)
 	}
 	defer rc.Close()
-	out, err := root.OpenFile(j.name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, j.perm)
+	out, err := dir.OpenFile(path.Base(j.name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, j.perm)
 	if err != nil {
 		return fmt.Errorf("extract: %w", err)
 	}

@@ -60,10 +60,18 @@ func Folder(updateURL, dir string) (string, error) {
 			return "", fmt.Errorf("update_url %q: file URLs on other hosts are not supported: %w", updateURL, sources.ErrUnsupported)
 		}
 		p := parsed.Path
+		if p == "" {
+			// filepath.Clean would make it ".": the working folder.
+			return "", fmt.Errorf("update_url %q: the file URL names no folder: %w", updateURL, sources.ErrUnsupported)
+		}
 		if runtime.GOOS == "windows" && len(p) > 2 && p[0] == '/' && p[2] == ':' {
 			p = p[1:] // file:///C:/x
 		}
 		return filepath.Clean(filepath.FromSlash(p)), nil
+	}
+	if runtime.GOOS != "windows" && driveLetter.MatchString(u) {
+		// Not absolute here: it would be read relative to the working folder.
+		return "", fmt.Errorf("update_url %q is a Windows path, which does not exist on %s: %w", updateURL, runtime.GOOS, sources.ErrUnsupported)
 	}
 	p := filepath.FromSlash(u)
 	if !filepath.IsAbs(p) && !driveLetter.MatchString(u) {

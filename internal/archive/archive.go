@@ -76,7 +76,7 @@ func tooLarge(entry, format string, args ...any) *HostileError {
 // Limits caps what one archive may hold. A zero or negative field means its
 // default (see DefaultLimits).
 type Limits struct {
-	MaxEntries int   // entries in the central directory, folders included; default 100_000
+	MaxEntries int   // entries in the central directory, and files plus folders (implied ones too); default 100_000
 	MaxBytes   int64 // total uncompressed bytes, declared and actually written; default 2 GiB
 	MaxRatio   int64 // per-entry uncompressed/compressed ratio; default 1000; entries under 1 MiB are exempt
 }

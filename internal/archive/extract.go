@@ -203,6 +203,10 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 		if err := register(nodes, f.Name, name, dir); err != nil {
 			return nil, err
 		}
+		// One long name can imply thousands of folders: they count too.
+		if len(nodes) > lim.MaxEntries {
+			return nil, tooLarge(f.Name, "files and folders (implied ones included) exceed the limit of %d", lim.MaxEntries)
+		}
 		if dir {
 			continue
 		}
@@ -231,7 +235,7 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 
 	switch len(manifests) {
 	case 0:
-		return nil, fmt.Errorf("%w: the archive has no %s; a release zip must contain the package folder", ErrNoManifest, ManifestName)
+		return nil, fmt.Errorf("%w: a release zip must contain the package folder, with %s at its top", ErrNoManifest, ManifestName)
 	case 1:
 		p.root = path.Dir(manifests[0])
 	default:

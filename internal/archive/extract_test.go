@@ -455,3 +455,26 @@ func TestHostileError(t *testing.T) {
 		}
 	}
 }
+
+// With GODEBUG=zipinsecurepath=0 archive/zip returns ErrInsecurePath along
+// with a usable reader; Extract must still apply its own checks.
+func TestExtractInsecurePathGODEBUG(t *testing.T) {
+	t.Setenv("GODEBUG", "zipinsecurepath=0")
+	z := zipOf(t, ManifestName, "{}", "../evil.txt", "x")
+	if _, err := zip.NewReader(bytes.NewReader(z), int64(len(z))); !errors.Is(err, zip.ErrInsecurePath) {
+		t.Fatalf("GODEBUG not in effect: zip.NewReader = %v", err)
+	}
+	parent, dest := newDest(t)
+	_, err := extractBytes(t, t.Context(), z, dest, Options{})
+	var h *HostileError
+	if !errors.As(err, &h) || h.Entry != "../evil.txt" {
+		t.Fatalf("err = %v, want a HostileError for ../evil.txt", err)
+	}
+	checkContained(t, parent)
+	checkEmptyDir(t, dest)
+
+	_, dest = newDest(t)
+	if _, err := extractBytes(t, t.Context(), zipOf(t, ManifestName, "{}"), dest, Options{}); err != nil {
+		t.Fatalf("valid archive: %v", err)
+	}
+}

@@ -36,7 +36,7 @@ const (
 	Skip Status = "skip" // not applicable, or an earlier step failed
 )
 
-// Step names, in the order Check runs them.
+// Step names, in the order of the report.
 const (
 	StepManifest     = "manifest"      // the remote manifest is reachable and valid JSON
 	StepVersion      = "version"       // its version is semver
@@ -189,7 +189,11 @@ func (c *checker) target() bool {
 				"set update_url to where releases are published: https://github.com/OWNER/REPO, a web folder, or a folder path")
 			return false
 		}
-		c.q = sources.Query{Package: cmpOr(m.Name, filepath.Base(c.opt.Dir)), UpdateURL: m.UpdateURL, Dir: c.opt.Dir, MainBranch: m.MainBranch}
+		name := m.Name
+		if abs, err := filepath.Abs(c.opt.Dir); err == nil && strings.TrimSpace(name) == "" {
+			name = filepath.Base(abs)
+		}
+		c.q = sources.Query{Package: name, UpdateURL: m.UpdateURL, Dir: c.opt.Dir, MainBranch: m.MainBranch}
 	} else {
 		c.q = sources.Query{Package: c.opt.UpdateURL, UpdateURL: c.opt.UpdateURL}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/modup/modup/pkgdir"
@@ -188,5 +189,36 @@ func TestInstallCrashAtEverySwapStep(t *testing.T) {
 			wantBackups(t, root, "hello")
 			checkClean(t, root)
 		})
+	}
+}
+
+// TestPendingJournalBlocksUpdate: a journal some crashed process left (and
+// recovery could not settle) stops the update before anything moves, and
+// the update leaves nothing of its own behind.
+func TestPendingJournalBlocksUpdate(t *testing.T) {
+	r := newFSRemote(t)
+	root := t.TempDir()
+	dir := filepath.Join(root, "hello")
+	writeTree(t, dir, pkgFiles("hello", "1.0.0", r.dir))
+	r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
+	l := pkgdir.Layout{Root: root}
+	writeTree(t, l.JournalDir(), map[string]string{"hello.json": "{}\n"})
+	before := treeHash(t, dir)
+
+	u := newUpdater(t)
+	for range 2 {
+		c := u.Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
+		wantStatus(t, c, updater.StatusFailed)
+		if !strings.Contains(c.Error, "an interrupted change is pending") {
+			t.Errorf("error %q", c.Error)
+		}
+	}
+	if treeHash(t, dir) != before {
+		t.Error("the package changed")
+	}
+	for _, d := range []string{l.TmpDir(), l.StagingDir()} {
+		if entries, _ := os.ReadDir(d); len(entries) > 0 {
+			t.Errorf("leftovers in %s: %d", d, len(entries))
+		}
 	}
 }

@@ -265,16 +265,18 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 			return "", warnings, err
 		}
 	}
+	pendingBefore := journalPending(l, name)
 	sw, err := l.Swap(ctx, pkgdir.SwapRequest{
 		Name: name, Staged: res.Root, OldVersion: t.oldVersion, NewVersion: rel.Version,
 		Record: &pkgdir.Record{Source: rel.Kind, UpdateURL: t.updateURL},
 		Inject: t.inject,
 	})
 	if err != nil {
-		// A journal still pending means the swap stopped halfway and
-		// names the staged folder, which after an exchange holds the old
-		// version: it is Recover's to settle, not ours to delete.
-		if _, jerr := os.Lstat(l.JournalPath(name)); jerr == nil {
+		// A journal this swap wrote and left means it stopped halfway;
+		// the journal names the staged folder, which after an exchange
+		// holds the old version: it is Recover's to settle, not ours to
+		// delete. (A journal pending before made Swap refuse at once.)
+		if !pendingBefore && journalPending(l, name) {
 			keepStaging = true
 		}
 		return "", warnings, err
@@ -283,6 +285,13 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 		warnings = append(warnings, fmt.Sprintf("pruning old backups: %v", err))
 	}
 	return sw.Backup, warnings, nil
+}
+
+// journalPending reports whether a change of package name is journaled
+// and not yet settled.
+func journalPending(l pkgdir.Layout, name string) bool {
+	_, err := os.Lstat(l.JournalPath(name))
+	return err == nil
 }
 
 // fixManifest makes the staged manifest tell the truth: the release's

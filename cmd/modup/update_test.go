@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/sources/github/githubtest"
 )
 
 // slowHost is a web folder serving hello 1.1.0 whose zip download stops
@@ -292,3 +294,76 @@ func TestConcurrentUpdatesWait(t *testing.T) {
 	}
 	checkWhollyNew(t, root, h.URL+"/")
 }
+
+// runModup runs the CLI in-process with the environment kv.
+func runModup(t *testing.T, kv []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	vars := map[string]string{"NO_COLOR": "1"}
+	for _, s := range kv {
+		k, v, _ := strings.Cut(s, "=")
+		vars[k] = v
+	}
+	var out, errOut bytes.Buffer
+	code = run(t.Context(), args, env{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return vars[k] }})
+	return code, out.String(), errOut.String()
+}
+
+// TestCLIWithFakeGitHub installs, checks, updates and rolls back a package
+// from the fake GitHub through the CLI, which finds it from the
+// environment as users point modup at GitHub Enterprise.
+func TestCLIWithFakeGitHub(t *testing.T) {
+	s := githubtest.New(t)
+	url := s.RepoURL("someone", "hello")
+	files := func(version string) map[string]string {
+		f := helloFiles(version)
+		f["a2modsource.json"] = `{"name": "hello", "update_url": "` + url + `", "version": "` + version + `"}` + "\n"
+		return f
+	}
+	s.AddRelease("someone", "hello", githubtest.Release{Tag: "v1.0.0", Files: files("1.0.0")})
+	s.SetManifest("someone", "hello", "HEAD", []byte(`{"name": "hello", "version": "1.0.0"}`))
+	root := t.TempDir()
+	env := s.Env()
+
+	code, out, errOut := runModup(t, env, "install", url, "--root", root, "--json")
+	if code != 0 || !strings.Contains(out, `"status": "installed"`) || !strings.Contains(out, `"to": "1.0.0"`) {
+		t.Fatalf("install: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if n := s.Count("archive"); n != 1 {
+		t.Errorf("install: %d tag archive downloads, want 1", n)
+	}
+
+	src := t.TempDir()
+	writeFiles(t, src, files("1.1.0"))
+	zip, err := zipDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AddRelease("someone", "hello", githubtest.Release{Tag: "v1.1.0", Body: "says hello twice", Assets: map[string][]byte{"1.1.0.zip": zip}})
+	s.SetManifest("someone", "hello", "HEAD", []byte(`{"name": "hello", "version": "1.1.0"}`))
+
+	code, out, errOut = runModup(t, env, "check", "--root", root)
+	if code != exitAvailable || !regexpMatch(`(?m)^hello +1\.0\.0 +1\.1\.0 +update-available +github$`, out) {
+		t.Errorf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = runModup(t, env, "update", "hello", "--root", root)
+	if code != 0 || !regexpMatch(`(?m)^hello +1\.0\.0 +1\.1\.0 +updated$`, out) {
+		t.Fatalf("update: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if n := s.Count("asset"); n != 1 {
+		t.Errorf("update: %d asset downloads, want 1", n)
+	}
+	for name, content := range files("1.1.0") {
+		if b, err := os.ReadFile(filepath.Join(root, "hello", filepath.FromSlash(name))); err != nil || string(b) != content {
+			t.Errorf("hello/%s after update: %q (%v)", name, b, err)
+		}
+	}
+	code, out, errOut = runModup(t, env, "rollback", "hello", "--root", root)
+	if code != 0 || !regexpMatch(`(?m)^hello +1\.1\.0 +1\.0\.0 +rolled-back$`, out) {
+		t.Errorf("rollback: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "hello", "only-1.0.0.txt")); string(b) != "1.0.0\n" {
+		t.Error("rollback did not bring 1.0.0 back")
+	}
+}
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modup/modup/sources/github/githubtest"
 	"github.com/modup/modup/updater"
@@ -202,6 +203,43 @@ func TestCheckCostsNoAPICalls(t *testing.T) {
 			if treeHash(t, dir) != before {
 				t.Error("the package changed")
 			}
+		})
+	}
+}
+
+// TestGitHubAPIUnavailable: with the REST API rate-limited or down, an
+// update still installs the release from its tag archive, which needs no
+// quota, and says the notes are missing.
+func TestGitHubAPIUnavailable(t *testing.T) {
+	tests := []struct {
+		name     string
+		breakAPI func(s *githubtest.Server)
+	}{
+		{name: "rate limited", breakAPI: func(s *githubtest.Server) { s.RateLimit(time.Now().Add(time.Hour)) }},
+		{name: "outage", breakAPI: func(s *githubtest.Server) { s.FailAPI(true) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := githubtest.New(t)
+			url := s.RepoURL("someone", "hello")
+			v2 := pkgFiles("hello", "1.1.0", url)
+			s.AddRelease("someone", "hello", githubtest.Release{Tag: "v1.1.0", Body: "notes", Files: v2})
+			s.SetManifest("someone", "hello", "HEAD", []byte(manifestJSON("hello", "1.1.0", url)))
+			tc.breakAPI(s)
+			root := t.TempDir()
+			dir := filepath.Join(root, "hello")
+			writeTree(t, dir, pkgFiles("hello", "1.0.0", url))
+
+			c := newUpdater(t, s.Env()...).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusUpdated)
+			if !strings.Contains(strings.Join(c.Warnings, "\n"), "release notes unavailable") {
+				t.Errorf("warnings %q", c.Warnings)
+			}
+			wantTree(t, dir, v2)
+			if n := s.Count("archive"); n < 1 {
+				t.Error("the tag archive was not downloaded")
+			}
+			checkClean(t, root)
 		})
 	}
 }

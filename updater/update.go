@@ -300,7 +300,7 @@ func journalPending(l pkgdir.Layout, name string) bool {
 func fixManifest(dir, name string, rel sources.Release, updateURL string) ([]string, error) {
 	m, err := pkgdir.ReadManifest(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: the release's manifest: %w", name, rel.Version, err)
+		return nil, fmt.Errorf("%s %s: the manifest in %s: %w", name, rel.Version, rel.PayloadURL, err)
 	}
 	var warnings []string
 	changed := false

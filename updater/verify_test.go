@@ -157,6 +157,8 @@ func TestDownloadVerification(t *testing.T) {
 		wantErr error
 		// wantText is in the error message.
 		wantText string
+		// wantManifestLine: the error names the zipped manifest's bad line:column.
+		wantManifestLine bool
 		// wantGets is how often the zip is fetched with GET (-1: any).
 		wantGets int
 	}{
@@ -206,6 +208,18 @@ func TestDownloadVerification(t *testing.T) {
 				}
 			},
 			want: updater.StatusFailed, wantErr: archive.ErrNoManifest, wantGets: 1},
+		{name: "zipped manifest is invalid JSON (a real one)",
+			serve: func([]byte) http.HandlerFunc {
+				bad, err := os.ReadFile(filepath.Join("..", "testdata", "a2", "debug.module", "a2modsource.json"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				data := zipOf(t, "", map[string]string{"a2modsource.json": string(bad), "debug.ahk": "x\n"})
+				return func(w http.ResponseWriter, r *http.Request) {
+					http.ServeContent(w, r, "x.zip", time.Time{}, bytes.NewReader(data))
+				}
+			},
+			want: updater.StatusFailed, wantText: "the manifest in http", wantManifestLine: true, wantGets: 1},
 		{name: "truncated zip",
 			serve: func(zip []byte) http.HandlerFunc {
 				return func(w http.ResponseWriter, r *http.Request) {
@@ -260,7 +274,7 @@ func TestDownloadVerification(t *testing.T) {
 			if tc.wantErr != nil && !errors.Is(c.Err, tc.wantErr) {
 				t.Errorf("error %v is not %v", c.Err, tc.wantErr)
 			}
-			if !strings.Contains(c.Error, tc.wantText) {
+			if !strings.Contains(c.Error, tc.wantText) || (tc.wantManifestLine && !strings.Contains(c.Error, "a2modsource.json:9:1: invalid character")) {
 				t.Errorf("error %q does not say %q", c.Error, tc.wantText)
 			}
 			if n := h.count("GET", "1.1.0.zip"); tc.wantGets >= 0 && n != tc.wantGets {

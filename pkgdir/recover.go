@@ -89,6 +89,47 @@ func (l Layout) recover(ctx context.Context, hook func(string) error) ([]Recover
 			errs = append(errs, err)
 		}
 	}
+	swept, err := l.sweepHolders(ctx)
+	done = append(done, swept...)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return done, errors.Join(errs...)
+}
+
+// sweepHolders removes the holder descriptions (locks/<name>.holder) that
+// processes killed while holding a lock leave behind, when nobody holds
+// that lock now: a stale one would name a dead process to whoever next
+// finds the lock taken before the new holder has written itself down.
+func (l Layout) sweepHolders(ctx context.Context) ([]Recovery, error) {
+	dir := l.LocksDir()
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", dir, err)
+	}
+	var done []Recovery
+	var errs []error
+	for _, e := range entries {
+		name, ok := strings.CutSuffix(e.Name(), ".holder")
+		if !ok || strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() || CheckName(name) != nil {
+			continue
+		}
+		lk, err := l.Lock(ctx, name, 0)
+		if errors.Is(err, ErrLocked) {
+			continue
+		}
+		if err == nil {
+			err = lk.Unlock() // removes the holder file, stale or just written
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep %s: %w", filepath.Join(dir, e.Name()), err))
+			continue
+		}
+		done = append(done, Recovery{Package: name, Action: ActionSwept, Detail: "removed the stale lock holder " + filepath.Join(dir, e.Name())})
+	}
 	return done, errors.Join(errs...)
 }
 

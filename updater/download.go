@@ -33,6 +33,15 @@ const DefaultMaxSize = 512 << 20
 // breaks mid-body (the HTTP client already retries before the body).
 const downloadAttempts = 3
 
+// bodyError marks a failure while the payload's body was being read: the
+// only kind download retries itself. Everything before the body (status
+// codes, refused or reset connections) the HTTP client has retried
+// already; trying its retries again would be a retry storm.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
 // download streams rel's payload into a temporary file of package name
 // under <root>/.modup/tmp/, hashing while it writes, and verifies size and
 // digest. It returns the file's path; the caller removes it. A broken
@@ -46,7 +55,8 @@ func (u *Updater) download(ctx context.Context, l pkgdir.Layout, name string, sr
 		if err == nil {
 			return path, nil
 		}
-		if attempt >= downloadAttempts || !transient(err) || ctx.Err() != nil {
+		var be *bodyError
+		if attempt >= downloadAttempts || !errors.As(err, &be) || !transient(err) || ctx.Err() != nil {
 			return "", err
 		}
 		wait := time.Duration(attempt) * u.retryWait()
@@ -66,14 +76,12 @@ func (u *Updater) retryWait() time.Duration {
 	return time.Second
 }
 
-// transient reports whether a failed download may succeed when tried again.
+// transient reports whether a body that failed to arrive may arrive whole
+// when asked for again.
 func transient(err error) bool {
-	var se *httpx.StatusError
 	switch {
 	case errors.Is(err, ErrChecksum), errors.Is(err, ErrSize), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return false
-	case errors.As(err, &se):
-		return se.Temporary()
 	}
 	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
 		errors.Is(err, httpx.ErrStalled) || errors.Is(err, syscall.EPIPE)
@@ -125,13 +133,13 @@ func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string
 	buf := make([]byte, 1<<20)
 	n, err := io.CopyBuffer(w, io.LimitReader(p.Body, max+1), buf)
 	if err != nil {
-		return "", fmt.Errorf("download %s %s from %s: %w", name, rel.Version, rel.PayloadURL, err)
+		return "", fmt.Errorf("download %s %s from %s: %w", name, rel.Version, rel.PayloadURL, &bodyError{err})
 	}
 	switch {
 	case n > max:
 		return "", fmt.Errorf("download %s %s: %s is larger than --max-size %d: %w", name, rel.Version, rel.PayloadURL, max, ErrSize)
 	case p.Size >= 0 && n != p.Size:
-		return "", fmt.Errorf("download %s %s: got %d of %d bytes from %s: %w", name, rel.Version, n, p.Size, rel.PayloadURL, io.ErrUnexpectedEOF)
+		return "", fmt.Errorf("download %s %s: got %d of %d bytes from %s: %w", name, rel.Version, n, p.Size, rel.PayloadURL, &bodyError{io.ErrUnexpectedEOF})
 	case rel.Size > 0 && n != rel.Size:
 		return "", fmt.Errorf("download %s %s: %s is %d bytes but the manifest declares zip_size %d (a stale zip_size, or a changed or truncated zip): %w",
 			name, rel.Version, rel.PayloadURL, n, rel.Size, ErrSize)

@@ -472,3 +472,40 @@ func TestCancelMidDownload(t *testing.T) {
 	wantBackups(t, root, "hello")
 	checkClean(t, root)
 }
+
+// TestServerErrorsRetriedOnce: a zip that answers 503 is retried by the
+// HTTP client's one retry layer; the download does not retry those
+// retries again (no retry storm).
+func TestServerErrorsRetriedOnce(t *testing.T) {
+	h := newWebHost(t)
+	h.put("a2modsource.json", pointerJSON(t, "hello", "1.1.0", nil))
+	zip := zipOf(t, "", pkgFiles("hello", "1.1.0", h.url()))
+	h.put("1.1.0.zip", zip)
+	h.handle("1.1.0.zip", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			w.Header().Set("Content-Length", strconv.Itoa(len(zip)))
+			return
+		}
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	})
+	root := t.TempDir()
+	dir := filepath.Join(root, "hello")
+	writeTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
+	u := newUpdater(t)
+	u.Sources = updater.NewSources(updater.Config{
+		Getenv: envMap(),
+		HTTP:   &httpx.Options{RetryMax: 2, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond},
+	})
+
+	c := u.Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
+	t.Logf("%s: %s", c.Status, c.Error)
+	wantStatus(t, c, updater.StatusFailed)
+	var se *httpx.StatusError
+	if !errors.As(c.Err, &se) || se.Code != http.StatusServiceUnavailable {
+		t.Errorf("error %v is not the 503", c.Err)
+	}
+	if n := h.count("GET", "1.1.0.zip"); n != 3 {
+		t.Errorf("%d GETs of the zip; want 3 (one try and the client's 2 retries)", n)
+	}
+	checkClean(t, root)
+}

@@ -2,12 +2,14 @@ package updater_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources/github/githubtest"
 	"github.com/modup/modup/updater"
 )
@@ -241,5 +243,42 @@ func TestGitHubAPIUnavailable(t *testing.T) {
 			}
 			checkClean(t, root)
 		})
+	}
+}
+
+// TestCheckKeepsOrder checks many packages at once, at most Concurrency
+// at a time, and returns each result in its package's place.
+func TestCheckKeepsOrder(t *testing.T) {
+	root := t.TempDir()
+	var want []updater.Status
+	for i := range 12 {
+		r := newFSRemote(t)
+		name := fmt.Sprintf("pkg%02d", i)
+		installed, pointer, status := "1.0.0", "1.0.0", updater.StatusUpToDate
+		switch i % 3 {
+		case 1:
+			pointer, status = "1.1.0", updater.StatusUpdateAvailable
+			r.publish(t, "1.1.0", zipOf(t, "", pkgFiles(name, "1.1.0", r.dir)))
+		case 2:
+			installed, status = "2.0.0", updater.StatusRemoteOlder
+		}
+		r.point(t, manifestJSON(name, pointer, ""))
+		writeTree(t, filepath.Join(root, name), pkgFiles(name, installed, r.dir))
+		want = append(want, status)
+	}
+	pkgs, err := pkgdir.ScanRoot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := newUpdater(t)
+	u.Concurrency = 3
+	results := u.Check(t.Context(), pkgs)
+	if len(results) != len(pkgs) {
+		t.Fatalf("%d results for %d packages", len(results), len(pkgs))
+	}
+	for i, r := range results {
+		if r.Name != pkgs[i].Name || r.Status != want[i] {
+			t.Errorf("result %d: %s %s (%v), want %s %s", i, r.Name, r.Status, r.Err, pkgs[i].Name, want[i])
+		}
 	}
 }

@@ -309,3 +309,27 @@ func TestKeepBackups(t *testing.T) {
 	wantTree(t, bs[1].Dir, pkgFiles("hello", "1.1.0", r.dir))
 	checkClean(t, root)
 }
+
+// TestRollbackRestoresRemoved: a removed package is a backup, and Rollback
+// puts it back (the caller names it by root and folder, as it is gone).
+func TestRollbackRestoresRemoved(t *testing.T) {
+	ctx := t.Context()
+	r := newFSRemote(t)
+	u := newUpdater(t)
+	root := t.TempDir()
+	v1 := pkgFiles("hello", "1.0.0", r.dir)
+	r.release(t, "1.0.0", v1)
+	wantStatus(t, u.Install(ctx, root, r.dir, updater.UpdateOptions{}), updater.StatusInstalled)
+	wantStatus(t, u.Remove(ctx, load(t, root, "hello"), false), updater.StatusRemoved)
+
+	gone := pkgdir.Package{Name: "hello", Root: root, Dir: filepath.Join(root, "hello")}
+	c := u.Rollback(ctx, gone, "")
+	wantStatus(t, c, updater.StatusRolledBack)
+	if c.From != "" || c.To != "1.0.0" || c.Backup != "" {
+		t.Errorf("from %q to %q backup %q", c.From, c.To, c.Backup)
+	}
+	wantTree(t, filepath.Join(root, "hello"), v1)
+	wantBackups(t, root, "hello")
+	checkRecord(t, root, "hello", "1.0.0", "rollback", r.dir)
+	checkClean(t, root)
+}

@@ -398,6 +398,9 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 	}
 	c.Name = name
 	if err := pkgdir.CheckName(name); err != nil {
+		if latest.Name == "" {
+			return c.failed(fmt.Errorf("the manifest at %s has no name, and %q from the update_url cannot be a folder name: %w", latest.ManifestURL, name, err))
+		}
 		return c.failed(fmt.Errorf("the manifest at %s names the package %q, which cannot be a folder name: %w", latest.ManifestURL, name, err))
 	}
 	c.Path = filepath.Join(root, name)

@@ -333,3 +333,52 @@ func TestRollbackRestoresRemoved(t *testing.T) {
 	checkRecord(t, root, "hello", "1.0.0", "rollback", r.dir)
 	checkClean(t, root)
 }
+
+// TestInstallNamesTheFolder: the folder is named after the remote
+// manifest's name, else the last part of the update_url; a name that cannot
+// be a folder is refused with a message saying where it came from.
+func TestInstallNamesTheFolder(t *testing.T) {
+	tests := []struct {
+		name     string
+		path     string // where the release folder is served
+		manifest string // its a2modsource.json
+		want     string // the folder, "" when refused
+		wantText string
+	}{
+		{name: "manifest name", path: "/x/", manifest: `{"name": "hello", "version": "1.0.0"}`, want: "hello"},
+		{name: "folder name", path: "/packages/greeter/", manifest: `{"version": "1.0.0"}`, want: "greeter"},
+		{name: "host root", path: "/", manifest: `{"version": "1.0.0"}`, wantText: "has no name"},
+		{name: "escaping name", path: "/x/", manifest: `{"name": "../evil", "version": "1.0.0"}`, wantText: `names the package "../evil"`},
+		{name: "hidden name", path: "/x/", manifest: `{"name": ".modup", "version": "1.0.0"}`, wantText: `names the package ".modup"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newWebHost(t)
+			url := h.URL + tc.path
+			h.put(strings.TrimPrefix(tc.path, "/")+"a2modsource.json", []byte(tc.manifest))
+			h.put(strings.TrimPrefix(tc.path, "/")+"1.0.0.zip", zipOf(t, "", map[string]string{"a2modsource.json": tc.manifest, "x.ahk": "x\n"}))
+			base := t.TempDir()
+			root := filepath.Join(base, "root")
+
+			c := newUpdater(t).Install(t.Context(), root, url, updater.UpdateOptions{})
+			t.Logf("%s %s: %s", c.Name, c.Status, c.Error)
+			if tc.want == "" {
+				wantStatus(t, c, updater.StatusFailed)
+				if !strings.Contains(c.Error, tc.wantText) {
+					t.Errorf("error %q does not say %q", c.Error, tc.wantText)
+				}
+				if got := listAll(t, base, ""); len(got) > 2 { // base and, at most, root
+					t.Errorf("written: %v", got)
+				}
+				return
+			}
+			wantStatus(t, c, updater.StatusInstalled)
+			if c.Name != tc.want {
+				t.Errorf("installed as %q, want %q", c.Name, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(root, tc.want, "x.ahk")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

@@ -382,3 +382,48 @@ func TestInstallNamesTheFolder(t *testing.T) {
 		})
 	}
 }
+
+// TestUpdateRereadsUnderLock: the package handed to Update may be stale by
+// the time its lock is taken (another process changed it); Update decides
+// on what is there then.
+func TestUpdateRereadsUnderLock(t *testing.T) {
+	t.Run("updated meanwhile", func(t *testing.T) {
+		ctx := t.Context()
+		r := newFSRemote(t)
+		u := newUpdater(t)
+		root := t.TempDir()
+		r.release(t, "1.0.0", pkgFiles("hello", "1.0.0", r.dir))
+		wantStatus(t, u.Install(ctx, root, r.dir, updater.UpdateOptions{}), updater.StatusInstalled)
+		stale := load(t, root, "hello")
+		r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
+		wantStatus(t, u.Update(ctx, load(t, root, "hello"), updater.UpdateOptions{}), updater.StatusUpdated)
+
+		c := u.Update(ctx, stale, updater.UpdateOptions{})
+		wantStatus(t, c, updater.StatusUpToDate)
+		if c.From != "1.1.0" {
+			t.Errorf("from %q, want what is installed now", c.From)
+		}
+		wantBackups(t, root, "hello", "1.0.0")
+	})
+	t.Run("removed meanwhile", func(t *testing.T) {
+		ctx := t.Context()
+		r := newFSRemote(t)
+		u := newUpdater(t)
+		root := t.TempDir()
+		r.release(t, "1.0.0", pkgFiles("hello", "1.0.0", r.dir))
+		wantStatus(t, u.Install(ctx, root, r.dir, updater.UpdateOptions{}), updater.StatusInstalled)
+		stale := load(t, root, "hello")
+		wantStatus(t, u.Remove(ctx, load(t, root, "hello"), true), updater.StatusRemoved)
+		r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
+
+		c := u.Update(ctx, stale, updater.UpdateOptions{})
+		wantStatus(t, c, updater.StatusFailed)
+		if !strings.Contains(c.Error, "disappeared") {
+			t.Errorf("error %q", c.Error)
+		}
+		if _, err := os.Lstat(filepath.Join(root, "hello")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("the removed package came back (%v)", err)
+		}
+		checkClean(t, root)
+	})
+}

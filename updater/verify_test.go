@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -508,4 +509,74 @@ func TestServerErrorsRetriedOnce(t *testing.T) {
 		t.Errorf("%d GETs of the zip; want 3 (one try and the client's 2 retries)", n)
 	}
 	checkClean(t, root)
+}
+
+// flipTransport flips one byte in the middle of every body whose URL path
+// contains match, as a bad proxy or a flaky disk cache might.
+type flipTransport struct {
+	match string
+}
+
+func (f flipTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || req.Method != http.MethodGet || !strings.Contains(req.URL.Path, f.match) {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > 0 {
+		body[len(body)/2] ^= 0xff
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
+// TestGitHubAssetDigestChecked: the bytes of a release asset are checked
+// against GitHub's digest; without a digest, zip's own checksums catch the
+// flipped byte during extraction.
+func TestGitHubAssetDigestChecked(t *testing.T) {
+	tests := []struct {
+		name       string
+		omitDigest bool
+		wantErr    error
+	}{
+		{name: "with digest", wantErr: updater.ErrChecksum},
+		{name: "without digest", omitDigest: true, wantErr: archive.ErrCorrupt},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := githubtest.New(t)
+			url := s.RepoURL("someone", "hello")
+			zip := zipOf(t, "", pkgFiles("hello", "1.1.0", url))
+			s.AddRelease("someone", "hello", githubtest.Release{Tag: "1.1.0", OmitDigest: tc.omitDigest, Assets: map[string][]byte{"1.1.0.zip": zip}})
+			s.SetManifest("someone", "hello", "HEAD", pointerJSON(t, "hello", "1.1.0", nil))
+			root := t.TempDir()
+			dir := filepath.Join(root, "hello")
+			writeTree(t, dir, pkgFiles("hello", "1.0.0", url))
+			before := treeHash(t, dir)
+			u := newUpdater(t)
+			u.Sources = updater.NewSources(updater.Config{
+				Getenv: envMap(s.Env()...),
+				HTTP: &httpx.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond,
+					Transport: flipTransport{match: "/releases/download/"}},
+			})
+
+			c := u.Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
+			t.Logf("%s: %s", c.Status, c.Error)
+			wantStatus(t, c, updater.StatusFailed)
+			if !errors.Is(c.Err, tc.wantErr) {
+				t.Errorf("error %v is not %v", c.Err, tc.wantErr)
+			}
+			if n := s.Count("asset"); n != 1 {
+				t.Errorf("%d asset downloads, want 1", n)
+			}
+			if treeHash(t, dir) != before {
+				t.Error("the package changed")
+			}
+			checkClean(t, root)
+		})
+	}
 }

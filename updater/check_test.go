@@ -282,3 +282,30 @@ func TestCheckKeepsOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestInfo describes a package: its manifest fields as written, its
+// modules, its source and where the manifest and the zip are.
+func TestInfo(t *testing.T) {
+	r := newFSRemote(t)
+	r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
+	root := t.TempDir()
+	writeTree(t, filepath.Join(root, "hello"), pkgFiles("hello", "1.0.0", r.dir))
+
+	in := newUpdater(t).Info(t.Context(), load(t, root, "hello"))
+	fields := map[string]string{}
+	for _, f := range in.Manifest {
+		fields[f.Key] = f.Value
+	}
+	if fields["version"] != "1.0.0" || fields["update_url"] != r.dir || fields["name"] != "hello" {
+		t.Errorf("manifest fields %v", fields)
+	}
+	if len(in.Modules) != 1 || in.Modules[0].Name != "greet" || in.Modules[0].Version != "1.0.0" || in.Modules[0].Author != "test" {
+		t.Errorf("modules %+v", in.Modules)
+	}
+	if in.Check.Status != updater.StatusUpdateAvailable || in.Check.Available != "1.1.0" {
+		t.Errorf("check %s %s (%v)", in.Check.Status, in.Check.Available, in.Check.Err)
+	}
+	if in.Source != "fs" || in.ManifestURL != filepath.Join(r.dir, "a2modsource.json") || in.PayloadURL != filepath.Join(r.dir, "1.1.0.zip") {
+		t.Errorf("source %q manifest %q payload %q", in.Source, in.ManifestURL, in.PayloadURL)
+	}
+}

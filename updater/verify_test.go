@@ -580,3 +580,61 @@ func TestGitHubAssetDigestChecked(t *testing.T) {
 		})
 	}
 }
+
+// TestProgress reports a download from 0 to its size, with the total known
+// from Content-Length, else from the declared zip_size, else -1.
+func TestProgress(t *testing.T) {
+	tests := []struct {
+		name      string
+		chunked   bool
+		declare   bool // zip_size in the remote manifest
+		wantTotal func(size int) int64
+	}{
+		{name: "content length", wantTotal: func(n int) int64 { return int64(n) }},
+		{name: "declared size", chunked: true, declare: true, wantTotal: func(n int) int64 { return int64(n) }},
+		{name: "unknown size", chunked: true, wantTotal: func(int) int64 { return -1 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newWebHost(t)
+			zip := zipOf(t, "", pkgFiles("hello", "1.1.0", h.url()))
+			extra := map[string]any{}
+			if tc.declare {
+				extra["zip_size"] = len(zip)
+			}
+			h.put("a2modsource.json", pointerJSON(t, "hello", "1.1.0", extra))
+			h.put("1.1.0.zip", zip)
+			if tc.chunked {
+				h.handle("1.1.0.zip", serveChunked(zip))
+			}
+			root := t.TempDir()
+			writeTree(t, filepath.Join(root, "hello"), pkgFiles("hello", "1.0.0", h.url()))
+			type call struct{ done, total int64 }
+			var calls []call
+			u := newUpdater(t)
+			u.Progress = func(name string, done, total int64) {
+				if name != "hello" {
+					t.Errorf("progress of %q", name)
+				}
+				calls = append(calls, call{done, total})
+			}
+
+			wantStatus(t, u.Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{}), updater.StatusUpdated)
+			if len(calls) < 2 {
+				t.Fatalf("progress calls %v", calls)
+			}
+			want := tc.wantTotal(len(zip))
+			if calls[0] != (call{0, want}) {
+				t.Errorf("first call %v, want {0 %d}", calls[0], want)
+			}
+			if last := calls[len(calls)-1]; last != (call{int64(len(zip)), want}) {
+				t.Errorf("last call %v, want {%d %d}", last, len(zip), want)
+			}
+			for i := 1; i < len(calls); i++ {
+				if calls[i].done < calls[i-1].done || calls[i].total != want {
+					t.Errorf("call %d: %v after %v", i, calls[i], calls[i-1])
+				}
+			}
+		})
+	}
+}

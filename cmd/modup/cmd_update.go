@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -113,8 +114,12 @@ Exit status: 0, or 1 when any package failed.`,
 			var changes []updater.Change
 			stopped := false
 			for _, p := range pkgs {
-				if stopped || cmd.Context().Err() != nil {
-					changes = append(changes, updater.Change{Name: p.Name, From: p.Version(), Status: updater.StatusSkipped, Reason: "not attempted after an earlier failure"})
+				if cmd.Context().Err() != nil {
+					changes = append(changes, updater.Change{Name: p.Name, From: p.Version(), Status: updater.StatusSkipped, Reason: "not attempted: interrupted"})
+					continue
+				}
+				if stopped {
+					changes = append(changes, updater.Change{Name: p.Name, From: p.Version(), Status: updater.StatusSkipped, Reason: "not attempted after an earlier failure (--all goes on past failures)"})
 					continue
 				}
 				ch := u.Update(cmd.Context(), p, opts)
@@ -142,6 +147,10 @@ func (a *app) rollbackCmd() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := a.findOne(cmd, args[0])
+			if errors.Is(err, pkgdir.ErrNoPackage) {
+				// A removed package lives on in the backups only.
+				p, err = a.findBackedUp(args[0])
+			}
 			if err != nil {
 				return err
 			}
@@ -185,6 +194,25 @@ func (a *app) findOne(cmd *cobra.Command, name string) (pkgdir.Package, error) {
 		return pkgdir.Package{}, &exitError{code: exitFailure, err: err}
 	}
 	return p, nil
+}
+
+// findBackedUp finds the root holding backups of a package that is no
+// longer installed (after `modup remove`).
+func (a *app) findBackedUp(name string) (pkgdir.Package, error) {
+	roots, err := a.rootDirs()
+	if err != nil {
+		return pkgdir.Package{}, err
+	}
+	for _, root := range roots {
+		if err := pkgdir.CheckName(name); err != nil {
+			return pkgdir.Package{}, &exitError{code: exitFailure, err: err}
+		}
+		l := pkgdir.Layout{Root: root}
+		if bs, err := l.Backups(name); err == nil && len(bs) > 0 {
+			return pkgdir.Package{Name: name, Root: root, Dir: filepath.Join(root, name)}, nil
+		}
+	}
+	return pkgdir.Package{}, &exitError{code: exitFailure, err: fmt.Errorf("%s: %w, and no backups of it (modup backups lists them)", name, pkgdir.ErrNoPackage)}
 }
 
 // backupEntry is `backups --json`'s shape.

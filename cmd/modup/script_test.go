@@ -45,6 +45,8 @@ func TestScripts(t *testing.T) {
 			e.Setenv("MODUP_ROOTS", "")
 			e.Setenv("GITHUB_TOKEN", "")
 			e.Setenv("GH_TOKEN", "")
+			// Race-enabled children otherwise sleep a second at exit.
+			e.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
 		},
 		RequireExplicitExec: true,

@@ -18,6 +18,8 @@ package faults
 import (
 	"bufio"
 	"fmt"
+	"io"
+	"log"
 	"maps"
 	"net"
 	"net/http"
@@ -63,7 +65,9 @@ type armed struct {
 func New(t testing.TB, dir string) *Server {
 	t.Helper()
 	s := newServer(t, dir)
-	s.Server = httptest.NewServer(s)
+	s.Server = httptest.NewUnstartedServer(s)
+	s.Config.ErrorLog = quiet
+	s.Start()
 	t.Cleanup(s.Close)
 	return s
 }
@@ -73,10 +77,16 @@ func New(t testing.TB, dir string) *Server {
 func NewTLS(t testing.TB, dir string) *Server {
 	t.Helper()
 	s := newServer(t, dir)
-	s.Server = httptest.NewTLSServer(s)
+	s.Server = httptest.NewUnstartedServer(s)
+	s.Config.ErrorLog = quiet
+	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s
 }
+
+// quiet drops the server's own log (TLS handshakes a test refuses on
+// purpose, connections its faults cut).
+var quiet = log.New(io.Discard, "", 0)
 
 func newServer(t testing.TB, dir string) *Server {
 	t.Helper()
@@ -273,17 +283,17 @@ func Reset() Fault {
 
 // CutShort sends half the body of every GET and closes the connection.
 // With withLength the headers declare the full length, so the client sees
-// an unexpected EOF; without, the answer is HTTP/1.1 with
-// "Connection: close" and no length, so the short body reads as a clean
-// EOF and only a size or checksum check (or the zip's own structure) can
-// tell. HEAD is answered normally.
+// an unexpected EOF (HEAD is answered normally); without, the answer (to
+// HEAD too) is HTTP/1.1 with "Connection: close" and no length, so the
+// short body reads as a clean EOF and only a declared size or checksum (or
+// the zip's own structure) can tell.
 func CutShort(withLength bool) Fault {
 	name := "cut short without Content-Length"
 	if withLength {
 		name = "cut short with Content-Length"
 	}
 	return &fault{name: name, fn: func(w http.ResponseWriter, r *http.Request, body []byte, _ int) bool {
-		if r.Method == http.MethodHead {
+		if r.Method == http.MethodHead && withLength {
 			return false
 		}
 		conn, rw, ok := hijack(w)
@@ -295,7 +305,9 @@ func CutShort(withLength bool) Fault {
 			fmt.Fprintf(rw, "Content-Length: %d\r\n", len(body))
 		}
 		rw.WriteString("\r\n")
-		rw.Write(half(body))
+		if r.Method != http.MethodHead {
+			rw.Write(half(body))
+		}
 		rw.Flush()
 		conn.Close()
 		return true
@@ -463,5 +475,16 @@ func FlipByte() Fault {
 		}
 		serveBody(w, r, b)
 		return true
+	}}
+}
+
+// OnlyGET applies f to GET requests and answers HEAD normally: a server
+// whose HEAD tells the truth while its downloads misbehave.
+func OnlyGET(f Fault) Fault {
+	return &fault{name: f.Name() + " (GET only)", fn: func(w http.ResponseWriter, r *http.Request, body []byte, hit int) bool {
+		if r.Method == http.MethodHead {
+			return false
+		}
+		return f.serve(w, r, body, hit)
 	}}
 }

@@ -95,6 +95,17 @@ func TestFaults(t *testing.T) {
 			t.Fatalf("read %d bytes (length %d), err %v; want half and a clean EOF", len(b), resp.ContentLength, err)
 		}
 	})
+	t.Run("only GET", func(t *testing.T) {
+		s.Inject(p, OnlyGET(CutShort(false)))
+		resp, _, err := get(t, s, http.MethodHead, p)
+		if err != nil || resp.ContentLength != int64(len(body)) {
+			t.Fatalf("HEAD = %v, %v; want it served normally", resp, err)
+		}
+		resp, b, err := get(t, s, http.MethodGet, p)
+		if err != nil || resp.ContentLength != -1 || len(b) != len(body)/2 {
+			t.Fatalf("GET: %d bytes, %v; want half", len(b), err)
+		}
+	})
 	t.Run("status n times", func(t *testing.T) {
 		s.Inject(p, Status(500, 2))
 		for i, want := range []int{500, 500, 200, 200} {

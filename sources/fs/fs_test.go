@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"testing"
 
 	"github.com/modup/modup/sources"
@@ -86,30 +85,5 @@ func TestMatchAndFolder(t *testing.T) {
 	}
 	if _, err := Folder("file://otherhost/x", ""); !errors.Is(err, sources.ErrUnsupported) {
 		t.Errorf("file URL on another host: err = %v", err)
-	}
-}
-
-// A FIFO named like the manifest or a release must be refused, not read
-// (reading would block forever).
-func TestFIFOIsRefused(t *testing.T) {
-	if runtime.GOOS == "windows" {
-		t.Skip("no FIFOs on Windows")
-	}
-	r := newRemote(t)
-	if err := syscall.Mkfifo(filepath.Join(r.dir, "a2modsource.json"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New().Latest(t.Context(), r.Query(t)); !errors.Is(err, sources.ErrInvalid) {
-		t.Fatalf("Latest on a FIFO: err = %v, want ErrInvalid", err)
-	}
-	if err := os.Remove(filepath.Join(r.dir, "a2modsource.json")); err != nil {
-		t.Fatal(err)
-	}
-	r.Point(t, "1.0.0", nil)
-	if err := syscall.Mkfifo(filepath.Join(r.dir, "1.0.0.zip"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := New().Resolve(t.Context(), r.Query(t), sources.Release{Version: "1.0.0"}); !errors.Is(err, sources.ErrInvalid) {
-		t.Fatalf("Resolve on a FIFO: err = %v, want ErrInvalid", err)
 	}
 }

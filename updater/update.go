@@ -249,7 +249,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 			removeTemp(staging)
 		}
 	}()
-	res, err := archive.ExtractFile(ctx, zipPath, staging, archive.Options{Durable: true})
+	res, err := extract(ctx, zipPath, staging)
 	if err != nil {
 		if errors.Is(err, archive.ErrCorrupt) && isHTMLFile(zipPath) {
 			err = fmt.Errorf("got an HTML page instead of a zip (a login page or captive portal?): %w", err)
@@ -491,4 +491,19 @@ func (u *Updater) Remove(ctx context.Context, p pkgdir.Package, purge bool) Chan
 	c.Backup = backup
 	c.Status = StatusRemoved
 	return c
+}
+
+// extract unpacks the downloaded zip into staging. Its errors name the
+// entries, not the temporary file (gone by the time a user reads them).
+func extract(ctx context.Context, zipPath, staging string) (archive.Result, error) {
+	f, err := os.Open(zipPath)
+	if err != nil {
+		return archive.Result{}, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return archive.Result{}, err
+	}
+	return archive.Extract(ctx, f, fi.Size(), staging, archive.Options{Durable: true})
 }

@@ -62,6 +62,11 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 // lockPoll is how often Lock retries while it waits.
 const lockPoll = 75 * time.Millisecond
 
+// holderGrace is how long Lock, once its timeout is over, goes on looking
+// when the lock is held by a process that has not written itself down (or
+// has just removed its description to let go).
+const holderGrace = 100 * time.Millisecond
+
 // holderInfo is what a lock holder writes into <name>.holder.
 type holderInfo struct {
 	PID     int       `json:"pid"`
@@ -107,6 +112,7 @@ func (l Layout) Lock(ctx context.Context, name string, timeout time.Duration) (*
 	fl := flock.New(l.LockPath(name), flock.SetPermissions(0o644))
 	start := time.Now()
 	var timer *time.Timer
+	var graceEnd time.Time
 	for {
 		ok, err := fl.TryLock()
 		if err != nil {
@@ -121,10 +127,26 @@ func (l Layout) Lock(ctx context.Context, name string, timeout time.Duration) (*
 			return lk, nil
 		}
 		waited := time.Since(start)
+		var wait time.Duration
 		if waited >= timeout {
-			return nil, l.lockedError(name, waited, timeout)
+			e := l.lockedError(name, waited, timeout)
+			if e.PID != 0 || timeout == 0 {
+				return nil, e
+			}
+			// Caught between a holder taking the lock and writing itself
+			// down, or between its removing that and letting go: look
+			// again for a moment (trying the lock too) rather than name
+			// nobody.
+			if graceEnd.IsZero() {
+				graceEnd = time.Now().Add(holderGrace)
+			}
+			if !time.Now().Before(graceEnd) {
+				return nil, e
+			}
+			wait = holderGrace / 10
+		} else {
+			wait = min(lockPoll, timeout-waited)
 		}
-		wait := min(lockPoll, timeout-waited)
 		if timer == nil {
 			timer = time.NewTimer(wait)
 			defer timer.Stop()

@@ -285,6 +285,12 @@ func advVersionOf(h string, hashes map[string]string) string {
 // that its install record does not contradict it, and that its lock is
 // free. It returns the installed version and the problems found.
 func advCheckPackage(ctx context.Context, root, name string, hashes map[string]string) (string, []string) {
+	return advCheckPackageLock(ctx, root, name, hashes, true)
+}
+
+// advCheckPackageLock is advCheckPackage; without checkLock it does not
+// look at the lock (for a caller that holds it).
+func advCheckPackageLock(ctx context.Context, root, name string, hashes map[string]string, checkLock bool) (string, []string) {
 	var problems []string
 	l := pkgdir.Layout{Root: root}
 	live := filepath.Join(root, name)
@@ -314,6 +320,9 @@ func advCheckPackage(ctx context.Context, root, name string, hashes map[string]s
 	}
 	if rec, err := l.ReadRecord(name); err == nil && rec.Version == version && rec.TreeHash != "" && rec.TreeHash != h {
 		problems = append(problems, fmt.Sprintf("install record says %s with tree hash %s, the folder's is %s: the next update would refuse it as edited", rec.Version, rec.TreeHash, h))
+	}
+	if !checkLock {
+		return version, problems
 	}
 	lk, err := l.Lock(ctx, name, 0)
 	if err != nil {

@@ -110,7 +110,7 @@ func (l Limits) withDefaults() Limits {
 // Options tune Extract. The zero value is usable.
 type Options struct {
 	Limits  Limits
-	Durable bool // fsync every written file and folder before returning
+	Durable bool // make every written file and folder durable before returning (one syncfs on Linux 5.8+, else an fsync of each)
 	Workers int  // parallel file writers; 0 = runtime.GOMAXPROCS(0)
 }
 

@@ -418,6 +418,10 @@ func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits
 		}
 	}
 
+	// Where one syncfs(2) can make the whole tree durable at the end, files
+	// are not fsynced one by one: for a package of 20,000 files that is
+	// the difference between seconds and a minute.
+	fsyncEach := opt.Durable && !syncFSUsable()
 	var written atomic.Int64
 	batches := p.batches()
 	err := parallel(ctx, opt.Workers, len(batches), func(ctx context.Context, i int, buf []byte) error {
@@ -432,22 +436,50 @@ func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits
 			dir = sub
 		}
 		for j := range b.files {
-			if err := writeFile(ctx, dir, &b.files[j], buf, &written, lim.MaxBytes, opt.Durable); err != nil {
+			if err := writeFile(ctx, dir, &b.files[j], buf, &written, lim.MaxBytes, fsyncEach); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err == nil && opt.Durable && runtime.GOOS != "windows" {
-		dirs := append([]string{"."}, p.dirs...)
-		err = parallel(ctx, opt.Workers, len(dirs), func(ctx context.Context, i int, _ []byte) error {
-			return syncDir(root, dirs[i])
-		})
+	if err == nil && opt.Durable {
+		err = p.sync(ctx, root, opt, fsyncEach)
 	}
 	if err != nil {
 		return Result{}, err
 	}
 	return Result{Files: len(p.files), Bytes: written.Load()}, nil
+}
+
+// errSyncFSUnsupported: syncFS did nothing; sync file by file.
+var errSyncFSUnsupported = errors.New("syncfs unsupported")
+
+// sync makes what write wrote durable: with one syncfs where possible,
+// else every file (unless filesSynced says they already are) and every
+// folder by itself.
+func (p *plan) sync(ctx context.Context, root *os.Root, opt Options, filesSynced bool) error {
+	if !filesSynced {
+		err := syncFS(root)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, errSyncFSUnsupported) {
+			return fmt.Errorf("extract: %w", err)
+		}
+		err = parallel(ctx, opt.Workers, len(p.files), func(ctx context.Context, i int, _ []byte) error {
+			return syncFile(root, p.files[i].name)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if runtime.GOOS == "windows" {
+		return nil // folders cannot be synced there
+	}
+	dirs := append([]string{"."}, p.dirs...)
+	return parallel(ctx, opt.Workers, len(dirs), func(ctx context.Context, i int, _ []byte) error {
+		return syncDir(root, dirs[i])
+	})
 }
 
 // parallel runs job(0..n-1) on up to workers goroutines, each with its own
@@ -562,6 +594,20 @@ func readError(j *fileJob, err error) error {
 		return fmt.Errorf("%w: entry %q: data is shorter than the declared %d bytes, or truncated", ErrCorrupt, j.f.Name, j.size)
 	}
 	return fmt.Errorf("%w: entry %q: %w", ErrCorrupt, j.f.Name, err)
+}
+
+// syncFile fsyncs a file written and closed earlier (the fallback where
+// syncfs turns out to be unavailable).
+func syncFile(root *os.Root, name string) error {
+	f, err := root.Open(name)
+	if err != nil {
+		return fmt.Errorf("extract: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("extract: sync %s: %w", name, err)
+	}
+	return nil
 }
 
 func syncDir(root *os.Root, name string) error {

@@ -9,8 +9,10 @@ import (
 )
 
 func main() {
+	stopProfile := startProfile(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
 	stop()
+	stopProfile()
 	os.Exit(code)
 }

@@ -8,8 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/modup/modup/internal/fsutil"
 	"github.com/modup/modup/internal/manifest"
@@ -108,21 +111,45 @@ func ScanRoot(root string) ([]Package, error) {
 		}
 		return nil, fmt.Errorf("read root %s: %w", root, err)
 	}
-	var pkgs []Package
+	var dirs []string
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") || !e.IsDir() {
 			continue
 		}
-		dir := filepath.Join(root, name)
-		p, ok := Load(root, dir)
-		if !ok {
-			continue
+		dirs = append(dirs, filepath.Join(root, name))
+	}
+	// Reading and parsing thousands of manifests is CPU work (the pages
+	// are cached): spread it over the cores, keeping the order.
+	loaded := make([]Package, len(dirs))
+	found := make([]bool, len(dirs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), (len(dirs)+scanBatch-1)/scanBatch) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)-1) * scanBatch
+				if i >= len(dirs) {
+					return
+				}
+				for j := i; j < min(i+scanBatch, len(dirs)); j++ {
+					loaded[j], found[j] = Load(root, dirs[j])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	var pkgs []Package
+	for i, p := range loaded {
+		if found[i] {
+			pkgs = append(pkgs, p)
 		}
-		pkgs = append(pkgs, p)
 	}
 	return pkgs, nil
 }
+
+// scanBatch is how many package folders a ScanRoot worker loads at a time.
+const scanBatch = 64
 
 // Load reads the package in dir. ok is false when dir holds no manifest
 // (it is not a package).

@@ -167,7 +167,7 @@ func advFaultCases() []advFaultCase {
 			fault: func(_ *testing.T, f *advFaultFixture) faults.Fault { return faults.RedirectTo(f.other.URL + "/") },
 			check: advCheckFails("redirect from https to plain http"), update: advUpdateFails("redirect from https to plain http")},
 		{name: "untrusted TLS certificate", path: "manifest", tls: true, fault: fault(nil),
-			check: advCheckFails("certificate signed by unknown authority"), update: advUpdateFails("certificate signed by unknown authority")},
+			check: advCheckFails("tls: failed to verify certificate"), update: advUpdateFails("tls: failed to verify certificate")},
 		{name: "redirect to another host: the token stays behind", path: "zip",
 			fault: func(_ *testing.T, f *advFaultFixture) faults.Fault { return faults.RedirectTo(f.other.URL + "/") },
 			getenv: func(f *advFaultFixture) func(string) string {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/modup/modup/internal/httpx"
@@ -80,16 +81,21 @@ func (u *Updater) Check(ctx context.Context, pkgs []pkgdir.Package) []Result {
 	if n <= 0 {
 		n = 16
 	}
-	sem := make(chan struct{}, n)
+	// A fixed pool of workers taking the next package: 10,000 packages
+	// cost n goroutines, not 10,000, and each keeps the stack it grew
+	// through the HTTP client instead of growing a new one per package.
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for i := range pkgs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i] = u.CheckOne(ctx, pkgs[i])
-		}()
+	for range min(n, len(pkgs)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(pkgs) {
+					return
+				}
+				out[i] = u.CheckOne(ctx, pkgs[i])
+			}
+		})
 	}
 	wg.Wait()
 	return out

@@ -37,6 +37,7 @@ func PointerRelease(body []byte, where, kind string) (Release, *manifest.Manifes
 		ManifestURL: where,
 		SHA256:      strings.ToLower(strings.TrimSpace(m.SHA256)),
 		Size:        m.ZipSize,
+		SizeFrom:    "zip_size in a2modsource.json",
 		Origin:      "manifest",
 		Kind:        kind,
 	}
@@ -45,9 +46,9 @@ func PointerRelease(body []byte, where, kind string) (Release, *manifest.Manifes
 
 // PointerFields keeps the digest and size the pointer manifest declares only
 // when they describe the version being resolved.
-func PointerFields(want Release) (sha string, size int64) {
+func PointerFields(want Release) (sha string, size int64, sizeFrom string) {
 	if want.Origin != "manifest" {
-		return "", 0
+		return "", 0, ""
 	}
-	return want.SHA256, want.Size
+	return want.SHA256, want.Size, want.SizeFrom
 }

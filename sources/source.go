@@ -93,6 +93,9 @@ type Release struct {
 	PayloadURL string `json:"payload_url,omitempty"`
 	// Size of the zip in bytes when known (asset size, manifest zip_size), else 0.
 	Size int64 `json:"size,omitempty"`
+	// SizeFrom says who declared Size, for messages ("zip_size in
+	// a2modsource.json", "the release asset", "the server").
+	SizeFrom string `json:"-"`
 	// SHA256 is the hex digest of the zip when declared, else "".
 	SHA256 string `json:"sha256,omitempty"`
 	// Prerelease and Draft mirror GitHub's release flags.

@@ -141,8 +141,12 @@ func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string
 	case p.Size >= 0 && n != p.Size:
 		return "", fmt.Errorf("download %s %s: got %d of %d bytes from %s: %w", name, rel.Version, n, p.Size, rel.PayloadURL, &bodyError{io.ErrUnexpectedEOF})
 	case rel.Size > 0 && n != rel.Size:
-		return "", fmt.Errorf("download %s %s: %s is %d bytes but the manifest declares zip_size %d (a stale zip_size, or a changed or truncated zip): %w",
-			name, rel.Version, rel.PayloadURL, n, rel.Size, ErrSize)
+		from := rel.SizeFrom
+		if from == "" {
+			from = "the release"
+		}
+		return "", fmt.Errorf("download %s %s: %s is %d bytes but %s says %d (a stale size, or a changed or truncated zip): %w",
+			name, rel.Version, rel.PayloadURL, n, from, rel.Size, ErrSize)
 	}
 	if want := strings.ToLower(strings.TrimSpace(rel.SHA256)); want != "" {
 		if got := hex.EncodeToString(h.Sum(nil)); got != want {

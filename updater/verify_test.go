@@ -168,7 +168,7 @@ func TestDownloadVerification(t *testing.T) {
 		{name: "declared sha256 differs", extra: map[string]any{"sha256": strings.Repeat("0", 64)},
 			want: updater.StatusFailed, wantErr: updater.ErrChecksum, wantText: "nothing was changed", wantGets: 1},
 		{name: "declared zip_size larger", extra: map[string]any{"zip_size": "SIZE+1"},
-			want: updater.StatusFailed, wantErr: updater.ErrSize, wantText: "declares zip_size", wantGets: 1},
+			want: updater.StatusFailed, wantErr: updater.ErrSize, wantText: "zip_size in a2modsource.json says", wantGets: 1},
 		{name: "declared zip_size smaller", extra: map[string]any{"zip_size": "SIZE-1"},
 			want: updater.StatusFailed, wantErr: updater.ErrSize, wantGets: -1},
 		{name: "max size below the stat size", maxSize: 100,

@@ -147,9 +147,9 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 		return sources.Release{}, fmt.Errorf("%s is not a regular file: %w", payload, sources.ErrInvalid)
 	}
 	rel := want
-	rel.SHA256, rel.Size = sources.PointerFields(want)
+	rel.SHA256, rel.Size, rel.SizeFrom = sources.PointerFields(want)
 	if rel.Size == 0 {
-		rel.Size = st.Size()
+		rel.Size, rel.SizeFrom = st.Size(), "the file's size"
 	}
 	rel.PayloadURL = payload
 	rel.Kind = Kind

@@ -334,7 +334,7 @@ func (s *Source) resolveArchive(ctx context.Context, q sources.Query, r Repo, wa
 		rel := want
 		rel.Tag = tag
 		rel.PayloadURL = u
-		rel.Size = max(size, 0)
+		rel.Size, rel.SizeFrom = max(size, 0), "the server's answer to HEAD"
 		rel.SHA256 = ""
 		rel.NotesUnavailable = true
 		rel.Prerelease, rel.Draft = false, false
@@ -377,13 +377,13 @@ func (s *Source) fromAPI(want sources.Release, r Repo, rel *apiRelease) (sources
 			out.SHA256 = digest
 		}
 		if a.Size > 0 {
-			out.Size = a.Size
+			out.Size, out.SizeFrom = a.Size, "the release asset's size"
 		}
 		out.Extra = map[string]string{"payload": "asset", "asset": a.Name}
 		return out, nil
 	}
 	out.PayloadURL = s.archiveURL(r, rel.TagName)
-	out.Size = 0
+	out.Size, out.SizeFrom = 0, ""
 	out.SHA256 = ""
 	out.Extra = map[string]string{"payload": "tag-archive"}
 	return out, nil

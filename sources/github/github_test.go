@@ -192,7 +192,7 @@ func TestLatestManifestFields(t *testing.T) {
 	}
 	want := sources.Release{
 		Version: "0.7.2", Name: repo, News: "fixed things", ManifestURL: srv.Raw.URL + "/acme/tools.modules/HEAD/a2modsource.json",
-		Size: 1234, SHA256: strings.Repeat("ab", 32), Origin: "manifest", Kind: "github",
+		Size: 1234, SizeFrom: "zip_size in a2modsource.json", SHA256: strings.Repeat("ab", 32), Origin: "manifest", Kind: "github",
 	}
 	if fmt.Sprint(rel) != fmt.Sprint(want) {
 		t.Errorf("Latest =\n%+v\nwant\n%+v", rel, want)

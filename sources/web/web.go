@@ -87,9 +87,9 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 		return sources.Release{}, fmt.Errorf("%s %s: %w", q.Package, want.Version, err)
 	}
 	rel := want
-	rel.SHA256, rel.Size = sources.PointerFields(want)
+	rel.SHA256, rel.Size, rel.SizeFrom = sources.PointerFields(want)
 	if rel.Size == 0 && size > 0 {
-		rel.Size = size
+		rel.Size, rel.SizeFrom = size, "the server's answer to HEAD"
 	}
 	rel.PayloadURL = payload
 	rel.Kind = Kind

@@ -53,6 +53,10 @@ type SwapRequest struct {
 	// error stops the swap right there, as if the process had died: nothing
 	// is cleaned up and the error is returned.
 	Inject func(step string) error
+	// StagedHash is TreeHash(Staged) when the caller has it already (from
+	// TreeHashKnown, without reading the files again); empty, Swap
+	// computes it.
+	StagedHash string
 
 	noExchange bool // tests: use the two-rename path even where exchange works
 }
@@ -128,6 +132,7 @@ func (l Layout) Swap(ctx context.Context, req SwapRequest) (SwapResult, error) {
 		op: op, name: req.Name, staged: staged, hasOld: hasOld,
 		oldVersion: req.OldVersion, newVersion: req.NewVersion,
 		record: req.Record, inject: req.Inject, noExchange: req.noExchange,
+		stagedHash: req.StagedHash,
 	})
 }
 
@@ -149,6 +154,7 @@ type swapParams struct {
 	record     *Record
 	inject     func(string) error
 	noExchange bool
+	stagedHash string // TreeHash(staged) if known
 }
 
 func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
@@ -168,9 +174,12 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 	if ok, err := isDir(p.staged); err != nil || !ok {
 		return SwapResult{}, fmt.Errorf("%s: staged folder %s is missing or not a folder (%v)", what, p.staged, err)
 	}
-	newHash, err := TreeHash(p.staged)
-	if err != nil {
-		return SwapResult{}, fmt.Errorf("%s: %w", what, err)
+	newHash := p.stagedHash
+	var err error
+	if newHash == "" {
+		if newHash, err = TreeHash(p.staged); err != nil {
+			return SwapResult{}, fmt.Errorf("%s: %w", what, err)
+		}
 	}
 	live := filepath.Join(l.Root, p.name)
 	var backup string

@@ -32,6 +32,20 @@ const treeHashPrefix = "sha256:"
 // comparing the hash recorded at install time with the folder's current
 // hash tells whether the user edited the package since.
 func TreeHash(dir string) (string, error) {
+	return treeHash(dir, nil)
+}
+
+// TreeHashKnown is TreeHash of a folder whose files were hashed as they
+// were written (archive.Result.Digests): known maps a file's path relative
+// to dir ('/' separators) to the sha256 of its content. The folder is
+// still walked, so its shape, the types and the executable bits come from
+// disk exactly as for TreeHash; only the regular files found in known are
+// not read again. The caller vouches that they did not change since.
+func TreeHashKnown(dir string, known map[string][sha256.Size]byte) (string, error) {
+	return treeHash(dir, known)
+}
+
+func treeHash(dir string, known map[string][sha256.Size]byte) (string, error) {
 	var entries []treeEntry
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -62,6 +76,7 @@ func TreeHash(dir string) (string, error) {
 				return err
 			}
 			e.exec = info.Mode().Perm()&0o111 != 0
+			e.sum, e.known = known[rel]
 		case t&fs.ModeSymlink != 0:
 			e.kind = 'l'
 		default:
@@ -99,11 +114,12 @@ func TreeHash(dir string) (string, error) {
 }
 
 type treeEntry struct {
-	path string
-	rel  string
-	kind byte
-	exec bool
-	sum  [sha256.Size]byte
+	path  string
+	rel   string
+	kind  byte
+	exec  bool
+	sum   [sha256.Size]byte
+	known bool // sum was given, not read
 }
 
 // hashContents fills in the digest of every file and symlink, with a few
@@ -111,7 +127,7 @@ type treeEntry struct {
 func hashContents(entries []treeEntry) error {
 	var todo []int
 	for i, e := range entries {
-		if e.kind == 'f' || e.kind == 'l' {
+		if (e.kind == 'f' || e.kind == 'l') && !e.known {
 			todo = append(todo, i)
 		}
 	}

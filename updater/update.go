@@ -260,6 +260,13 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	if err != nil {
 		return "", warnings, err
 	}
+	// The files were hashed as they were written; only the manifest,
+	// which fixManifest may have rewritten, is read again.
+	delete(res.Digests, pkgdir.ManifestFile)
+	stagedHash, err := pkgdir.TreeHashKnown(res.Root, res.Digests)
+	if err != nil {
+		return "", warnings, fmt.Errorf("%s: %w", name, err)
+	}
 	if t.oldVersion != "" && !t.force {
 		if err := checkUnmodified(l, name); err != nil {
 			return "", warnings, err
@@ -269,7 +276,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	sw, err := l.Swap(ctx, pkgdir.SwapRequest{
 		Name: name, Staged: res.Root, OldVersion: t.oldVersion, NewVersion: rel.Version,
 		Record: &pkgdir.Record{Source: rel.Kind, UpdateURL: t.updateURL},
-		Inject: t.inject,
+		Inject: t.inject, StagedHash: stagedHash,
 	})
 	if err != nil {
 		// A journal this swap wrote and left means it stopped halfway;
@@ -505,5 +512,5 @@ func extract(ctx context.Context, zipPath, staging string) (archive.Result, erro
 	if err != nil {
 		return archive.Result{}, err
 	}
-	return archive.Extract(ctx, f, fi.Size(), staging, archive.Options{Durable: true})
+	return archive.Extract(ctx, f, fi.Size(), staging, archive.Options{Durable: true, Digests: true})
 }

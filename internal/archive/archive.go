@@ -16,6 +16,7 @@
 package archive
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 )
@@ -112,6 +113,10 @@ type Options struct {
 	Limits  Limits
 	Durable bool // make every written file and folder durable before returning (one syncfs on Linux 5.8+, else an fsync of each)
 	Workers int  // parallel file writers; 0 = runtime.GOMAXPROCS(0)
+	// Digests asks for the sha256 of every file below Root, computed from
+	// the bytes as they are written (Result.Digests), so that nobody has
+	// to read the tree again to fingerprint it.
+	Digests bool
 }
 
 // Result says what Extract wrote.
@@ -119,4 +124,8 @@ type Result struct {
 	Root  string // absolute path of the folder inside dest that holds a2modsource.json
 	Files int    // regular files written
 	Bytes int64  // bytes written to them
+	// Digests, with Options.Digests, maps the path of every file written
+	// below Root, relative to Root with '/' separators, to the sha256 of
+	// its content.
+	Digests map[string][sha256.Size]byte
 }

@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -44,7 +46,8 @@ type fileJob struct {
 	f    *zip.File
 	name string // '/'-separated, relative to dest
 	perm fs.FileMode
-	size int64 // declared uncompressed size
+	size int64             // declared uncompressed size
+	sum  [sha256.Size]byte // of the content written, with Options.Digests
 }
 
 // plan is what validation decided to write.
@@ -435,8 +438,12 @@ func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits
 			defer sub.Close()
 			dir = sub
 		}
+		var sum hash.Hash
+		if opt.Digests {
+			sum = sha256.New()
+		}
 		for j := range b.files {
-			if err := writeFile(ctx, dir, &b.files[j], buf, &written, lim.MaxBytes, fsyncEach); err != nil {
+			if err := writeFile(ctx, dir, &b.files[j], buf, sum, &written, lim.MaxBytes, fsyncEach); err != nil {
 				return err
 			}
 		}
@@ -448,7 +455,22 @@ func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Files: len(p.files), Bytes: written.Load()}, nil
+	res := Result{Files: len(p.files), Bytes: written.Load()}
+	if opt.Digests {
+		res.Digests = make(map[string][sha256.Size]byte, len(p.files))
+		prefix := ""
+		if p.root != "." {
+			prefix = p.root + "/"
+		}
+		for _, b := range batches {
+			for _, f := range b.files {
+				if rel, ok := strings.CutPrefix(f.name, prefix); ok {
+					res.Digests[rel] = f.sum
+				}
+			}
+		}
+	}
+	return res, nil
 }
 
 // errSyncFSUnsupported: syncFS did nothing; sync file by file.
@@ -519,8 +541,9 @@ func parallel(ctx context.Context, workers, n int, job func(ctx context.Context,
 	return nil
 }
 
-// writeFile writes one file into dir, the Root of its folder.
-func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, written *atomic.Int64, maxBytes int64, durable bool) (err error) {
+// writeFile writes one file into dir, the Root of its folder; with sum
+// (reset here) it records the sha256 of what it wrote in j.sum.
+func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, sum hash.Hash, written *atomic.Int64, maxBytes int64, durable bool) (err error) {
 	rc, err := j.f.Open()
 	if err != nil {
 		return fmt.Errorf("%w: entry %q: %w", ErrCorrupt, j.f.Name, err)
@@ -536,6 +559,9 @@ func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, writte
 		}
 	}()
 
+	if sum != nil {
+		sum.Reset()
+	}
 	// Never trust the header: read at most one byte more than declared.
 	lr := io.LimitReader(rc, j.size+1)
 	var n int64
@@ -555,6 +581,9 @@ func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, writte
 			if _, werr := out.Write(buf[:m]); werr != nil {
 				return fmt.Errorf("extract: %w", werr)
 			}
+			if sum != nil {
+				sum.Write(buf[:m])
+			}
 		}
 		if rerr == io.EOF {
 			break
@@ -565,6 +594,9 @@ func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, writte
 	}
 	if n != j.size {
 		return fmt.Errorf("%w: entry %q: data is shorter than the declared %d bytes (%d)", ErrCorrupt, j.f.Name, j.size, n)
+	}
+	if sum != nil {
+		sum.Sum(j.sum[:0])
 	}
 	if runtime.GOOS != "windows" {
 		// Exact modes whatever the umask; never setuid, setgid or sticky.

@@ -8,9 +8,11 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/modup/modup/internal/archive"
+	"github.com/modup/modup/internal/fsutil"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/fs"
@@ -249,28 +251,46 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 			removeTemp(staging)
 		}
 	}()
-	res, err := extract(ctx, zipPath, staging)
+	// Where one syncfs makes the staged tree durable, extraction does not
+	// sync file by file; the sync comes below, once the zip is deleted
+	// (its pages are then dropped instead of written back) and while the
+	// trees are hashed. Elsewhere extraction fsyncs each file it writes.
+	syncLater := fsutil.SyncFSUsable()
+	res, err := extract(ctx, zipPath, staging, !syncLater)
 	if err != nil {
 		if errors.Is(err, archive.ErrCorrupt) && isHTMLFile(zipPath) {
 			err = fmt.Errorf("got an HTML page instead of a zip (a login page or captive portal?): %w", err)
 		}
 		return "", nil, fmt.Errorf("%s %s: %s: %w", name, rel.Version, rel.PayloadURL, err)
 	}
+	removeTemp(zipPath)
 	warnings, err = fixManifest(res.Root, name, rel, t.updateURL)
 	if err != nil {
 		return "", warnings, err
 	}
-	// The files were hashed as they were written; only the manifest,
-	// which fixManifest may have rewritten, is read again.
+	// Before the swap is journaled, all at once: the staged files become
+	// durable, the staged tree is fingerprinted (its files were hashed as
+	// they were written; only the manifest, which fixManifest may have
+	// rewritten, is read again), and the live folder is checked for edits.
 	delete(res.Digests, pkgdir.ManifestFile)
-	stagedHash, err := pkgdir.TreeHashKnown(res.Root, res.Digests)
-	if err != nil {
-		return "", warnings, fmt.Errorf("%s: %w", name, err)
+	var stagedHash string
+	var syncErr, hashErr, modErr error
+	var wg sync.WaitGroup
+	if syncLater {
+		wg.Go(func() { syncErr = fsutil.SyncTree(staging) })
 	}
+	wg.Go(func() { stagedHash, hashErr = pkgdir.TreeHashKnown(res.Root, res.Digests) })
 	if t.oldVersion != "" && !t.force {
-		if err := checkUnmodified(l, name); err != nil {
-			return "", warnings, err
-		}
+		wg.Go(func() { modErr = checkUnmodified(l, name) })
+	}
+	wg.Wait()
+	switch {
+	case syncErr != nil:
+		return "", warnings, fmt.Errorf("%s: %w", name, syncErr)
+	case hashErr != nil:
+		return "", warnings, fmt.Errorf("%s: %w", name, hashErr)
+	case modErr != nil:
+		return "", warnings, modErr
 	}
 	pendingBefore := journalPending(l, name)
 	sw, err := l.Swap(ctx, pkgdir.SwapRequest{
@@ -500,9 +520,10 @@ func (u *Updater) Remove(ctx context.Context, p pkgdir.Package, purge bool) Chan
 	return c
 }
 
-// extract unpacks the downloaded zip into staging. Its errors name the
-// entries, not the temporary file (gone by the time a user reads them).
-func extract(ctx context.Context, zipPath, staging string) (archive.Result, error) {
+// extract unpacks the downloaded zip into staging, recording the digest of
+// every file. Its errors name the entries, not the temporary file (gone by
+// the time a user reads them).
+func extract(ctx context.Context, zipPath, staging string, durable bool) (archive.Result, error) {
 	f, err := os.Open(zipPath)
 	if err != nil {
 		return archive.Result{}, err
@@ -512,5 +533,5 @@ func extract(ctx context.Context, zipPath, staging string) (archive.Result, erro
 	if err != nil {
 		return archive.Result{}, err
 	}
-	return archive.Extract(ctx, f, fi.Size(), staging, archive.Options{Durable: true, Digests: true})
+	return archive.Extract(ctx, f, fi.Size(), staging, archive.Options{Durable: durable, Digests: true})
 }

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/modup/modup/internal/fsutil"
 )
 
 // copyBufSize is the per-worker copy buffer.
@@ -424,7 +426,7 @@ func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits
 	// Where one syncfs(2) can make the whole tree durable at the end, files
 	// are not fsynced one by one: for a package of 20,000 files that is
 	// the difference between seconds and a minute.
-	fsyncEach := opt.Durable && !syncFSUsable()
+	fsyncEach := opt.Durable && !fsutil.SyncFSUsable()
 	var written atomic.Int64
 	batches := p.batches()
 	err := parallel(ctx, opt.Workers, len(batches), func(ctx context.Context, i int, buf []byte) error {
@@ -473,19 +475,21 @@ func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits
 	return res, nil
 }
 
-// errSyncFSUnsupported: syncFS did nothing; sync file by file.
-var errSyncFSUnsupported = errors.New("syncfs unsupported")
-
 // sync makes what write wrote durable: with one syncfs where possible,
 // else every file (unless filesSynced says they already are) and every
 // folder by itself.
 func (p *plan) sync(ctx context.Context, root *os.Root, opt Options, filesSynced bool) error {
 	if !filesSynced {
-		err := syncFS(root)
+		d, err := root.Open(".")
+		if err != nil {
+			return fmt.Errorf("extract: %w", err)
+		}
+		err = fsutil.SyncFS(d)
+		d.Close()
 		if err == nil {
 			return nil
 		}
-		if !errors.Is(err, errSyncFSUnsupported) {
+		if !errors.Is(err, fsutil.ErrSyncFSUnsupported) {
 			return fmt.Errorf("extract: %w", err)
 		}
 		err = parallel(ctx, opt.Workers, len(p.files), func(ctx context.Context, i int, _ []byte) error {

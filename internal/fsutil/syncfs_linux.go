@@ -1,6 +1,6 @@
 //go:build linux
 
-package archive
+package fsutil
 
 import (
 	"errors"
@@ -35,25 +35,20 @@ func kernelVersion(release string) (major, minor int, ok bool) {
 	return major, minor, err1 == nil && err2 == nil
 }
 
-// syncFSUsable reports whether Extract should count on syncFS rather than
-// fsync each file as it is written.
-func syncFSUsable() bool { return syncFSWorks() }
+// SyncFSUsable reports whether SyncFS can be counted on here, so that
+// writers need not fsync file by file.
+func SyncFSUsable() bool { return syncFSWorks() }
 
-// syncFS makes everything written to the file system holding root durable
+// SyncFS makes everything written to the file system holding f durable
 // with one syncfs(2): file data, inodes and folder entries alike. It
-// returns errSyncFSUnsupported, having done nothing, where syncfs cannot be
-// trusted (kernels before 5.8) or is not allowed (seccomp), so that the
-// caller syncs file by file instead.
-func syncFS(root *os.Root) error {
+// returns an error wrapping ErrSyncFSUnsupported, having done nothing,
+// where syncfs cannot be trusted (kernels before 5.8) or is not allowed
+// (seccomp), so that the caller syncs file by file instead.
+func SyncFS(f *os.File) error {
 	if !syncFSWorks() {
-		return errSyncFSUnsupported
+		return ErrSyncFSUnsupported
 	}
-	d, err := root.Open(".")
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	sc, err := d.SyscallConn()
+	sc, err := f.SyscallConn()
 	if err != nil {
 		return err
 	}
@@ -62,7 +57,7 @@ func syncFS(root *os.Root) error {
 		return err
 	}
 	if errors.Is(serr, unix.ENOSYS) || errors.Is(serr, unix.EPERM) {
-		return errSyncFSUnsupported
+		return ErrSyncFSUnsupported
 	}
 	if serr != nil {
 		return &os.SyscallError{Syscall: "syncfs", Err: serr}

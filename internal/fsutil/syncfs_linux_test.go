@@ -1,10 +1,10 @@
 //go:build linux
 
-package archive
+package fsutil
 
 import (
+	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -32,28 +32,17 @@ func TestKernelVersion(t *testing.T) {
 	}
 }
 
-// The fallback where syncfs is refused at run time syncs written files by
-// reopening them, and the folders after them.
-func TestSyncFallback(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "a", "b", "f.txt"), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	root, err := os.OpenRoot(dir)
+func TestSyncFS(t *testing.T) {
+	d, err := os.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer root.Close()
-	if err := syncFile(root, "a/b/f.txt"); err != nil {
-		t.Fatal(err)
+	defer d.Close()
+	err = SyncFS(d)
+	if SyncFSUsable() && err != nil && !errors.Is(err, ErrSyncFSUnsupported) {
+		t.Errorf("SyncFS = %v", err)
 	}
-	if err := syncFile(root, "a/missing"); err == nil {
-		t.Error("syncFile of a missing file succeeded")
-	}
-	if err := syncFS(root); err != nil && err != errSyncFSUnsupported {
-		t.Errorf("syncFS = %v", err)
+	if !SyncFSUsable() && !errors.Is(err, ErrSyncFSUnsupported) {
+		t.Errorf("SyncFS where unusable = %v, want ErrSyncFSUnsupported", err)
 	}
 }

@@ -196,7 +196,9 @@ func Find(pkgs []Package, name string) (Package, error) {
 // readLimited reads a regular file of at most max bytes. FIFOs, devices and
 // larger files are refused, so a hostile path never hangs or floods modup.
 func readLimited(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
+	// ONonblock: a FIFO does not block the open, and a regular file
+	// costs four system calls fewer (a scan opens thousands).
+	f, err := os.OpenFile(path, os.O_RDONLY|fsutil.ONonblock, 0)
 	if err != nil {
 		return nil, err
 	}

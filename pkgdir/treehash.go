@@ -13,6 +13,8 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+
+	"github.com/modup/modup/internal/fsutil"
 )
 
 // treeHashPrefix names the hash function and the format version, so a
@@ -171,7 +173,7 @@ func (e *treeEntry) hash(buf []byte) error {
 		e.sum = sha256.Sum256([]byte(filepath.ToSlash(target)))
 		return nil
 	}
-	f, err := os.Open(e.path)
+	f, err := os.OpenFile(e.path, os.O_RDONLY|fsutil.ONonblock, 0)
 	if err != nil {
 		return err
 	}

@@ -553,7 +553,7 @@ func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, sum ha
 		return fmt.Errorf("%w: entry %q: %w", ErrCorrupt, j.f.Name, err)
 	}
 	defer rc.Close()
-	out, err := dir.OpenFile(path.Base(j.name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, j.perm)
+	out, err := dir.OpenFile(path.Base(j.name), os.O_WRONLY|os.O_CREATE|os.O_EXCL|fsutil.ONonblock, j.perm)
 	if err != nil {
 		return fmt.Errorf("extract: %w", err)
 	}

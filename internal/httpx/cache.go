@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -41,13 +42,8 @@ func (d *dirCache) path(url string) string {
 }
 
 func (d *dirCache) Get(url string) (sources.CacheEntry, bool) {
-	p := d.path(url)
-	fi, err := os.Stat(p)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxCacheFile {
-		return sources.CacheEntry{}, false
-	}
-	b, err := os.ReadFile(p)
-	if err != nil {
+	b, ok := readCacheFile(d.path(url))
+	if !ok {
 		return sources.CacheEntry{}, false
 	}
 	var f cacheFile
@@ -75,4 +71,24 @@ func (d *dirCache) Put(url string, e sources.CacheEntry) error {
 		return fmt.Errorf("cache %s: %w", url, err)
 	}
 	return nil
+}
+
+// readCacheFile reads a regular file of at most maxCacheFile bytes with one
+// open: a check reads one entry per package. ONonblock keeps a FIFO from
+// blocking the open; its type is refused right after.
+func readCacheFile(path string) ([]byte, bool) {
+	f, err := os.OpenFile(path, os.O_RDONLY|fsutil.ONonblock, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxCacheFile {
+		return nil, false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxCacheFile+1))
+	if err != nil || len(b) > maxCacheFile {
+		return nil, false
+	}
+	return b, true
 }

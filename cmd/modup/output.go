@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -46,13 +47,17 @@ func paint(on bool, s updater.Status) string {
 	return "\x1b[" + code + "m" + string(s) + "\x1b[0m"
 }
 
-// table writes aligned columns.
+// table writes aligned columns. tabwriter writes every cell and padding
+// separately, so its output is buffered: 10,000 rows are then a few dozen
+// writes instead of 80,000.
 type table struct {
-	tw *tabwriter.Writer
+	tw  *tabwriter.Writer
+	out *bufio.Writer
 }
 
 func newTable(w io.Writer, header ...string) *table {
-	t := &table{tw: tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+	out := bufio.NewWriterSize(w, 64<<10)
+	t := &table{tw: tabwriter.NewWriter(out, 0, 4, 2, ' ', 0), out: out}
 	if len(header) > 0 {
 		t.row(header...)
 	}
@@ -68,7 +73,12 @@ func (t *table) row(cells ...string) {
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
 }
 
-func (t *table) flush() error { return t.tw.Flush() }
+func (t *table) flush() error {
+	if err := t.tw.Flush(); err != nil {
+		return err
+	}
+	return t.out.Flush()
+}
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)

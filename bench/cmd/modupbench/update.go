@@ -97,13 +97,19 @@ func (b *bench) updateRows() error {
 	what := fmt.Sprintf("install a %.0f MB zip (%d files, %.0f MB unpacked) from loopback HTTP over the installed 1.0.0",
 		mib(rel.zip2.ZipBytes), rel.zip2.Files, mib(rel.zip2.RawBytes))
 	ratio := float64(modup.wallMedian()) / float64(curlUnzip.wallMedian())
+	goal, met := "≤ 0.80×", yes(ratio <= 0.8)
+	if b.cfg.zipMB < 200 {
+		// The goal is set for the 200 MB package; a small one is
+		// dominated by fixed costs (process start, journal, syncs).
+		goal, met = "(≤ 0.80× at 200 MB)", "—"
+	}
 	b.rows = append(b.rows, row{
 		workload: what,
 		baseline: fmt.Sprintf("`curl -s -o` + `unzip -q`: %s (curl %s + unzip %s)", secs(curlUnzip.wallMedian()), secs(curl.wallMedian()), secs(unzip.wallMedian())),
 		modup:    fmt.Sprintf("`modup update`: %s", secs(modup.wallMedian())),
 		ratio:    fmt.Sprintf("%.2f×", ratio),
-		goal:     "≤ 0.80×",
-		met:      yes(ratio <= 0.8),
+		goal:     goal,
+		met:      met,
 	})
 	pr := float64(modup.wallMedian()) / float64(python.wallMedian())
 	b.rows = append(b.rows, row{

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/modup/modup/sources"
+	"github.com/modup/modup/sources/sourcetest"
 )
 
 // statusRecorder remembers the status a handler wrote.
@@ -114,21 +115,21 @@ func TestFetchWithoutValidatorsIsNotCached(t *testing.T) {
 		}
 		w.Write([]byte(`{}`))
 	})
-	cache := &memCache{}
+	cache := &sourcetest.MemCache{}
 	c := testClient(t, Options{})
 	for range 2 {
 		if b, nm, err := c.Fetch(t.Context(), srv.URL, cache, 0); err != nil || nm || string(b) != "{}" {
 			t.Fatalf("Fetch = %q, %v, %v", b, nm, err)
 		}
 	}
-	if len(cache.m) != 0 || srv.count() != 2 {
-		t.Errorf("cache %v, %d requests", cache.m, srv.count())
+	if e, cached := cache.Get(srv.URL); cached || srv.count() != 2 {
+		t.Errorf("cached %v (%+v), %d requests; want nothing cached without validators, 2 requests", cached, e, srv.count())
 	}
 }
 
 func TestFetchUnexpected304(t *testing.T) {
 	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNotModified) })
-	_, _, err := testClient(t, Options{}).Fetch(t.Context(), srv.URL, &memCache{}, 0)
+	_, _, err := testClient(t, Options{}).Fetch(t.Context(), srv.URL, &sourcetest.MemCache{}, 0)
 	var se *StatusError
 	if !errors.As(err, &se) || se.Code != 304 {
 		t.Fatalf("err = %v, want *StatusError 304", err)

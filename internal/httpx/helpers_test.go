@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/modup/modup/sources"
 )
 
 // testClient is a client with fast retries; o's non-zero fields win.
@@ -73,29 +71,6 @@ type countingTransport struct {
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return c.base.RoundTrip(r)
-}
-
-// memCache is a sources.Cache in memory.
-type memCache struct {
-	mu sync.Mutex
-	m  map[string]sources.CacheEntry
-}
-
-func (c *memCache) Get(url string) (sources.CacheEntry, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[url]
-	return e, ok
-}
-
-func (c *memCache) Put(url string, e sources.CacheEntry) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]sources.CacheEntry{}
-	}
-	c.m[url] = e
-	return nil
 }
 
 // recordHandler keeps the levels of slog records.

@@ -57,7 +57,7 @@ func (u *Updater) cache(root string) sources.Cache {
 	}
 	c, ok := u.caches[root]
 	if !ok {
-		c = httpx.DirCache(pkgdir.Layout{Root: root}.CacheDir())
+		c = httpx.NewLogCache(pkgdir.Layout{Root: root}.CacheDir())
 		u.caches[root] = c
 	}
 	return c

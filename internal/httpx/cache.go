@@ -1,94 +1,468 @@
 package httpx
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"bufio"
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/modup/modup/internal/fsutil"
 	"github.com/modup/modup/sources"
 )
 
-// maxCacheFile bounds what DirCache reads back; anything larger is not an
-// entry it wrote (manifests are capped far below).
-const maxCacheFile = 16 << 20
+// The conditional-request cache of a root is one append-only file of
+// self-checking records, <dir>/http.log, with an index in memory:
+//
+//	record  = magic "mdc1" | payload length (uint32 LE) | CRC-32C of payload (uint32 LE) | payload
+//	payload = url | etag | last-modified | stored (varint, Unix ns) | body
+//
+// where each string is a uvarint length and its bytes. A Put appends one
+// record with one write; a Get reads one record at its offset and checks
+// magic, length, CRC and URL, so an entry is never served for another URL
+// and a torn or stale record is a miss. The first run of a check therefore
+// costs one write per package instead of creating a file per package, and a
+// later run one read per package from an open file.
+//
+// The file is rewritten (compacted: the newest record of each URL, to a
+// temporary file renamed over it) when it holds a corrupt record, or when
+// dead records outweigh live ones. Several processes may share it: each
+// appends whole records with O_APPEND, and one that finds the file replaced
+// by another's compaction reloads its index. Entries lost to a race or a
+// crash cost one full GET later; nothing is fsynced.
+const (
+	cacheLogName = "http.log"
+	recordMagic  = "mdc1"
+	headerSize   = 12
+	// maxRecord bounds one record: a cached body is at most a manifest
+	// (DefaultMaxFetch, or a caller's larger cap) plus its URL and validators.
+	maxRecord = 16 << 20
+	// maxLog bounds the file read back; anything larger is not a cache
+	// modup wrote, and is started afresh.
+	maxLog = 256 << 20
+	// compactMin: files smaller than this are never compacted for dead
+	// records alone.
+	compactMin = 1 << 20
+)
 
-// DirCache is a sources.Cache kept as one small JSON file per URL in dir,
-// named by the sha256 of the URL. dir is created on the first Put; files are
-// replaced atomically, without fsync. An unreadable or corrupt entry is a
-// miss.
-func DirCache(dir string) sources.Cache {
-	return &dirCache{dir: dir}
+// cacheIdle: the file is closed after this long unused, so a daemon holds
+// no descriptor between checks (and on Windows another process can replace
+// it). A variable for tests.
+var cacheIdle = 2 * time.Second
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCacheCorrupt reports a record that fails its checks.
+var ErrCacheCorrupt = errors.New("corrupt cache record")
+
+// LogCache is a sources.Cache kept in one append-only file per folder.
+type LogCache struct {
+	dir, path string
+
+	mu     sync.Mutex
+	f      *os.File
+	id     os.FileInfo     // the file the index describes
+	index  map[string]span // URL → its newest record
+	size   int64           // bytes of the file known to the index
+	live   int64           // bytes of the indexed records
+	used   time.Time
+	timer  *time.Timer
+	closed bool
 }
 
-type dirCache struct {
-	dir string
+type span struct {
+	off int64
+	n   int64
 }
 
-// cacheFile is the stored form: the URL is kept so that an entry is never
-// served for another URL, and so that a person can tell what a file is.
-type cacheFile struct {
-	URL string `json:"url"`
-	sources.CacheEntry
+// NewLogCache returns the cache kept in dir/http.log. Nothing is created
+// until the first Put.
+func NewLogCache(dir string) *LogCache {
+	return &LogCache{dir: dir, path: filepath.Join(dir, cacheLogName)}
 }
 
-func (d *dirCache) path(url string) string {
-	sum := sha256.Sum256([]byte(url))
-	return filepath.Join(d.dir, hex.EncodeToString(sum[:])+".json")
-}
-
-func (d *dirCache) Get(url string) (sources.CacheEntry, bool) {
-	b, ok := readCacheFile(d.path(url))
+// Get returns the entry stored for url. An unreadable or corrupt record is
+// a miss.
+func (c *LogCache) Get(url string) (sources.CacheEntry, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.open(false); err != nil {
+		return sources.CacheEntry{}, false
+	}
+	s, ok := c.index[url]
 	if !ok {
 		return sources.CacheEntry{}, false
 	}
-	var f cacheFile
-	if err := json.Unmarshal(b, &f); err != nil || f.URL != url {
+	buf := make([]byte, s.n)
+	if _, err := c.f.ReadAt(buf, s.off); err != nil {
 		return sources.CacheEntry{}, false
 	}
-	if f.ETag == "" && f.LastModified == "" {
+	gotURL, e, err := decodeRecord(buf)
+	if err != nil || gotURL != url || (e.ETag == "" && e.LastModified == "") {
 		return sources.CacheEntry{}, false
 	}
-	return f.CacheEntry, true
+	return e, true
 }
 
-func (d *dirCache) Put(url string, e sources.CacheEntry) error {
-	b, err := json.Marshal(cacheFile{URL: url, CacheEntry: e})
+// Put appends an entry for url; it replaces any earlier one.
+func (c *LogCache) Put(url string, e sources.CacheEntry) error {
+	rec, err := encodeRecord(url, e)
 	if err != nil {
 		return fmt.Errorf("cache %s: %w", url, err)
 	}
-	if err := os.MkdirAll(d.dir, 0o700); err != nil {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.open(true); err != nil {
 		return fmt.Errorf("cache %s: %w", url, err)
 	}
-	// Replaced atomically but not fsynced: an entry lost to a crash costs
-	// one full GET later, while an fsync per entry costs a disk flush per
-	// package on every check.
-	if err := fsutil.ReplaceFile(d.path(url), b, 0o600); err != nil {
-		return fmt.Errorf("cache %s: %w", url, err)
+	if _, err := c.f.Write(rec); err != nil {
+		return fmt.Errorf("cache %s: %w", c.path, err)
+	}
+	// With O_APPEND the offset is at the end of what was just written,
+	// even when another process appended before it.
+	end, err := c.f.Seek(0, io.SeekCurrent)
+	if err != nil || end < int64(len(rec)) {
+		end = c.size + int64(len(rec))
+	}
+	if old, ok := c.index[url]; ok {
+		c.live -= old.n
+	}
+	c.index[url] = span{off: end - int64(len(rec)), n: int64(len(rec))}
+	c.live += int64(len(rec))
+	c.size = max(c.size+int64(len(rec)), end)
+	if c.size >= compactMin && c.size-c.live > c.live {
+		c.compact()
 	}
 	return nil
 }
 
-// readCacheFile reads a regular file of at most maxCacheFile bytes with one
-// open: a check reads one entry per package. ONonblock keeps a FIFO from
-// blocking the open; its type is refused right after.
-func readCacheFile(path string) ([]byte, bool) {
-	f, err := os.OpenFile(path, os.O_RDONLY|fsutil.ONonblock, 0)
+// Close closes the file; a later Get or Put opens it again.
+func (c *LogCache) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closeFile()
+}
+
+func (c *LogCache) closeFile() error {
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	if c.f == nil {
+		return nil
+	}
+	err := c.f.Close()
+	c.f = nil
+	return err
+}
+
+// open makes c.f the open cache file, creating it when create is set, and
+// (re)loads the index when the file is not the one it describes.
+func (c *LogCache) open(create bool) error {
+	c.used = time.Now()
+	if c.f != nil {
+		return nil
+	}
+	flag := os.O_RDWR | os.O_APPEND | fsutil.ONonblock
+	if create {
+		if err := os.MkdirAll(c.dir, 0o700); err != nil {
+			return err
+		}
+		flag |= os.O_CREATE
+	}
+	f, err := os.OpenFile(c.path, flag, 0o600)
 	if err != nil {
-		return nil, false
+		return err
 	}
-	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxCacheFile {
-		return nil, false
+	if err != nil {
+		f.Close()
+		return err
 	}
-	b, err := io.ReadAll(io.LimitReader(f, maxCacheFile+1))
-	if err != nil || len(b) > maxCacheFile {
-		return nil, false
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return fmt.Errorf("%s is not a regular file; remove it", c.path)
 	}
-	return b, true
+	c.f = f
+	c.timer = time.AfterFunc(cacheIdle, c.idle)
+	if c.index != nil && c.id != nil && os.SameFile(c.id, fi) && fi.Size() >= c.size {
+		return nil
+	}
+	if c.index == nil && fi.Size() == 0 {
+		c.sweep()
+	}
+	return c.load(fi)
+}
+
+// idle closes the file once it has not been used for cacheIdle.
+func (c *LogCache) idle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.f == nil {
+		return
+	}
+	if wait := cacheIdle - time.Since(c.used); wait > 0 && c.timer != nil {
+		c.timer.Reset(wait)
+		return
+	}
+	c.closeFile()
+}
+
+// load reads the index of the open file. A corrupt record ends the
+// readable part; the file is then compacted to that part, so that records
+// appended later are found again.
+func (c *LogCache) load(fi os.FileInfo) error {
+	c.index = map[string]span{}
+	c.id, c.size, c.live = fi, 0, 0
+	if fi.Size() > maxLog {
+		return c.reset()
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(c.f, 0, fi.Size()), 64<<10)
+	var off int64
+	var hdr [headerSize]byte
+	var payload []byte
+	corrupt := false
+	for off < fi.Size() {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			corrupt = true
+			break
+		}
+		n, ok := checkHeader(hdr[:])
+		if !ok {
+			corrupt = true
+			break
+		}
+		payload = slices.Grow(payload[:0], int(n))[:n]
+		if _, err := io.ReadFull(r, payload); err != nil || crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(hdr[8:]) {
+			corrupt = true
+			break
+		}
+		url, _, ok := readString(payload)
+		if !ok {
+			corrupt = true
+			break
+		}
+		size := headerSize + n
+		if old, ok := c.index[url]; ok {
+			c.live -= old.n
+		}
+		c.index[url] = span{off: off, n: size}
+		c.live += size
+		off += size
+	}
+	c.size = fi.Size()
+	if corrupt || (c.size >= compactMin && c.size-c.live > c.live) {
+		c.compact()
+	}
+	return nil
+}
+
+// reset starts an empty file in place of one that cannot be a cache.
+func (c *LogCache) reset() error {
+	if err := c.f.Truncate(0); err != nil {
+		return fmt.Errorf("cache %s: %w", c.path, err)
+	}
+	fi, err := c.f.Stat()
+	if err != nil {
+		return err
+	}
+	c.index, c.id, c.size, c.live = map[string]span{}, fi, 0, 0
+	return nil
+}
+
+// compact rewrites the file with the indexed records only. On failure the
+// old file stays in use: compaction only saves space and load time.
+func (c *LogCache) compact() {
+	tmp, err := os.CreateTemp(c.dir, cacheLogName+".*.tmp")
+	if err != nil {
+		return
+	}
+	defer os.Remove(tmp.Name())
+	type entry struct {
+		url string
+		span
+	}
+	entries := make([]entry, 0, len(c.index))
+	for url, s := range c.index {
+		entries = append(entries, entry{url, s})
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return int(a.off - b.off) })
+	w := bufio.NewWriterSize(tmp, 64<<10)
+	index := make(map[string]span, len(entries))
+	var off int64
+	buf := []byte{}
+	for _, e := range entries {
+		buf = slices.Grow(buf[:0], int(e.n))[:e.n]
+		if _, err := c.f.ReadAt(buf, e.off); err != nil {
+			continue
+		}
+		if url, _, err := decodeRecord(buf); err != nil || url != e.url {
+			// Another process truncated or rewrote the file under us.
+			continue
+		}
+		if _, err := w.Write(buf); err != nil {
+			tmp.Close()
+			return
+		}
+		index[e.url] = span{off: off, n: e.n}
+		off += e.n
+	}
+	if err := w.Flush(); err != nil {
+		tmp.Close()
+		return
+	}
+	if err := tmp.Close(); err != nil {
+		return
+	}
+	// Replaced by a rename, not fsynced: a crash leaves the old file or
+	// the new one, and either is a valid cache.
+	if err := os.Rename(tmp.Name(), c.path); err != nil {
+		return
+	}
+	f, err := os.OpenFile(c.path, os.O_RDWR|os.O_APPEND|fsutil.ONonblock, 0o600)
+	if err != nil {
+		c.closeFile()
+		c.index, c.id = nil, nil
+		return
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		c.closeFile()
+		c.index, c.id = nil, nil
+		return
+	}
+	c.f.Close()
+	c.f = f
+	c.index, c.id, c.size, c.live = index, fi, off, off
+}
+
+// sweep removes what earlier versions and interrupted compactions left in
+// the cache folder: one JSON file per URL (named by its sha256) and
+// temporary files older than an hour. Only names modup makes are touched.
+func (c *LogCache) sweep() {
+	ents, err := os.ReadDir(c.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		name := e.Name()
+		old := len(name) == 64+len(".json") && strings.HasSuffix(name, ".json") && isHex(name[:64])
+		tmp := strings.HasPrefix(name, cacheLogName+".") && strings.HasSuffix(name, ".tmp")
+		if !e.Type().IsRegular() || (!old && !tmp) {
+			continue
+		}
+		if tmp {
+			if info, err := e.Info(); err != nil || time.Since(info.ModTime()) < time.Hour {
+				continue
+			}
+		}
+		os.Remove(filepath.Join(c.dir, name))
+	}
+}
+
+func isHex(s string) bool {
+	for i := range len(s) {
+		if !strings.ContainsRune("0123456789abcdef", rune(s[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// encodeRecord returns the record of url and e.
+func encodeRecord(url string, e sources.CacheEntry) ([]byte, error) {
+	n := 5*binary.MaxVarintLen64 + len(url) + len(e.ETag) + len(e.LastModified) + len(e.Body)
+	if headerSize+n > maxRecord {
+		return nil, fmt.Errorf("entry of %d bytes is larger than the cache takes", n)
+	}
+	b := make([]byte, headerSize, headerSize+n)
+	copy(b, recordMagic)
+	for _, s := range []string{url, e.ETag, e.LastModified} {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	var stored int64
+	if !e.Stored.IsZero() {
+		stored = e.Stored.UnixNano()
+	}
+	b = binary.AppendVarint(b, stored)
+	b = binary.AppendUvarint(b, uint64(len(e.Body)))
+	b = append(b, e.Body...)
+	payload := b[headerSize:]
+	binary.LittleEndian.PutUint32(b[4:], uint32(len(payload)))
+	binary.LittleEndian.PutUint32(b[8:], crc32.Checksum(payload, castagnoli))
+	return b, nil
+}
+
+// checkHeader returns the payload length of a record header.
+func checkHeader(h []byte) (int64, bool) {
+	if string(h[:4]) != recordMagic {
+		return 0, false
+	}
+	n := int64(binary.LittleEndian.Uint32(h[4:]))
+	return n, n > 0 && headerSize+n <= maxRecord
+}
+
+// decodeRecord checks a whole record and returns its URL and entry.
+func decodeRecord(b []byte) (string, sources.CacheEntry, error) {
+	var e sources.CacheEntry
+	if len(b) < headerSize {
+		return "", e, ErrCacheCorrupt
+	}
+	n, ok := checkHeader(b)
+	if !ok || int64(len(b)) != headerSize+n {
+		return "", e, ErrCacheCorrupt
+	}
+	p := b[headerSize:]
+	if crc32.Checksum(p, castagnoli) != binary.LittleEndian.Uint32(b[8:]) {
+		return "", e, ErrCacheCorrupt
+	}
+	url, p, ok := readString(p)
+	if !ok {
+		return "", e, ErrCacheCorrupt
+	}
+	if e.ETag, p, ok = readString(p); !ok {
+		return "", e, ErrCacheCorrupt
+	}
+	if e.LastModified, p, ok = readString(p); !ok {
+		return "", e, ErrCacheCorrupt
+	}
+	stored, k := binary.Varint(p)
+	if k <= 0 {
+		return "", e, ErrCacheCorrupt
+	}
+	p = p[k:]
+	if stored != 0 {
+		e.Stored = time.Unix(0, stored).UTC()
+	}
+	// The body is the tail of b, which the caller does not reuse.
+	body, rest, ok := readBytes(p)
+	if !ok || len(rest) != 0 {
+		return "", e, ErrCacheCorrupt
+	}
+	e.Body = body
+	return url, e, nil
+}
+
+// readBytes reads a uvarint length and that many bytes.
+func readBytes(p []byte) ([]byte, []byte, bool) {
+	n, k := binary.Uvarint(p)
+	if k <= 0 || n > uint64(len(p)-k) {
+		return nil, nil, false
+	}
+	return p[k : k+int(n) : k+int(n)], p[k+int(n):], true
+}
+
+// readString is readBytes for a string field.
+func readString(p []byte) (string, []byte, bool) {
+	b, rest, ok := readBytes(p)
+	return string(b), rest, ok
 }

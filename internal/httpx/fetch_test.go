@@ -78,7 +78,7 @@ func TestFetchConditional(t *testing.T) {
 					not304.Add(1)
 				}
 			})
-			cache := DirCache(filepath.Join(t.TempDir(), "http"))
+			cache := NewLogCache(filepath.Join(t.TempDir(), "http"))
 			c := testClient(t, Options{})
 			url := srv.URL + "/a2modsource.json"
 

@@ -57,6 +57,10 @@ const (
 // it). A variable for tests.
 var cacheIdle = 2 * time.Second
 
+// renameFile is os.Rename; tests make it fail as Windows does when another
+// process has the file open.
+var renameFile = os.Rename
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrCacheCorrupt reports a record that fails its checks.
@@ -258,7 +262,13 @@ func (c *LogCache) load(fi os.FileInfo) error {
 		off += size
 	}
 	c.size = fi.Size()
-	if corrupt || (c.size >= compactMin && c.size-c.live > c.live) {
+	if corrupt {
+		// Records appended after a corrupt one would never be read back:
+		// rewrite the readable part, or at least cut the file there.
+		if !c.compact() && c.f != nil && c.f.Truncate(off) == nil {
+			c.size = off
+		}
+	} else if c.size >= compactMin && c.size-c.live > c.live {
 		c.compact()
 	}
 	return nil
@@ -277,12 +287,13 @@ func (c *LogCache) reset() error {
 	return nil
 }
 
-// compact rewrites the file with the indexed records only. On failure the
-// old file stays in use: compaction only saves space and load time.
-func (c *LogCache) compact() {
+// compact rewrites the file with the indexed records only, and reports
+// whether it did. On failure the old file stays in use: compaction only
+// saves space and load time.
+func (c *LogCache) compact() bool {
 	tmp, err := os.CreateTemp(c.dir, cacheLogName+".*.tmp")
 	if err != nil {
-		return
+		return false
 	}
 	defer os.Remove(tmp.Name())
 	type entry struct {
@@ -309,39 +320,44 @@ func (c *LogCache) compact() {
 		}
 		if _, err := w.Write(buf); err != nil {
 			tmp.Close()
-			return
+			return false
 		}
 		index[e.url] = span{off: off, n: e.n}
 		off += e.n
 	}
 	if err := w.Flush(); err != nil {
 		tmp.Close()
-		return
+		return false
 	}
 	if err := tmp.Close(); err != nil {
-		return
+		return false
 	}
 	// Replaced by a rename, not fsynced: a crash leaves the old file or
-	// the new one, and either is a valid cache.
-	if err := os.Rename(tmp.Name(), c.path); err != nil {
-		return
-	}
+	// the new one, and either is a valid cache. The old file is closed
+	// first: Windows refuses to replace a file that is open.
+	c.f.Close()
+	c.f = nil
+	renamed := renameFile(tmp.Name(), c.path) == nil
 	f, err := os.OpenFile(c.path, os.O_RDWR|os.O_APPEND|fsutil.ONonblock, 0o600)
 	if err != nil {
 		c.closeFile()
 		c.index, c.id = nil, nil
-		return
+		return false
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
 		c.closeFile()
 		c.index, c.id = nil, nil
-		return
+		return false
 	}
-	c.f.Close()
 	c.f = f
+	if !renamed {
+		// The old file, open again; its index still holds.
+		return false
+	}
 	c.index, c.id, c.size, c.live = index, fi, off, off
+	return true
 }
 
 // sweep removes what earlier versions and interrupted compactions left in

@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -155,6 +156,40 @@ func TestLogCacheDamage(t *testing.T) {
 			c.Close()
 			mustGet(t, NewLogCache(dir), cu2, e3)
 		})
+	}
+}
+
+// TestLogCacheDamageWithoutRename: where the file cannot be replaced (on
+// Windows while another process has it open), a damaged tail is cut off
+// instead, so the next Put is still found.
+func TestLogCacheDamageWithoutRename(t *testing.T) {
+	defer func(f func(string, string) error) { renameFile = f }(renameFile)
+	renameFile = func(string, string) error { return errors.New("sharing violation") }
+	dir := t.TempDir()
+	w := NewLogCache(dir)
+	if err := w.Put(cu1, entry1); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	f, err := os.OpenFile(filepath.Join(dir, cacheLogName), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("mdc1\x40\x00\x00\x00torn")
+	f.Close()
+
+	c := NewLogCache(dir)
+	mustGet(t, c, cu1, entry1)
+	e2 := sources.CacheEntry{ETag: `"two"`, Body: []byte("2")}
+	if err := c.Put(cu2, e2); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	r := NewLogCache(dir)
+	mustGet(t, r, cu1, entry1)
+	mustGet(t, r, cu2, e2)
+	if tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(tmps) != 0 {
+		t.Errorf("temporary files left: %v", tmps)
 	}
 }
 

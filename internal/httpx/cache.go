@@ -265,7 +265,9 @@ func (c *LogCache) load(fi os.FileInfo) error {
 	if corrupt {
 		// Records appended after a corrupt one would never be read back:
 		// rewrite the readable part, or at least cut the file there.
-		if !c.compact() && c.f != nil && c.f.Truncate(off) == nil {
+		// An append-only handle may not be allowed to truncate (Windows),
+		// hence the second try through the path.
+		if !c.compact() && c.f != nil && (c.f.Truncate(off) == nil || os.Truncate(c.path, off) == nil) {
 			c.size = off
 		}
 	} else if c.size >= compactMin && c.size-c.live > c.live {

@@ -217,6 +217,49 @@ func TestUpdateToOnGitHub(t *testing.T) {
 	}
 }
 
+// TestUpdateToOtherSpelling: on a web host, --to finds a release whether
+// the request and the zip's name agree on a "v" prefix or not.
+func TestUpdateToOtherSpelling(t *testing.T) {
+	tests := []struct {
+		name, zip, to string
+		wantStatus    updater.Status
+	}{
+		{name: "same spelling", zip: "1.0.0.zip", to: "1.0.0", wantStatus: updater.StatusUpdated},
+		{name: "v asked, plain published", zip: "1.0.0.zip", to: "v1.0.0", wantStatus: updater.StatusUpdated},
+		{name: "plain asked, v published", zip: "v1.0.0.zip", to: "1.0.0", wantStatus: updater.StatusUpdated},
+		{name: "neither published", zip: "0.9.0.zip", to: "v1.0.0", wantStatus: updater.StatusFailed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newWebHost(t)
+			h.put("a2modsource.json", []byte(manifestJSON("hello", "1.2.0", "")))
+			h.put(tc.zip, zipOf(t, "", pkgFiles("hello", "1.0.0", h.url())))
+			root := t.TempDir()
+			dir := filepath.Join(root, "hello")
+			writeTree(t, dir, pkgFiles("hello", "1.2.0", h.url()))
+			before := treeHash(t, dir)
+
+			c := newUpdater(t).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{To: tc.to})
+			wantStatus(t, c, tc.wantStatus)
+			if tc.wantStatus != updater.StatusUpdated {
+				if !strings.Contains(c.Error, "v1.0.0") || !strings.Contains(c.Error, "nor 1.0.0") {
+					t.Errorf("error %q does not name both spellings", c.Error)
+				}
+				if treeHash(t, dir) != before {
+					t.Error("the package changed")
+				}
+				return
+			}
+			if n := h.count("GET", tc.zip); n != 1 {
+				t.Errorf("%s downloaded %d times", tc.zip, n)
+			}
+			wantTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
+			wantBackups(t, root, "hello", "1.2.0")
+			checkClean(t, root)
+		})
+	}
+}
+
 // TestUnreleasedOnEverySource: the remote manifest names a version with
 // nothing published yet; the update is skipped (tried again next time) and
 // the package kept.

@@ -151,6 +151,7 @@ type fixture struct {
 	logs   *logSink
 	opts   Options
 	getenv func(string) string
+	d      *Daemon // the running daemon, once started
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -182,6 +183,7 @@ func (f *fixture) start(t *testing.T) (stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.d = d
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- d.Run(ctx) }()

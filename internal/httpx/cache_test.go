@@ -490,7 +490,7 @@ func FuzzCacheRecord(f *testing.F) {
 	f.Add([]byte("mdc1\x05\x00\x00\x00\x00\x00\x00\x00hello"), "", "", []byte(nil))
 	f.Fuzz(func(t *testing.T, raw []byte, url, etag string, body []byte) {
 		decodeRecord(raw)
-		e := sources.CacheEntry{ETag: etag, Body: body, Stored: time.Unix(0, int64(len(raw))).UTC()}
+		e := sources.CacheEntry{ETag: etag, Body: body, Stored: time.Unix(1_700_000_000, int64(len(raw))).UTC()} // the Unix epoch itself is stored as "no time"
 		b, err := encodeRecord(url, e)
 		if err != nil {
 			t.Fatal(err)

@@ -142,3 +142,41 @@ func FuzzParseModule(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeObject: the fast split of valid documents and the token
+// decoder agree on every input: the same members, or the same error.
+//
+//	go test -run='^$' -fuzz='^FuzzDecodeObject$' -fuzztime=60s ./internal/manifest
+func FuzzDecodeObject(f *testing.F) {
+	addFixtures(f, "a2modsource.json")
+	for _, s := range []string{
+		`{}`, ` { } `, `[]`, `"x"`, `{"a":1,"b":[1,{"c":"}"}],"d":{"e":[]}}`,
+		`{"a": "x\"y", "b": "\\", "c": -1.5e3, "d": true, "e": null}`,
+		`{"a": 1, "a": 2}`, `{"a": 1, "\u0061": 2}`, "{\"\xff\": 1, \"\xfe\": 2}",
+		`{"a":{"a":1,"a":2}}`, "{\n\t\"version\" :\r\n \"1.0\" \n}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const file = "a2modsource.json"
+		got, gotErr := decodeObject(data, file)
+		want, wantErr := decodeTokens(data, file)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("decodeObject error %v, token decoder %v", gotErr, wantErr)
+		}
+		if gotErr != nil {
+			if gotErr.Error() != wantErr.Error() {
+				t.Fatalf("errors differ:\n fast:  %v\n token: %v", gotErr, wantErr)
+			}
+			return
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d members, token decoder %d", len(got), len(want))
+		}
+		for k, v := range want {
+			if !bytes.Equal(got[k], v) {
+				t.Fatalf("member %q = %q, token decoder %q", k, got[k], v)
+			}
+		}
+	})
+}

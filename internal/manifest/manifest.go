@@ -16,6 +16,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxSize is the largest manifest modup reads. Anything larger is not a
@@ -133,15 +134,145 @@ func decodeString(v json.RawMessage, dst *string) error {
 	if bytes.Equal(v, []byte("null")) {
 		return errors.New("null, want a string")
 	}
-	if len(v) == 0 || v[0] != '"' {
+	if len(v) < 2 || v[0] != '"' {
 		return fmt.Errorf("%s, want a string", v)
 	}
-	return json.Unmarshal(v, dst)
+	s, err := unquote(v)
+	if err != nil {
+		return err
+	}
+	*dst = s
+	return nil
 }
 
 // decodeObject decodes a JSON object into its raw members, rejecting
-// duplicate keys and anything after the object.
+// duplicate keys and anything after the object. A valid document (the
+// common case: every manifest of every scan) is split by splitObject; the
+// token decoder runs only to position the error of an invalid one.
 func decodeObject(data []byte, file string) (map[string]json.RawMessage, error) {
+	if json.Valid(data) {
+		out, dupAt, ok := splitObject(data)
+		if ok {
+			return out, nil
+		}
+		if dupAt >= 0 {
+			return nil, positioned(data, file, fmt.Errorf("duplicate key %q", dupKey(data, dupAt)), dupAt+1)
+		}
+	}
+	return decodeTokens(data, file)
+}
+
+// splitObject splits a document that json.Valid accepted into the raw
+// members of its top-level object. The values are copied out of data
+// (into one allocation). It reports !ok when the document is not an
+// object, and the offset of a duplicate key's opening quote (else -1).
+func splitObject(data []byte) (out map[string]json.RawMessage, dupAt int64, ok bool) {
+	i := skipWS(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return nil, -1, false
+	}
+	buf := bytes.Clone(data)
+	out = map[string]json.RawMessage{}
+	i = skipWS(data, i+1)
+	if data[i] == '}' {
+		return out, -1, true
+	}
+	for {
+		keyStart := i
+		keyEnd := skipString(data, i)
+		key, err := unquote(data[keyStart:keyEnd])
+		if err != nil {
+			return nil, -1, false
+		}
+		i = skipWS(data, keyEnd)
+		i = skipWS(data, i+1) // the colon
+		valStart := i
+		i = skipValue(data, i)
+		if _, dup := out[key]; dup {
+			return nil, int64(keyStart), false
+		}
+		out[key] = json.RawMessage(buf[valStart:i:i])
+		i = skipWS(data, i)
+		if data[i] == '}' {
+			return out, -1, true
+		}
+		i = skipWS(data, i+1) // the comma
+	}
+}
+
+// dupKey returns the key whose quoted form starts at off.
+func dupKey(data []byte, off int64) string {
+	key, _ := unquote(data[off:skipString(data, int(off))])
+	return key
+}
+
+// unquote decodes a JSON string literal; one without escapes needs no
+// decoder (json.Valid has ruled out control characters, and json.Unmarshal
+// would replace invalid UTF-8, which the slow path then does).
+func unquote(lit []byte) (string, error) {
+	inner := lit[1 : len(lit)-1]
+	if bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner), nil
+	}
+	var s string
+	err := json.Unmarshal(lit, &s)
+	return s, err
+}
+
+func skipWS(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the offset after the string literal starting at i.
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// skipValue returns the offset after the (valid) value starting at i.
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for i < len(data) {
+		switch data[i] {
+		case '"':
+			i = skipString(data, i)
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			depth--
+			if depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\r', '\n':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	return i
+}
+
+// decodeTokens is decodeObject by json.Decoder tokens, which know where an
+// error is.
+func decodeTokens(data []byte, file string) (map[string]json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	at := func(err error) error {

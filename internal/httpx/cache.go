@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,9 +58,19 @@ const (
 // it). A variable for tests.
 var cacheIdle = 2 * time.Second
 
-// renameFile is os.Rename; tests make it fail as Windows does when another
-// process has the file open.
-var renameFile = os.Rename
+// renameFile is (*os.Root).Rename; tests make it fail as Windows does when
+// another process has the file open.
+var renameFile = (*os.Root).Rename
+
+// openIn opens the log through an os.Root of its folder: a symlink put in
+// its place cannot make modup append to a file outside the folder.
+func (c *LogCache) openIn(r *os.Root, flag int) (*os.File, error) {
+	f, err := r.OpenFile(cacheLogName, flag|fsutil.ONonblock, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: %w", c.path, err)
+	}
+	return f, nil
+}
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -174,14 +185,19 @@ func (c *LogCache) open(create bool) error {
 	if c.f != nil {
 		return nil
 	}
-	flag := os.O_RDWR | os.O_APPEND | fsutil.ONonblock
+	flag := os.O_RDWR | os.O_APPEND
 	if create {
 		if err := os.MkdirAll(c.dir, 0o700); err != nil {
 			return err
 		}
 		flag |= os.O_CREATE
 	}
-	f, err := os.OpenFile(c.path, flag, 0o600)
+	r, err := os.OpenRoot(c.dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	f, err := c.openIn(r, flag)
 	if err != nil {
 		return err
 	}
@@ -267,7 +283,7 @@ func (c *LogCache) load(fi os.FileInfo) error {
 		// rewrite the readable part, or at least cut the file there.
 		// An append-only handle may not be allowed to truncate (Windows),
 		// hence the second try through the path.
-		if !c.compact() && c.f != nil && (c.f.Truncate(off) == nil || os.Truncate(c.path, off) == nil) {
+		if !c.compact() && c.f != nil && (c.f.Truncate(off) == nil || c.truncate(off) == nil) {
 			c.size = off
 		}
 	} else if c.size >= compactMin && c.size-c.live > c.live {
@@ -289,15 +305,36 @@ func (c *LogCache) reset() error {
 	return nil
 }
 
+// truncate cuts the log at off through a handle that may write anywhere.
+func (c *LogCache) truncate(off int64) error {
+	r, err := os.OpenRoot(c.dir)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	f, err := c.openIn(r, os.O_WRONLY)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Truncate(off)
+}
+
 // compact rewrites the file with the indexed records only, and reports
 // whether it did. On failure the old file stays in use: compaction only
 // saves space and load time.
 func (c *LogCache) compact() bool {
-	tmp, err := os.CreateTemp(c.dir, cacheLogName+".*.tmp")
+	r, err := os.OpenRoot(c.dir)
 	if err != nil {
 		return false
 	}
-	defer os.Remove(tmp.Name())
+	defer r.Close()
+	tmpName := fmt.Sprintf("%s.%016x.tmp", cacheLogName, rand.Uint64())
+	tmp, err := r.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return false
+	}
+	defer r.Remove(tmpName)
 	type entry struct {
 		url string
 		span
@@ -339,8 +376,8 @@ func (c *LogCache) compact() bool {
 	// first: Windows refuses to replace a file that is open.
 	c.f.Close()
 	c.f = nil
-	renamed := renameFile(tmp.Name(), c.path) == nil
-	f, err := os.OpenFile(c.path, os.O_RDWR|os.O_APPEND|fsutil.ONonblock, 0o600)
+	renamed := renameFile(r, tmpName, cacheLogName) == nil
+	f, err := c.openIn(r, os.O_RDWR|os.O_APPEND)
 	if err != nil {
 		c.closeFile()
 		c.index, c.id = nil, nil
@@ -366,6 +403,11 @@ func (c *LogCache) compact() bool {
 // the cache folder: one JSON file per URL (named by its sha256) and
 // temporary files older than an hour. Only names modup makes are touched.
 func (c *LogCache) sweep() {
+	r, err := os.OpenRoot(c.dir)
+	if err != nil {
+		return
+	}
+	defer r.Close()
 	ents, err := os.ReadDir(c.dir)
 	if err != nil {
 		return
@@ -382,7 +424,7 @@ func (c *LogCache) sweep() {
 				continue
 			}
 		}
-		os.Remove(filepath.Join(c.dir, name))
+		r.Remove(name)
 	}
 }
 

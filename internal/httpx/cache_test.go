@@ -163,8 +163,8 @@ func TestLogCacheDamage(t *testing.T) {
 // Windows while another process has it open), a damaged tail is cut off
 // instead, so the next Put is still found.
 func TestLogCacheDamageWithoutRename(t *testing.T) {
-	defer func(f func(string, string) error) { renameFile = f }(renameFile)
-	renameFile = func(string, string) error { return errors.New("sharing violation") }
+	defer func(f func(*os.Root, string, string) error) { renameFile = f }(renameFile)
+	renameFile = func(*os.Root, string, string) error { return errors.New("sharing violation") }
 	dir := t.TempDir()
 	w := NewLogCache(dir)
 	if err := w.Put(cu1, entry1); err != nil {
@@ -369,6 +369,33 @@ func TestLogCacheNotAFile(t *testing.T) {
 	}
 	if _, ok := c.Get(cu1); ok {
 		t.Error("hit without a file")
+	}
+}
+
+// TestLogCacheSymlinkOutside: a symlink in place of the log, pointing out
+// of the cache folder, is refused: nothing is appended to its target.
+func TestLogCacheSymlinkOutside(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "cache")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(base, "precious.txt")
+	if err := os.WriteFile(outside, []byte("keep me\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, cacheLogName)); err != nil {
+		t.Skipf("no symlinks here: %v", err)
+	}
+	c := NewLogCache(dir)
+	if err := c.Put(cu1, entry1); err == nil || !strings.Contains(err.Error(), cacheLogName) {
+		t.Errorf("Put through a symlink out of the folder = %v, want an error naming %s", err, cacheLogName)
+	}
+	if _, ok := c.Get(cu1); ok {
+		t.Error("hit through the symlink")
+	}
+	if b, _ := os.ReadFile(outside); string(b) != "keep me\n" {
+		t.Errorf("the symlink's target was written: %q", b)
 	}
 }
 

@@ -18,3 +18,22 @@ func JoinURL(base, name string) string {
 
 // ZipName is the payload file name of version: "<version>.zip".
 func ZipName(version string) string { return version + ".zip" }
+
+// TrimV is the version a tag or file name gives: "v1.2.0" -> "1.2.0".
+// Anything else comes back as it is.
+func TrimV(tag string) string {
+	if len(tag) > 1 && (tag[0] == 'v' || tag[0] == 'V') && '0' <= tag[1] && tag[1] <= '9' {
+		return tag[1:]
+	}
+	return tag
+}
+
+// VersionSpellings are the names a release of version may be published
+// under, as authors write both "1.2.0" and "v1.2.0": version as written
+// first, then with its "v" taken away or added.
+func VersionSpellings(version string) []string {
+	if other := TrimV(version); other != version {
+		return []string{version, other}
+	}
+	return []string{version, "v" + version}
+}

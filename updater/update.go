@@ -217,36 +217,16 @@ func (u *Updater) untouchable(p pkgdir.Package) (string, bool) {
 	return "", true
 }
 
-// resolveTo finds the release of exactly version. Authors name releases
-// "1.2.0" or "v1.2.0"; when the spelling asked for is not published, the
-// other one is tried, so `--to v1.2.0` finds 1.2.0.zip and the reverse.
+// resolveTo finds the release of exactly version. Every source looks for
+// both spellings of a version ("1.2.0" and "v1.2.0"), so the error names
+// both.
 func (u *Updater) resolveTo(ctx context.Context, src sources.Source, q sources.Query, version string) (sources.Release, error) {
 	rel, err := src.Resolve(ctx, q, sources.Release{Version: version, Origin: "request"})
-	if !errors.Is(err, sources.ErrUnreleased) {
-		return rel, err
+	if errors.Is(err, sources.ErrUnreleased) {
+		return sources.Release{}, fmt.Errorf("%s: no release %s (nor %s) to install: %w", q.Package, version, sources.VersionSpellings(version)[1], err)
 	}
-	if alt := otherSpelling(version); alt != "" {
-		if rel, altErr := src.Resolve(ctx, q, sources.Release{Version: alt, Origin: "request"}); altErr == nil {
-			return rel, nil
-		}
-		return sources.Release{}, fmt.Errorf("%s: no release %s (nor %s) to install: %w", q.Package, version, alt, err)
-	}
-	return sources.Release{}, fmt.Errorf("%s: no release %s to install: %w", q.Package, version, err)
+	return rel, err
 }
-
-// otherSpelling returns version with its "v" prefix added or taken away,
-// or "" when version does not look like a version number.
-func otherSpelling(version string) string {
-	switch {
-	case len(version) > 1 && (version[0] == 'v' || version[0] == 'V') && isDigit(version[1]):
-		return version[1:]
-	case version != "" && isDigit(version[0]):
-		return "v" + version
-	}
-	return ""
-}
-
-func isDigit(b byte) bool { return '0' <= b && b <= '9' }
 
 type installTarget struct {
 	oldVersion string // "" for a new package

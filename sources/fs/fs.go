@@ -127,16 +127,23 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 }
 
 // Resolve implements sources.Source: the release exists when
-// <version>.zip is a regular file next to the manifest.
+// <version>.zip is a regular file next to the manifest, under either
+// spelling of the version (1.2.0 or v1.2.0).
 func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Release) (sources.Release, error) {
 	if err := ctx.Err(); err != nil {
 		return sources.Release{}, err
 	}
-	_, payload, err := s.Locate(q, want.Version)
-	if err != nil {
-		return sources.Release{}, err
+	var payload string
+	var st os.FileInfo
+	var err error
+	for _, v := range sources.VersionSpellings(want.Version) {
+		if _, payload, err = s.Locate(q, v); err != nil {
+			return sources.Release{}, err
+		}
+		if st, err = os.Stat(payload); !errors.Is(err, os.ErrNotExist) {
+			break
+		}
 	}
-	st, err := os.Stat(payload)
 	if errors.Is(err, os.ErrNotExist) {
 		return sources.Release{}, fmt.Errorf("%s: no %s next to the manifest: %w", q.Package, sources.ZipName(want.Version), sources.ErrUnreleased)
 	}

@@ -256,7 +256,7 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 			msg: fmt.Sprintf("%s: version %q cannot name a tag", r, want.Version)}
 	}
 	want.Version = version
-	tags := candidateTags(version)
+	tags := sources.VersionSpellings(version)
 
 	if until, blocked := s.apiBlocked(); blocked {
 		why := &sources.RateLimitError{Host: s.apiHost, Reset: until}
@@ -401,7 +401,7 @@ func (s *Source) Releases(ctx context.Context, q sources.Query) ([]sources.Relea
 	}
 	var out []sources.Release
 	err = s.eachRelease(ctx, r, func(rel *apiRelease) (bool, error) {
-		res, err := s.fromAPI(sources.Release{Version: versionOfTag(rel.TagName), Origin: OriginRelease}, r, rel)
+		res, err := s.fromAPI(sources.Release{Version: sources.TrimV(rel.TagName), Origin: OriginRelease}, r, rel)
 		if err != nil {
 			return false, err
 		}
@@ -423,23 +423,6 @@ func (s *Source) Releases(ctx context.Context, q sources.Query) ([]sources.Relea
 		return nil, fmt.Errorf("list releases of %s: %w", r, err)
 	}
 	return out, nil
-}
-
-// versionOfTag is the version a tag names: "v1.2.0" -> "1.2.0".
-func versionOfTag(tag string) string {
-	if len(tag) > 1 && (tag[0] == 'v' || tag[0] == 'V') && '0' <= tag[1] && tag[1] <= '9' {
-		return tag[1:]
-	}
-	return tag
-}
-
-// candidateTags are the tags version may be published under, the version
-// as written first.
-func candidateTags(version string) []string {
-	if other := versionOfTag(version); other != version {
-		return []string{version, other}
-	}
-	return []string{version, "v" + version}
 }
 
 var versionRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]*$`)

@@ -161,39 +161,17 @@ func Run(t *testing.T, newSource Factory) {
 			t.Fatalf("err = %v, want ErrInvalid about the version", err)
 		}
 	})
-	t.Run("ResolveAndOpenPublished", func(t *testing.T) {
-		src, r := newSource(t)
-		payload := Zip(t, map[string]string{"a2modsource.json": `{"version": "2.0.0"}`})
-		r.Point(t, "2.0.0", nil)
-		r.Publish(t, "2.0.0", payload)
-		q := query(t, r)
-		latest, err := src.Latest(t.Context(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel, err := src.Resolve(t.Context(), q, latest)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !rel.Resolved || rel.PayloadURL == "" || rel.Version != "2.0.0" {
-			t.Fatalf("Resolve = %+v", rel)
-		}
-		p, err := src.Open(t.Context(), rel)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer p.Body.Close()
-		got, err := io.ReadAll(p.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, payload) {
-			t.Errorf("payload differs: %d bytes, want %d", len(got), len(payload))
-		}
-		if p.Size != -1 && p.Size != int64(len(payload)) {
-			t.Errorf("Size = %d, want %d or -1", p.Size, len(payload))
-		}
-	})
+	// Authors publish "2.0.0" as 2.0.0 or v2.0.0; the pointer may say
+	// either. Every source finds the release under both spellings.
+	for _, tc := range []struct{ name, point, publish string }{
+		{"ResolveAndOpenPublished", "2.0.0", "2.0.0"},
+		{"ResolvePublishedWithV", "2.0.0", "v2.0.0"},
+		{"ResolvePointedWithV", "v2.0.0", "2.0.0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resolveAndOpen(t, newSource, query, tc.point, tc.publish)
+		})
+	}
 	t.Run("ResolveUnpublishedIsUnreleased", func(t *testing.T) {
 		src, r := newSource(t)
 		r.Point(t, "3.0.0", nil)
@@ -238,4 +216,40 @@ func Run(t *testing.T, newSource Factory) {
 			t.Fatalf("err = %v, want context.Canceled", err)
 		}
 	})
+}
+
+// resolveAndOpen points to version point, publishes the payload as publish,
+// and checks that Latest, Resolve and Open deliver it.
+func resolveAndOpen(t *testing.T, newSource Factory, query func(*testing.T, Remote) sources.Query, point, publish string) {
+	src, r := newSource(t)
+	payload := Zip(t, map[string]string{"a2modsource.json": `{"version": "2.0.0"}`})
+	r.Point(t, point, nil)
+	r.Publish(t, publish, payload)
+	q := query(t, r)
+	latest, err := src.Latest(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := src.Resolve(t.Context(), q, latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rel.Resolved || rel.PayloadURL == "" || rel.Version != point {
+		t.Fatalf("Resolve = %+v", rel)
+	}
+	p, err := src.Open(t.Context(), rel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Body.Close()
+	got, err := io.ReadAll(p.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, payload) {
+		t.Errorf("payload differs: %d bytes, want %d", len(got), len(payload))
+	}
+	if p.Size != -1 && p.Size != int64(len(payload)) {
+		t.Errorf("Size = %d, want %d or -1", p.Size, len(payload))
+	}
 }

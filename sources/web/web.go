@@ -73,15 +73,22 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 }
 
 // Resolve implements sources.Source: a release exists when <version>.zip
-// answers.
+// answers, under either spelling of the version (1.2.0 or v1.2.0).
 func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Release) (sources.Release, error) {
-	_, payload, err := s.Locate(q, want.Version)
-	if err != nil {
-		return sources.Release{}, err
+	var payload string
+	var size int64
+	var err error
+	for _, v := range sources.VersionSpellings(want.Version) {
+		if _, payload, err = s.Locate(q, v); err != nil {
+			return sources.Release{}, err
+		}
+		if size, err = s.client.Stat(ctx, payload); !errors.Is(err, sources.ErrNotFound) {
+			break
+		}
 	}
-	size, err := s.client.Stat(ctx, payload)
 	if errors.Is(err, sources.ErrNotFound) {
-		return sources.Release{}, fmt.Errorf("%s %s: %s is not there yet: %w", q.Package, want.Version, payload, sources.ErrUnreleased)
+		_, asked, _ := s.Locate(q, want.Version)
+		return sources.Release{}, fmt.Errorf("%s %s: %s is not there yet: %w", q.Package, want.Version, asked, sources.ErrUnreleased)
 	}
 	if err != nil {
 		return sources.Release{}, fmt.Errorf("%s %s: %w", q.Package, want.Version, err)

@@ -3,6 +3,7 @@ package httpx
 import (
 	"bufio"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -62,16 +63,6 @@ var cacheIdle = 2 * time.Second
 // another process has the file open.
 var renameFile = (*os.Root).Rename
 
-// openIn opens the log through an os.Root of its folder: a symlink put in
-// its place cannot make modup append to a file outside the folder.
-func (c *LogCache) openIn(r *os.Root, flag int) (*os.File, error) {
-	f, err := r.OpenFile(cacheLogName, flag|fsutil.ONonblock, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("cache %s: %w", c.path, err)
-	}
-	return f, nil
-}
-
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrCacheCorrupt reports a record that fails its checks.
@@ -81,15 +72,14 @@ var ErrCacheCorrupt = errors.New("corrupt cache record")
 type LogCache struct {
 	dir, path string
 
-	mu     sync.Mutex
-	f      *os.File
-	id     os.FileInfo     // the file the index describes
-	index  map[string]span // URL → its newest record
-	size   int64           // bytes of the file known to the index
-	live   int64           // bytes of the indexed records
-	used   time.Time
-	timer  *time.Timer
-	closed bool
+	mu    sync.Mutex
+	f     *os.File
+	id    os.FileInfo     // the file the index describes
+	index map[string]span // URL → its newest record
+	size  int64           // bytes of the file known to the index
+	live  int64           // bytes of the indexed records
+	used  time.Time
+	timer *time.Timer
 }
 
 type span struct {
@@ -153,7 +143,10 @@ func (c *LogCache) Put(url string, e sources.CacheEntry) error {
 	c.live += int64(len(rec))
 	c.size = max(c.size+int64(len(rec)), end)
 	if c.size >= compactMin && c.size-c.live > c.live {
-		c.compact()
+		if r, err := os.OpenRoot(c.dir); err == nil {
+			c.compact(r)
+			r.Close()
+		}
 	}
 	return nil
 }
@@ -197,18 +190,9 @@ func (c *LogCache) open(create bool) error {
 		return err
 	}
 	defer r.Close()
-	f, err := c.openIn(r, flag)
+	f, fi, err := c.openLog(r, flag)
 	if err != nil {
 		return err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return err
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return fmt.Errorf("%s is not a regular file; remove it", c.path)
 	}
 	c.f = f
 	c.timer = time.AfterFunc(cacheIdle, c.idle)
@@ -216,9 +200,28 @@ func (c *LogCache) open(create bool) error {
 		return nil
 	}
 	if c.index == nil && fi.Size() == 0 {
-		c.sweep()
+		c.sweep(r)
 	}
-	return c.load(fi)
+	return c.load(r, fi)
+}
+
+// openLog opens the log through an os.Root of its folder, so that a symlink
+// put in its place cannot make modup write to a file outside the folder,
+// and refuses anything but a regular file.
+func (c *LogCache) openLog(r *os.Root, flag int) (*os.File, os.FileInfo, error) {
+	f, err := r.OpenFile(cacheLogName, flag|fsutil.ONonblock, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cache %s: %w", c.path, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file; remove it", c.path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // idle closes the file once it has not been used for cacheIdle.
@@ -238,19 +241,19 @@ func (c *LogCache) idle() {
 // load reads the index of the open file. A corrupt record ends the
 // readable part; the file is then compacted to that part, so that records
 // appended later are found again.
-func (c *LogCache) load(fi os.FileInfo) error {
+func (c *LogCache) load(r *os.Root, fi os.FileInfo) error {
 	c.index = map[string]span{}
 	c.id, c.size, c.live = fi, 0, 0
 	if fi.Size() > maxLog {
 		return c.reset()
 	}
-	r := bufio.NewReaderSize(io.NewSectionReader(c.f, 0, fi.Size()), 64<<10)
+	br := bufio.NewReaderSize(io.NewSectionReader(c.f, 0, fi.Size()), 64<<10)
 	var off int64
 	var hdr [headerSize]byte
 	var payload []byte
 	corrupt := false
 	for off < fi.Size() {
-		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
 			corrupt = true
 			break
 		}
@@ -260,7 +263,7 @@ func (c *LogCache) load(fi os.FileInfo) error {
 			break
 		}
 		payload = slices.Grow(payload[:0], int(n))[:n]
-		if _, err := io.ReadFull(r, payload); err != nil || crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(hdr[8:]) {
+		if _, err := io.ReadFull(br, payload); err != nil || crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(hdr[8:]) {
 			corrupt = true
 			break
 		}
@@ -283,11 +286,11 @@ func (c *LogCache) load(fi os.FileInfo) error {
 		// rewrite the readable part, or at least cut the file there.
 		// An append-only handle may not be allowed to truncate (Windows),
 		// hence the second try through the path.
-		if !c.compact() && c.f != nil && (c.f.Truncate(off) == nil || c.truncate(off) == nil) {
+		if !c.compact(r) && c.f != nil && (c.f.Truncate(off) == nil || truncate(r, off) == nil) {
 			c.size = off
 		}
 	} else if c.size >= compactMin && c.size-c.live > c.live {
-		c.compact()
+		c.compact(r)
 	}
 	return nil
 }
@@ -306,13 +309,8 @@ func (c *LogCache) reset() error {
 }
 
 // truncate cuts the log at off through a handle that may write anywhere.
-func (c *LogCache) truncate(off int64) error {
-	r, err := os.OpenRoot(c.dir)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	f, err := c.openIn(r, os.O_WRONLY)
+func truncate(r *os.Root, off int64) error {
+	f, err := r.OpenFile(cacheLogName, os.O_WRONLY|fsutil.ONonblock, 0)
 	if err != nil {
 		return err
 	}
@@ -323,12 +321,7 @@ func (c *LogCache) truncate(off int64) error {
 // compact rewrites the file with the indexed records only, and reports
 // whether it did. On failure the old file stays in use: compaction only
 // saves space and load time.
-func (c *LogCache) compact() bool {
-	r, err := os.OpenRoot(c.dir)
-	if err != nil {
-		return false
-	}
-	defer r.Close()
+func (c *LogCache) compact(r *os.Root) bool {
 	tmpName := fmt.Sprintf("%s.%016x.tmp", cacheLogName, rand.Uint64())
 	tmp, err := r.OpenFile(tmpName, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
@@ -377,15 +370,10 @@ func (c *LogCache) compact() bool {
 	c.f.Close()
 	c.f = nil
 	renamed := renameFile(r, tmpName, cacheLogName) == nil
-	f, err := c.openIn(r, os.O_RDWR|os.O_APPEND)
+	f, fi, err := c.openLog(r, os.O_RDWR|os.O_APPEND)
 	if err != nil {
-		c.closeFile()
-		c.index, c.id = nil, nil
-		return false
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
+		// Nothing usable is open: the next Get or Put opens and loads
+		// whatever is there.
 		c.closeFile()
 		c.index, c.id = nil, nil
 		return false
@@ -402,12 +390,7 @@ func (c *LogCache) compact() bool {
 // sweep removes what earlier versions and interrupted compactions left in
 // the cache folder: one JSON file per URL (named by its sha256) and
 // temporary files older than an hour. Only names modup makes are touched.
-func (c *LogCache) sweep() {
-	r, err := os.OpenRoot(c.dir)
-	if err != nil {
-		return
-	}
-	defer r.Close()
+func (c *LogCache) sweep(r *os.Root) {
 	ents, err := os.ReadDir(c.dir)
 	if err != nil {
 		return
@@ -429,12 +412,8 @@ func (c *LogCache) sweep() {
 }
 
 func isHex(s string) bool {
-	for i := range len(s) {
-		if !strings.ContainsRune("0123456789abcdef", rune(s[i])) {
-			return false
-		}
-	}
-	return true
+	_, err := hex.DecodeString(s)
+	return err == nil
 }
 
 // encodeRecord returns the record of url and e.

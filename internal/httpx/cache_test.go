@@ -258,8 +258,13 @@ func TestLogCacheReplacedFile(t *testing.T) {
 	if err := b.Put(cu2, e2); err != nil {
 		t.Fatal(err)
 	}
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
 	b.mu.Lock()
-	b.compact()
+	b.compact(r)
 	b.mu.Unlock()
 	b.Close()
 	mustGet(t, a, cu2, e2)

@@ -151,12 +151,8 @@ func decodeString(v json.RawMessage, dst *string) error {
 // token decoder runs only to position the error of an invalid one.
 func decodeObject(data []byte, file string) (map[string]json.RawMessage, error) {
 	if json.Valid(data) {
-		out, dupAt, ok := splitObject(data)
-		if ok {
+		if out, ok := splitObject(data); ok {
 			return out, nil
-		}
-		if dupAt >= 0 {
-			return nil, positioned(data, file, fmt.Errorf("duplicate key %q", dupKey(data, dupAt)), dupAt+1)
 		}
 	}
 	return decodeTokens(data, file)
@@ -164,46 +160,31 @@ func decodeObject(data []byte, file string) (map[string]json.RawMessage, error) 
 
 // splitObject splits a document that json.Valid accepted into the raw
 // members of its top-level object. The values are copied out of data
-// (into one allocation). It reports !ok when the document is not an
-// object, and the offset of a duplicate key's opening quote (else -1).
-func splitObject(data []byte) (out map[string]json.RawMessage, dupAt int64, ok bool) {
-	i := skipWS(data, 0)
+// (into one allocation). It reports !ok when the document is not an object
+// or repeats a key; decodeTokens then words the error.
+func splitObject(data []byte) (map[string]json.RawMessage, bool) {
+	// The document is valid, so skipping white space and separators
+	// alike walks from one key or value to the next.
+	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
-		return nil, -1, false
+		return nil, false
 	}
 	buf := bytes.Clone(data)
-	out = map[string]json.RawMessage{}
-	i = skipWS(data, i+1)
-	if data[i] == '}' {
-		return out, -1, true
-	}
-	for {
-		keyStart := i
+	out := map[string]json.RawMessage{}
+	for i = skipSpace(data, i+1); data[i] != '}'; i = skipSpace(data, i) {
 		keyEnd := skipString(data, i)
-		key, err := unquote(data[keyStart:keyEnd])
+		key, err := unquote(data[i:keyEnd])
 		if err != nil {
-			return nil, -1, false
+			return nil, false
 		}
-		i = skipWS(data, keyEnd)
-		i = skipWS(data, i+1) // the colon
-		valStart := i
-		i = skipValue(data, i)
 		if _, dup := out[key]; dup {
-			return nil, int64(keyStart), false
+			return nil, false
 		}
-		out[key] = json.RawMessage(buf[valStart:i:i])
-		i = skipWS(data, i)
-		if data[i] == '}' {
-			return out, -1, true
-		}
-		i = skipWS(data, i+1) // the comma
+		start := skipSpace(data, keyEnd)
+		i = skipValue(data, start)
+		out[key] = json.RawMessage(buf[start:i:i])
 	}
-}
-
-// dupKey returns the key whose quoted form starts at off.
-func dupKey(data []byte, off int64) string {
-	key, _ := unquote(data[off:skipString(data, int(off))])
-	return key
+	return out, true
 }
 
 // unquote decodes a JSON string literal; one without escapes needs no
@@ -217,13 +198,6 @@ func unquote(lit []byte) (string, error) {
 	var s string
 	err := json.Unmarshal(lit, &s)
 	return s, err
-}
-
-func skipWS(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n') {
-		i++
-	}
-	return i
 }
 
 // skipString returns the offset after the string literal starting at i.
@@ -313,7 +287,7 @@ func decodeTokens(data []byte, file string) (map[string]json.RawMessage, error) 
 			return nil, at(err)
 		}
 		if _, dup := out[key]; dup {
-			return nil, positioned(data, file, fmt.Errorf("duplicate key %q", key), skipSpace(data, keyStart)+1)
+			return nil, positioned(data, file, fmt.Errorf("duplicate key %q", key), int64(skipSpace(data, int(keyStart)))+1)
 		}
 		out[key] = v
 	}
@@ -331,8 +305,8 @@ func decodeTokens(data []byte, file string) (map[string]json.RawMessage, error) 
 
 // skipSpace returns the offset of the first byte at or after off that is not
 // white space or a separator.
-func skipSpace(data []byte, off int64) int64 {
-	for off < int64(len(data)) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
+func skipSpace(data []byte, off int) int {
+	for off < len(data) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
 		off++
 	}
 	return off

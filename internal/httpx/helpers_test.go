@@ -34,20 +34,11 @@ type server struct {
 	hits atomic.Int32
 }
 
-func newServer(t *testing.T, h http.HandlerFunc) *server {
-	t.Helper()
-	s := &server{}
-	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.hits.Add(1)
-		h(w, r)
-	}))
-	s.Config.ErrorLog = log.New(io.Discard, "", 0)
-	s.Start()
-	t.Cleanup(s.Close)
-	return s
-}
+func newServer(t *testing.T, h http.HandlerFunc) *server { return startServer(t, h, false) }
 
-func newTLSServer(t *testing.T, h http.HandlerFunc) *server {
+func newTLSServer(t *testing.T, h http.HandlerFunc) *server { return startServer(t, h, true) }
+
+func startServer(t *testing.T, h http.HandlerFunc, useTLS bool) *server {
 	t.Helper()
 	s := &server{}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -55,7 +46,11 @@ func newTLSServer(t *testing.T, h http.HandlerFunc) *server {
 		h(w, r)
 	}))
 	s.Config.ErrorLog = log.New(io.Discard, "", 0)
-	s.StartTLS()
+	if useTLS {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
 	t.Cleanup(s.Close)
 	return s
 }

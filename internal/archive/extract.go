@@ -365,6 +365,8 @@ func put(nodes map[string]*node, entry, key, name string, dir, explicit bool) er
 // conflict checks a new use of an existing node's key.
 func conflict(entry string, n *node, name string, dir, explicit bool) error {
 	switch {
+	case n.name != name && !strings.EqualFold(n.name, name):
+		return hostile(entry, "%q and %q are the same name on macOS, which ignores the Unicode normalization form: spell both in one form (NFC)", n.name, name)
 	case n.name != name:
 		return hostile(entry, "%q and %q collide on case-insensitive file systems", n.name, name)
 	case n.dir != dir:

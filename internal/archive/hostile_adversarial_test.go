@@ -32,7 +32,7 @@ var reliabilityHazards = []struct {
 	{"zip bomb: compression ratio", []string{"hostile/ratio", "hostile/ratio-default"}},
 	{"zip bomb: overlapping entries (also TestExtractOverlap)", []string{"hostile/overlap"}},
 	{"duplicate names", []string{"hostile/duplicate-file", "hostile/duplicate-folder", "hostile/duplicate-manifest"}},
-	{"names that collide case-insensitively", []string{"hostile/case-files", "hostile/case-folders", "hostile/case-file-folder", "hostile/case-kelvin", "hostile/case-manifest"}},
+	{"names that collide case-insensitively", []string{"hostile/case-files", "hostile/case-folders", "hostile/case-file-folder", "hostile/case-kelvin", "hostile/case-manifest", "hostile/normalization-files", "hostile/normalization-case-folders"}},
 	{"a file and a folder of the same name", []string{"hostile/file-then-folder", "hostile/folder-then-file", "hostile/folder-entry-then-file", "hostile/folder-with-data", "hostile/folder-mode-with-data"}},
 	{"GitHub's <repo>-<tag>/ wrapper located", []string{"valid/github-wrapper", "valid/shallowest", "hostile/ambiguous-root"}},
 	{"a zip without a2modsource.json", []string{"hostile/no-manifest", "hostile/manifest-folder", "hostile/empty-archive"}},

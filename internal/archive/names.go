@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // maxComponent is the longest path component (in bytes) accepted; longer
@@ -98,7 +100,9 @@ func isReserved(c string) bool {
 // foldKey maps a path to a key equal for all paths that a case-insensitive
 // file system (NTFS, APFS by default) treats as one: every rune becomes the
 // smallest rune of its Unicode case-folding orbit, as strings.EqualFold
-// compares.
+// compares. APFS also ignores the Unicode normalization form, so a
+// non-ASCII path is decomposed (NFD) first: "é" written as one rune and as
+// "e" plus a combining accent give the same key.
 func foldKey(s string) string {
 	ascii := true
 	for i := 0; i < len(s); i++ {
@@ -112,6 +116,7 @@ func foldKey(s string) string {
 		// (even for k and s, whose orbits hold U+212A and U+017F).
 		return strings.ToUpper(s)
 	}
+	s = norm.NFD.String(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {

@@ -323,6 +323,19 @@ func TestPackRefuses(t *testing.T) {
 			want: `"Module.ahk" and "module.ahk" collide on case-insensitive file systems`,
 		},
 		{
+			name: "normalization collision",
+			setup: func(t *testing.T, dir string) {
+				// "café" with a precomposed é, and again with an e and a
+				// combining accent.
+				os.WriteFile(filepath.Join(dir, "caf\u00e9.ahk"), []byte("nfc"), 0o644)
+				os.WriteFile(filepath.Join(dir, "cafe\u0301.ahk"), []byte("nfd"), 0o644)
+				if b, _ := os.ReadFile(filepath.Join(dir, "caf\u00e9.ahk")); string(b) != "nfc" {
+					t.Skip("file system ignores the normalization form")
+				}
+			},
+			want: "are the same name on macOS",
+		},
+		{
 			name: "replace a folder",
 			opt:  PackOptions{Replace: map[string][]byte{"lib": nil}},
 			want: "replace lib: is a folder",

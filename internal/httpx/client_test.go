@@ -273,14 +273,20 @@ func TestTokenHostMatching(t *testing.T) {
 		{"api.github.com", "https://github.com/x", false},
 		{"api.github.com", "https://api.github.com:8443/x", false},
 		{"api.github.com", "http://api.github.com/x", false},
+		{"http://api.example.com", "http://api.example.com/x", false}, // plain http off loopback
 		{"127.0.0.1:8080", "http://127.0.0.1:8080/x", true},
 		{"127.0.0.1:8080", "http://127.0.0.1:8081/x", false},
+		{"localhost:8080", "http://localhost:8080/x", true},
+		{"api.github.com", "::not a url", false},
 	}
 	for _, tt := range tests {
-		u, _ := url.Parse(tt.url)
-		if got := hostKey(u) == canonicalTokenHost(tt.tokenHost); got != tt.want {
-			t.Errorf("TokenHost %q, %s: match = %v, want %v", tt.tokenHost, tt.url, got, tt.want)
+		c := New(Options{Token: "t", TokenHost: tt.tokenHost})
+		if got := c.Authorized(tt.url); got != tt.want {
+			t.Errorf("TokenHost %q, %s: Authorized = %v, want %v", tt.tokenHost, tt.url, got, tt.want)
 		}
+	}
+	if New(Options{TokenHost: "api.github.com"}).Authorized("https://api.github.com/x") {
+		t.Error("Authorized without a token = true")
 	}
 }
 

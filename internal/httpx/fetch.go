@@ -49,6 +49,12 @@ func (e *StatusError) Temporary() bool {
 // the cached body with notModified set; a 200 carrying an ETag or
 // Last-Modified is stored.
 func (c *Client) Fetch(ctx context.Context, rawURL string, cache sources.Cache, max int64) (body []byte, notModified bool, err error) {
+	return c.FetchAccept(ctx, rawURL, "", cache, max)
+}
+
+// FetchAccept is Fetch with an Accept header (none when accept is ""), for
+// APIs that choose the representation by it.
+func (c *Client) FetchAccept(ctx context.Context, rawURL, accept string, cache sources.Cache, max int64) (body []byte, notModified bool, err error) {
 	if max <= 0 {
 		max = DefaultMaxFetch
 	}
@@ -58,6 +64,9 @@ func (c *Client) Fetch(ctx context.Context, rawURL string, cache sources.Cache, 
 	}
 	name := u.Redacted()
 	hdr := http.Header{}
+	if accept != "" {
+		hdr.Set("Accept", accept)
+	}
 	var cached sources.CacheEntry
 	conditional := false
 	if cache != nil {
@@ -195,13 +204,24 @@ func contentRangeTotal(v string) int64 {
 // the request is cancelled and Read returns an error wrapping ErrStalled.
 // Read errors name the URL. The caller closes body.
 func (c *Client) Open(ctx context.Context, rawURL string) (body io.ReadCloser, size int64, err error) {
+	return c.OpenAccept(ctx, rawURL, "")
+}
+
+// OpenAccept is Open with an Accept header (none when accept is ""): the
+// GitHub API answers an asset's URL with its metadata unless asked for
+// "application/octet-stream".
+func (c *Client) OpenAccept(ctx context.Context, rawURL, accept string) (body io.ReadCloser, size int64, err error) {
 	u, err := c.parse(rawURL)
 	if err != nil {
 		return nil, -1, err
 	}
 	name := u.Redacted()
+	var hdr http.Header
+	if accept != "" {
+		hdr = http.Header{"Accept": {accept}}
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
-	resp, attempts, err := c.send(ctx, http.MethodGet, u, nil)
+	resp, attempts, err := c.send(ctx, http.MethodGet, u, hdr)
 	if err != nil {
 		cancel(nil)
 		return nil, -1, err

@@ -575,3 +575,43 @@ func TestOpenCancelMidBody(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestAccept: FetchAccept and OpenAccept send their Accept header on every
+// hop of a redirect; Fetch and Open send none of their own.
+func TestAccept(t *testing.T) {
+	var mu sync.Mutex
+	var seen []string
+	srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.Path+" "+r.Header.Get("Accept"))
+		mu.Unlock()
+		if r.URL.Path == "/hop" {
+			http.Redirect(w, r, "/end", http.StatusFound)
+			return
+		}
+		w.Write([]byte("ok"))
+	})
+	c := testClient(t, Options{})
+	if _, _, err := c.FetchAccept(t.Context(), srv.URL+"/hop", "application/vnd.github.raw+json", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	body, _, err := c.OpenAccept(t.Context(), srv.URL+"/end", "application/octet-stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body.Close()
+	if _, _, err := c.Fetch(t.Context(), srv.URL+"/end", nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{
+		"/hop application/vnd.github.raw+json",
+		"/end application/vnd.github.raw+json",
+		"/end application/octet-stream",
+		"/end ",
+	}
+	if strings.Join(seen, "\n") != strings.Join(want, "\n") {
+		t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(seen, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -290,6 +290,18 @@ func hostKey(u *url.URL) string {
 	return net.JoinHostPort(host, port)
 }
 
+// Authorized reports whether a request to rawURL would carry the token:
+// there is one, and rawURL is on TokenHost over https (or loopback).
+func (c *Client) Authorized(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	return err == nil && c.sendsToken(u)
+}
+
+func (c *Client) sendsToken(u *url.URL) bool {
+	secure := strings.EqualFold(u.Scheme, "https") || isLoopback(u.Hostname())
+	return c.tokenHost != "" && secure && hostKey(u) == c.tokenHost
+}
+
 func canonicalTokenHost(h string) string {
 	h = strings.TrimSpace(h)
 	if strings.Contains(h, "://") {
@@ -311,9 +323,8 @@ func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.Header.Set("User-Agent", t.c.userAgent)
 	u := r.URL
-	secure := strings.EqualFold(u.Scheme, "https") || isLoopback(u.Hostname())
 	switch {
-	case t.c.tokenHost != "" && secure && hostKey(u) == t.c.tokenHost:
+	case t.c.sendsToken(u):
 		r.Header.Set("Authorization", "Bearer "+t.c.token)
 	case u.User == nil:
 		// Credentials travel only to TokenHost, or to the host a URL's own

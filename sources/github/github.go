@@ -9,6 +9,11 @@
 // API is rate-limited or unreachable, Resolve falls back to the tag archive
 // on the web host, which needs no quota, and remembers the reset so that
 // later look-ups skip the API until then.
+//
+// A private repository is read with the token through the API alone: the
+// manifest from the contents API (conditionally, so an unchanged one costs
+// no quota), payloads from the asset and zipball endpoints, which redirect
+// to one-time URLs that get no token.
 package github
 
 import (
@@ -70,6 +75,7 @@ type Source struct {
 
 	mu              sync.Mutex
 	apiBlockedUntil time.Time
+	private         map[string]bool // repositories read through the API (Repo.key)
 }
 
 // New returns a GitHub source. cfg.Client must be set; empty URLs take
@@ -94,6 +100,7 @@ func New(cfg Config) *Source {
 		api:     api,
 		apiHost: base.Host,
 		now:     time.Now,
+		private: map[string]bool{},
 	}
 }
 
@@ -124,6 +131,24 @@ func (s *Source) blockAPI(until time.Time) {
 	defer s.mu.Unlock()
 	if until.After(s.apiBlockedUntil) {
 		s.apiBlockedUntil = until
+	}
+}
+
+// isPrivate reports whether r's manifest was last found through the API
+// only (a private repository read with the token).
+func (s *Source) isPrivate(r Repo) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.private[r.key()]
+}
+
+func (s *Source) setPrivate(r Repo, private bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if private {
+		s.private[r.key()] = true
+	} else {
+		delete(s.private, r.key())
 	}
 }
 
@@ -165,6 +190,26 @@ func (s *Source) manifestURL(r Repo, branch string) string {
 		escapePath(branch) + "/" + sources.ManifestFile
 }
 
+// contentsURL is the manifest through the contents API, which a token
+// can read in a private repository. "HEAD" is the default branch.
+func (s *Source) contentsURL(r Repo, branch string) string {
+	u := s.repoAPIURL(r) + "/contents/" + sources.ManifestFile
+	if branch != "HEAD" {
+		u += "?ref=" + url.QueryEscape(branch)
+	}
+	return u
+}
+
+// zipballURL is the tag archive through the API (it redirects to a
+// one-time download URL), which a token can fetch in a private repository.
+func (s *Source) zipballURL(r Repo, tag string) string {
+	return s.repoAPIURL(r) + "/zipball/" + url.PathEscape(tag)
+}
+
+func (s *Source) repoAPIURL(r Repo) string {
+	return s.cfg.APIURL + "repos/" + url.PathEscape(r.Owner) + "/" + url.PathEscape(r.Name)
+}
+
 func (s *Source) archiveURL(r Repo, tag string) string {
 	return s.cfg.WebURL + url.PathEscape(r.Owner) + "/" + url.PathEscape(r.Name) +
 		"/archive/refs/tags/" + url.PathEscape(tag) + ".zip"
@@ -188,7 +233,11 @@ func (s *Source) Locate(q sources.Query, version string) (manifestURL, payloadUR
 }
 
 // Latest reads the pointer manifest from the raw host with a conditional
-// request. It never calls the REST API.
+// request, and never calls the REST API for a public repository. When the
+// raw host answers 404 and a token reaches the API, the manifest is read
+// through the contents API instead (a private repository); the source
+// then goes straight there for that repository, and downloads its
+// releases through the API too.
 func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, error) {
 	if err := ctx.Err(); err != nil {
 		return sources.Release{}, err
@@ -198,14 +247,35 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 		return sources.Release{}, err
 	}
 	br := branch(r, q)
-	u := s.manifestURL(r, br)
-	body, _, err := s.client.Fetch(ctx, u, q.Cache, manifest.MaxSize)
+	rawURL, apiURL := s.manifestURL(r, br), s.contentsURL(r, br)
+	canAPI := s.client.Authorized(apiURL)
+	private := canAPI && s.isPrivate(r)
+	u, body, err := rawURL, []byte(nil), error(nil)
+	if !private {
+		body, _, err = s.client.Fetch(ctx, rawURL, q.Cache, manifest.MaxSize)
+	}
+	if private || (canAPI && errors.Is(err, sources.ErrNotFound)) {
+		u, body, err = apiURL, nil, nil
+		if until, blocked := s.apiBlocked(); blocked {
+			err = &sources.RateLimitError{Host: s.apiHost, Reset: until}
+		} else {
+			body, _, err = s.client.FetchAccept(ctx, apiURL, rawMediaType, q.Cache, manifest.MaxSize)
+			s.noteRateLimit(err)
+		}
+		// Only a definite answer changes where the next check looks.
+		switch {
+		case err == nil:
+			s.setPrivate(r, true)
+		case errors.Is(err, sources.ErrNotFound):
+			s.setPrivate(r, false)
+		}
+	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return sources.Release{}, fmt.Errorf("fetch %s: %w", u, ctxErr)
 		}
 		if errors.Is(err, sources.ErrNotFound) {
-			return sources.Release{}, &kindError{kind: sources.ErrNotFound, msg: notFoundMessage(r, br, u)}
+			return sources.Release{}, &kindError{kind: sources.ErrNotFound, msg: notFoundMessage(r, br, rawURL, canAPI)}
 		}
 		return sources.Release{}, fmt.Errorf("fetch %s: %w", u, err)
 	}
@@ -216,7 +286,10 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 	return rel, nil
 }
 
-func notFoundMessage(r Repo, br, u string) string {
+// rawMediaType asks the contents API for the file itself, not JSON about it.
+const rawMediaType = "application/vnd.github.raw+json"
+
+func notFoundMessage(r Repo, br, u string, withToken bool) string {
 	var hint string
 	switch {
 	case r.Branch != "":
@@ -225,6 +298,11 @@ func notFoundMessage(r Repo, br, u string) string {
 		hint = fmt.Sprintf("check main_branch (%q) and the repository name in update_url", br)
 	default:
 		hint = "check the repository name in update_url, or set main_branch if the manifest is on another branch than the default"
+	}
+	if withToken {
+		hint += "; the API did not find it with the token either: a private repository needs a token that can read it"
+	} else {
+		hint += "; a private repository needs a token: set GITHUB_TOKEN or GH_TOKEN"
 	}
 	return fmt.Sprintf("%s not found at %s (%s)", sources.ManifestFile, u, hint)
 }
@@ -373,21 +451,31 @@ func (s *Source) fromAPI(want sources.Release, r Repo, rel *apiRelease) (sources
 				msg: fmt.Sprintf("release %s of %s: asset %s has sha256 %s but the manifest declares %s", rel.TagName, r, a.Name, digest, want.SHA256)}
 		}
 		out.PayloadURL = a.BrowserDownloadURL
+		if s.isPrivate(r) && a.URL != "" {
+			out.PayloadURL = a.URL
+		}
 		if digest != "" {
 			out.SHA256 = digest
 		}
 		if a.Size > 0 {
 			out.Size, out.SizeFrom = a.Size, "the release asset's size"
 		}
-		out.Extra = map[string]string{"payload": "asset", "asset": a.Name}
+		out.Extra = map[string]string{"payload": "asset", "asset": a.Name, extraAPIURL: a.URL}
 		return out, nil
 	}
 	out.PayloadURL = s.archiveURL(r, rel.TagName)
+	if s.isPrivate(r) {
+		out.PayloadURL = s.zipballURL(r, rel.TagName)
+	}
 	out.Size, out.SizeFrom = 0, ""
 	out.SHA256 = ""
-	out.Extra = map[string]string{"payload": "tag-archive"}
+	out.Extra = map[string]string{"payload": "tag-archive", extraAPIURL: s.zipballURL(r, rel.TagName)}
 	return out, nil
 }
+
+// extraAPIURL is the Release.Extra key of the payload's URL in the API, for
+// a download the web host refuses (a private repository).
+const extraAPIURL = "api_url"
 
 // Releases lists every published release (drafts excluded), newest first,
 // as Resolve would resolve them (Origin "release").
@@ -621,11 +709,28 @@ func (s *Source) Open(ctx context.Context, r sources.Release) (*sources.Payload,
 	if r.PayloadURL == "" {
 		return nil, fmt.Errorf("open %s: release not resolved (no payload URL)", r.Version)
 	}
-	body, size, err := s.client.Open(ctx, r.PayloadURL)
+	u := r.PayloadURL
+	body, size, err := s.open(ctx, u)
+	// A release resolved before this source saw the repository was private
+	// names the web host's URL, which answers 404 without a login: ask the
+	// API, where the token goes.
+	if api := r.Extra[extraAPIURL]; errors.Is(err, sources.ErrNotFound) && api != "" && api != u && s.client.Authorized(api) {
+		u = api
+		body, size, err = s.open(ctx, u)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", r.PayloadURL, err)
+		return nil, fmt.Errorf("download %s: %w", u, err)
 	}
 	return &sources.Payload{Body: body, Size: size}, nil
+}
+
+// open GETs a payload; from the API it asks for the file itself (an asset's
+// URL otherwise answers with the asset's description).
+func (s *Source) open(ctx context.Context, u string) (io.ReadCloser, int64, error) {
+	if strings.HasPrefix(u, s.cfg.APIURL) {
+		return s.client.OpenAccept(ctx, u, "application/octet-stream")
+	}
+	return s.client.Open(ctx, u)
 }
 
 // apiRelease is the part of a REST release this source reads. It is decoded
@@ -645,6 +750,7 @@ type apiAsset struct {
 	Size               int64  `json:"size"`
 	State              string `json:"state"`
 	BrowserDownloadURL string `json:"browser_download_url"`
+	URL                string `json:"url"` // the API's, for a private repository
 	Digest             string `json:"digest"`
 }
 

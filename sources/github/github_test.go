@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -857,4 +858,172 @@ func unzipNames(t *testing.T, b []byte) []string {
 		names = append(names, f.Name)
 	}
 	return names
+}
+
+// TestConformancePrivate runs the whole conformance suite against a private
+// repository read with a token: manifest through the contents API, tag
+// archives through the zipball API.
+func TestConformancePrivate(t *testing.T) {
+	sourcetest.Run(t, func(t *testing.T) (sources.Source, sourcetest.Remote) {
+		srv := githubtest.New(t)
+		srv.SetPrivate(owner, repo, "ghp_private")
+		return srv.Source("ghp_private"), remote{srv}
+	})
+}
+
+// TestPrivateRepository: with a token, a repository the raw and web hosts
+// do not show is read through the API: the manifest (conditionally), the
+// release and its payload, asset or zipball. The token goes to the API host
+// alone; the one-time download URLs get none.
+func TestPrivateRepository(t *testing.T) {
+	const token = "ghp_private"
+	srv := githubtest.New(t)
+	srv.SetPrivate(owner, repo, token)
+	asset := sourcetest.Zip(t, map[string]string{"a2modsource.json": `{"version": "1.1.0"}`})
+	srv.SetManifest(owner, repo, "HEAD", manifest(t, "1.1.0", nil))
+	srv.AddRelease(owner, repo, githubtest.Release{Tag: "1.1.0", Assets: map[string][]byte{"1.1.0.zip": asset}})
+	srv.AddRelease(owner, repo, githubtest.Release{Tag: "1.0.0", Files: map[string]string{"a2modsource.json": `{"version": "1.0.0"}`}})
+	src := srv.Source(token)
+	q := sources.Query{Package: repo, UpdateURL: srv.RepoURL(owner, repo), Cache: &sourcetest.MemCache{}}
+
+	latest, err := src.Latest(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if latest.Version != "1.1.0" || !strings.HasPrefix(latest.ManifestURL, srv.API.URL+"/repos/"+owner+"/"+repo+"/contents/") {
+		t.Fatalf("Latest = %+v, want 1.1.0 read through the contents API", latest)
+	}
+	rel, err := src.Resolve(t.Context(), q, latest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(rel.PayloadURL, srv.API.URL+"/") || rel.SHA256 != sum(asset) {
+		t.Errorf("Resolve = %+v, want the asset's API URL and digest", rel)
+	}
+	if got := open(t, src, rel); !bytes.Equal(got, asset) {
+		t.Errorf("asset download: %d bytes, want the %d uploaded", len(got), len(asset))
+	}
+	old, err := src.Resolve(t.Context(), q, sources.Release{Version: "1.0.0", Origin: github.OriginRequest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(old.PayloadURL, "/zipball/1.0.0") {
+		t.Errorf("release without an asset: payload %s, want the zipball API", old.PayloadURL)
+	}
+	if names := unzipNames(t, open(t, src, old)); !slices.Contains(names, repo+"-1.0.0/a2modsource.json") {
+		t.Errorf("zipball holds %v", names)
+	}
+
+	// The second check goes straight to the API, conditionally, and is
+	// answered 304.
+	srv.Reset()
+	if again, err := src.Latest(t.Context(), q); err != nil || again.Version != "1.1.0" {
+		t.Fatalf("second Latest = %+v, %v", again, err)
+	}
+	if reqs := srv.Requests(); len(reqs) != 1 || reqs[0].Host != "api" || !reqs[0].Conditional || reqs[0].Status != http.StatusNotModified {
+		t.Errorf("second Latest sent %+v, want one conditional API request answered 304", reqs)
+	}
+
+	srv.Reset()
+	fresh := srv.Source(token) // has not seen the repository: starts on the raw host
+	if _, err := fresh.Latest(t.Context(), q); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range srv.Requests() {
+		if r.Auth != (r.Host == "api") {
+			t.Errorf("%s %s on %s: Authorization present = %v", r.Method, r.Path, r.Host, r.Auth)
+		}
+	}
+	if n := srv.Count("raw"); n != 1 {
+		t.Errorf("a new source asked the raw host %d times, want once (then the API)", n)
+	}
+}
+
+// TestPrivateOpenFallsBackToAPI: a release resolved before the source knew
+// the repository was private names the web host's URL; Open, refused
+// there, downloads through the API.
+func TestPrivateOpenFallsBackToAPI(t *testing.T) {
+	const token = "ghp_private"
+	srv := githubtest.New(t)
+	srv.SetPrivate(owner, repo, token)
+	asset := sourcetest.Zip(t, map[string]string{"a2modsource.json": `{}`})
+	srv.SetManifest(owner, repo, "HEAD", manifest(t, "2.0.0", nil))
+	srv.AddRelease(owner, repo, githubtest.Release{Tag: "2.0.0", Assets: map[string][]byte{"2.0.0.zip": asset}})
+	srv.AddRelease(owner, repo, githubtest.Release{Tag: "1.0.0", Files: map[string]string{"a2modsource.json": `{}`}})
+	q := sources.Query{Package: repo, UpdateURL: srv.RepoURL(owner, repo), Cache: &sourcetest.MemCache{}}
+
+	for _, version := range []string{"2.0.0", "1.0.0"} {
+		src := srv.Source(token)
+		rel, err := src.Resolve(t.Context(), q, sources.Release{Version: version, Origin: github.OriginRequest})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(rel.PayloadURL, srv.Web.URL+"/") {
+			t.Fatalf("%s: payload %s, want the web host's (the source has not seen the repository is private)", version, rel.PayloadURL)
+		}
+		p, err := src.Open(t.Context(), rel)
+		if err != nil {
+			t.Fatalf("%s: %v", version, err)
+		}
+		b, err := io.ReadAll(p.Body)
+		p.Body.Close()
+		if err != nil || len(b) == 0 {
+			t.Fatalf("%s: read %d bytes, %v", version, len(b), err)
+		}
+	}
+	if srv.Count("asset") != 2 || srv.Count("archive") != 2 {
+		t.Errorf("downloads: %d asset and %d archive requests, want a refused and a signed one each", srv.Count("asset"), srv.Count("archive"))
+	}
+}
+
+// TestPrivateWithoutAccess: without a token the error says to set one; with
+// a token that cannot read the repository it says so. Neither damages
+// anything or reaches the API more than once.
+func TestPrivateWithoutAccess(t *testing.T) {
+	tests := []struct {
+		token, want string
+		api         int
+	}{
+		{"", "set GITHUB_TOKEN or GH_TOKEN", 0},
+		{"ghp_wrong", "did not find it with the token either", 1},
+	}
+	for _, tt := range tests {
+		srv := githubtest.New(t)
+		srv.SetPrivate(owner, repo, "ghp_right")
+		srv.SetManifest(owner, repo, "HEAD", manifest(t, "1.0.0", nil))
+		q := sources.Query{Package: repo, UpdateURL: srv.RepoURL(owner, repo)}
+		_, err := srv.Source(tt.token).Latest(t.Context(), q)
+		if !errors.Is(err, sources.ErrNotFound) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("token %q: err = %v, want ErrNotFound saying %q", tt.token, err, tt.want)
+		}
+		if n := srv.Count("api"); n != tt.api {
+			t.Errorf("token %q: %d API requests, want %d", tt.token, n, tt.api)
+		}
+	}
+}
+
+// TestPrivateRateLimited: when the API is rate-limited, checking a private
+// repository says so (the daemon reschedules on it) instead of "not found".
+func TestPrivateRateLimited(t *testing.T) {
+	const token = "ghp_private"
+	srv := githubtest.New(t)
+	srv.SetPrivate(owner, repo, token)
+	srv.SetManifest(owner, repo, "HEAD", manifest(t, "1.0.0", nil))
+	src := srv.Source(token)
+	q := sources.Query{Package: repo, UpdateURL: srv.RepoURL(owner, repo), Cache: &sourcetest.MemCache{}}
+	if _, err := src.Latest(t.Context(), q); err != nil {
+		t.Fatal(err)
+	}
+	reset := time.Now().Add(time.Hour).Truncate(time.Second)
+	srv.RateLimit(reset)
+	for i := range 2 {
+		_, err := src.Latest(t.Context(), q)
+		var rl *sources.RateLimitError
+		if !errors.As(err, &rl) || !rl.Reset.Equal(reset) {
+			t.Fatalf("Latest %d while limited: err = %v, want a RateLimitError until %v", i, err, reset)
+		}
+	}
+	if n := srv.Count("api"); n != 2 {
+		t.Errorf("%d API requests, want 2 (the second check while limited waits for the reset)", n)
+	}
 }

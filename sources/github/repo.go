@@ -20,6 +20,12 @@ func (r Repo) String() string {
 	return r.Owner + "/" + r.Name
 }
 
+// key names the repository (not the branch) as GitHub matches it: owner and
+// name without regard to case.
+func (r Repo) key() string {
+	return strings.ToLower(r.Owner + "/" + r.Name)
+}
+
 // ParseRepoURL reads an update_url of the forms
 //
 //	https://github.com/OWNER/REPO

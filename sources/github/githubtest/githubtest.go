@@ -8,6 +8,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -89,6 +90,7 @@ type Server struct {
 	nextID    int64
 	limitedTo time.Time
 	failAPI   bool
+	private   map[string]string // repoKey -> the token that may read it
 	requests  []Request
 	clock     time.Time
 }
@@ -97,9 +99,10 @@ type Server struct {
 func New(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{
-		raw:    map[string]*rawFile{},
-		nextID: 1000,
-		clock:  time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
+		raw:     map[string]*rawFile{},
+		private: map[string]string{},
+		nextID:  1000,
+		clock:   time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
 	s.API = httptest.NewServer(s.record("api", http.HandlerFunc(s.serveAPI)))
 	s.Raw = httptest.NewServer(s.record("raw", http.HandlerFunc(s.serveRaw)))
@@ -174,6 +177,26 @@ func (s *Server) SetManifest(owner, repo, branch string, data []byte) {
 		etag:    `"` + hex.EncodeToString(sum[:8]) + strconv.FormatInt(s.clock.Unix(), 36) + `"`,
 		modTime: s.clock,
 	}
+}
+
+// SetPrivate makes owner/repo private, readable with token only, as
+// GitHub does: the raw host and the web host answer 404 whatever comes
+// along, and the API answers 404 unless "Authorization: Bearer <token>"
+// does. Asset downloads and zipballs asked of the API redirect to one-time
+// URLs on the web host that need no token.
+func (s *Server) SetPrivate(owner, repo, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.private[repoKey(owner, repo)] = token
+}
+
+// hidden reports whether owner/repo is private and r does not carry its
+// token (the raw and web hosts never accept one).
+func (s *Server) hidden(owner, repo string, r *http.Request, tokenAccepted bool) bool {
+	s.mu.Lock()
+	token, private := s.private[repoKey(owner, repo)]
+	s.mu.Unlock()
+	return private && (!tokenAccepted || r.Header.Get("Authorization") != "Bearer "+token)
 }
 
 // RemoveManifest deletes the manifest of branch.
@@ -324,9 +347,9 @@ func (s *Server) record(host string, h http.Handler) http.Handler {
 
 func webKind(path string) string {
 	switch {
-	case strings.Contains(path, "/archive/refs/tags/"):
+	case strings.Contains(path, "/archive/refs/tags/"), strings.HasPrefix(path, "/_codeload/"):
 		return "archive"
-	case strings.Contains(path, "/releases/download/"):
+	case strings.Contains(path, "/releases/download/"), strings.HasPrefix(path, "/_objects/"):
 		return "asset"
 	default:
 		return "other"
@@ -356,6 +379,15 @@ func (s *Server) serveRaw(w http.ResponseWriter, r *http.Request) {
 	if branch == "HEAD" {
 		branch = DefaultBranch
 	}
+	if s.hidden(owner, repo, r, false) {
+		rawNotFound(w)
+		return
+	}
+	s.serveManifest(w, r, owner, repo, branch, "text/plain; charset=utf-8")
+}
+
+// serveManifest answers with a manifest, conditionally, or 404.
+func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, owner, repo, branch, contentType string) {
 	s.mu.Lock()
 	f := s.raw[repoKey(owner, repo)+"/"+branch]
 	s.mu.Unlock()
@@ -378,7 +410,7 @@ func (s *Server) serveRaw(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", strconv.Itoa(len(f.data)))
 	if r.Method == http.MethodHead {
 		return
@@ -437,8 +469,12 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
+	if data, name, ok := s.signed(r); ok {
+		serveZip(w, r, data, name)
+		return
+	}
 	owner, repo, rest, ok := splitRepo(r.URL.Path)
-	if !ok {
+	if !ok || s.hidden(owner, repo, r, false) {
 		http.NotFound(w, r)
 		return
 	}
@@ -464,11 +500,75 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	serveZip(w, r, data, name)
+}
+
+func serveZip(w http.ResponseWriter, r *http.Request, data []byte, name string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/zip")
 	h.Set("Content-Disposition", "attachment; filename="+name)
 	// HEAD and Range requests (a Stat fallback) get what they ask for.
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+}
+
+// signature stands for the one-time signature GitHub puts in the URLs it
+// redirects asset and zipball downloads to.
+const signature = "sig=fake"
+
+// signed serves the URLs the API redirects downloads to:
+// /_objects/<asset id> and /_codeload/<owner>/<repo>/zip/refs/tags/<tag>,
+// each with the signature and no token.
+func (s *Server) signed(r *http.Request) (data []byte, name string, ok bool) {
+	if r.URL.RawQuery != signature {
+		return nil, "", false
+	}
+	if id, found := strings.CutPrefix(r.URL.Path, "/_objects/"); found {
+		rel, name := s.findAsset(id)
+		if rel == nil {
+			return nil, "", false
+		}
+		return rel.r.Assets[name], name, true
+	}
+	rest, found := strings.CutPrefix(r.URL.Path, "/_codeload/")
+	if !found {
+		return nil, "", false
+	}
+	owner, repo, rest, ok := splitRepo("/" + rest)
+	tag, found := strings.CutPrefix(rest, "zip/refs/tags/")
+	if !ok || !found {
+		return nil, "", false
+	}
+	rel := s.findRelease(owner, repo, tag)
+	if rel == nil || rel.r.Draft {
+		return nil, "", false
+	}
+	return rel.archive, repo + "-" + strings.TrimPrefix(tag, "v") + ".zip", true
+}
+
+// assetID is the id of a release's i-th asset (in name order).
+func assetID(rel *release, i int) int64 { return rel.id*100 + int64(i) }
+
+// findAsset returns the release holding the asset with id, and its name.
+func (s *Server) findAsset(id string) (*release, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rel := range s.releases {
+		for i, name := range assetNames(rel) {
+			if strconv.FormatInt(assetID(rel, i), 10) == id && !rel.r.Draft {
+				return rel, name
+			}
+		}
+	}
+	return nil, ""
+}
+
+func assetNames(rel *release) []string {
+	names := make([]string, 0, len(rel.r.Assets))
+	for name := range rel.r.Assets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
@@ -510,12 +610,23 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	if !s.repoExists(owner, repo) {
+	if !s.repoExists(owner, repo) || s.hidden(owner, repo, r, true) {
 		apiError(w, http.StatusNotFound, "Not Found")
 		return
 	}
 	base := "http://" + r.Host + strings.TrimSuffix(r.URL.Path, path)
 	switch {
+	case rest == "contents/a2modsource.json":
+		s.serveContents(w, r, owner, repo)
+	case strings.HasPrefix(rest, "releases/assets/"):
+		s.serveAssetAPI(w, r, base, owner, repo, strings.TrimPrefix(rest, "releases/assets/"))
+	case strings.HasPrefix(rest, "zipball/"):
+		tag := strings.TrimPrefix(rest, "zipball/")
+		if rel := s.findRelease(owner, repo, tag); rel == nil || rel.r.Draft {
+			apiError(w, http.StatusNotFound, "Not Found")
+			return
+		}
+		http.Redirect(w, r, s.Web.URL+"/_codeload/"+owner+"/"+repo+"/zip/refs/tags/"+tag+"?"+signature, http.StatusFound)
 	case rest == "releases":
 		s.serveReleaseList(w, r, base, owner, repo)
 	case strings.HasPrefix(rest, "releases/tags/"):
@@ -528,6 +639,55 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, s.releaseJSON(base, rel))
 	default:
 		apiError(w, http.StatusNotFound, "Not Found")
+	}
+}
+
+// rawMediaType asks the contents API for the file itself rather than JSON
+// describing it.
+const rawMediaType = "application/vnd.github.raw"
+
+// serveContents answers GET /repos/o/r/contents/a2modsource.json[?ref=B]:
+// the file itself (conditionally) when Accept asks for the raw media type,
+// else its description with the content in base64.
+func (s *Server) serveContents(w http.ResponseWriter, r *http.Request, owner, repo string) {
+	branch := r.URL.Query().Get("ref")
+	if branch == "" || branch == "HEAD" {
+		branch = DefaultBranch
+	}
+	if strings.Contains(r.Header.Get("Accept"), rawMediaType) {
+		s.serveManifest(w, r, owner, repo, branch, "application/vnd.github.raw; charset=utf-8")
+		return
+	}
+	s.mu.Lock()
+	f := s.raw[repoKey(owner, repo)+"/"+branch]
+	s.mu.Unlock()
+	if f == nil {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	writeJSON(w, map[string]any{
+		"type": "file", "name": "a2modsource.json", "path": "a2modsource.json",
+		"encoding": "base64", "content": base64.StdEncoding.EncodeToString(f.data),
+	})
+}
+
+// serveAssetAPI answers GET /repos/o/r/releases/assets/ID: with Accept
+// "application/octet-stream" a redirect to the file, else its description.
+func (s *Server) serveAssetAPI(w http.ResponseWriter, r *http.Request, base, owner, repo, id string) {
+	rel, name := s.findAsset(id)
+	if rel == nil || repoKey(rel.owner, rel.repo) != repoKey(owner, repo) {
+		apiError(w, http.StatusNotFound, "Not Found")
+		return
+	}
+	if r.Header.Get("Accept") == "application/octet-stream" {
+		http.Redirect(w, r, s.Web.URL+"/_objects/"+id+"?"+signature, http.StatusFound)
+		return
+	}
+	for i, a := range s.releaseJSON(base, rel)["assets"].([]map[string]any) {
+		if assetNames(rel)[i] == name {
+			writeJSON(w, a)
+			return
+		}
 	}
 }
 
@@ -576,23 +736,19 @@ func (s *Server) serveReleaseList(w http.ResponseWriter, r *http.Request, base, 
 func (s *Server) releaseJSON(apiBase string, rel *release) map[string]any {
 	web := s.Web.URL + "/" + rel.owner + "/" + rel.repo
 	api := apiBase + "/repos/" + rel.owner + "/" + rel.repo
-	names := make([]string, 0, len(rel.r.Assets))
-	for name := range rel.r.Assets {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := assetNames(rel)
 	assets := make([]map[string]any, 0, len(names))
 	for i, name := range names {
 		data := rel.r.Assets[name]
 		a := map[string]any{
-			"id":                   rel.id*100 + int64(i),
+			"id":                   assetID(rel, i),
 			"name":                 name,
 			"label":                "",
 			"state":                "uploaded",
 			"content_type":         "application/zip",
 			"size":                 len(data),
 			"download_count":       0,
-			"url":                  fmt.Sprintf("%s/releases/assets/%d", api, rel.id*100+int64(i)),
+			"url":                  fmt.Sprintf("%s/releases/assets/%d", api, assetID(rel, i)),
 			"browser_download_url": web + "/releases/download/" + rel.r.Tag + "/" + name,
 			"created_at":           rel.created.Format(time.RFC3339),
 			"updated_at":           rel.created.Format(time.RFC3339),

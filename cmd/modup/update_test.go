@@ -310,10 +310,22 @@ func runModup(t *testing.T, kv []string, args ...string) (code int, stdout, stde
 
 // TestCLIWithFakeGitHub installs, checks, updates and rolls back a package
 // from the fake GitHub through the CLI, which finds it from the
-// environment as users point modup at GitHub Enterprise.
+// environment as users point modup at GitHub Enterprise: from a public
+// repository, and from a private one with GITHUB_TOKEN, which reaches the
+// API host alone.
 func TestCLIWithFakeGitHub(t *testing.T) {
+	t.Run("public", func(t *testing.T) { testCLIWithFakeGitHub(t, "") })
+	t.Run("private", func(t *testing.T) { testCLIWithFakeGitHub(t, "ghp_private") })
+}
+
+func testCLIWithFakeGitHub(t *testing.T, token string) {
 	s := githubtest.New(t)
 	url := s.RepoURL("someone", "hello")
+	env := s.Env()
+	if token != "" {
+		s.SetPrivate("someone", "hello", token)
+		env = append(env, "GITHUB_TOKEN="+token)
+	}
 	files := func(version string) map[string]string {
 		f := helloFiles(version)
 		f["a2modsource.json"] = `{"name": "hello", "update_url": "` + url + `", "version": "` + version + `"}` + "\n"
@@ -322,7 +334,6 @@ func TestCLIWithFakeGitHub(t *testing.T) {
 	s.AddRelease("someone", "hello", githubtest.Release{Tag: "v1.0.0", Files: files("1.0.0")})
 	s.SetManifest("someone", "hello", "HEAD", []byte(`{"name": "hello", "version": "1.0.0"}`))
 	root := t.TempDir()
-	env := s.Env()
 
 	code, out, errOut := runModup(t, env, "install", url, "--root", root, "--json")
 	if code != 0 || !strings.Contains(out, `"status": "installed"`) || !strings.Contains(out, `"to": "1.0.0"`) {
@@ -363,6 +374,20 @@ func TestCLIWithFakeGitHub(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(root, "hello", "only-1.0.0.txt")); string(b) != "1.0.0\n" {
 		t.Error("rollback did not bring 1.0.0 back")
+	}
+	for _, r := range s.Requests() {
+		if r.Auth != (token != "" && r.Host == "api") {
+			t.Errorf("%s %s on %s: Authorization present = %v", r.Method, r.Path, r.Host, r.Auth)
+		}
+	}
+	if token == "" {
+		return
+	}
+	// Without the token the private package cannot be checked, and the
+	// error says what to do.
+	code, out, errOut = runModup(t, s.Env(), "check", "--root", root)
+	if code != 1 || !strings.Contains(out+errOut, "set GITHUB_TOKEN or GH_TOKEN") {
+		t.Errorf("check without a token: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
 

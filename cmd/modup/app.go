@@ -207,8 +207,13 @@ func (a *app) updater() *updater.Updater {
 	}
 }
 
-// selectPackages keeps the packages named in args (all when none).
-func selectPackages(pkgs []pkgdir.Package, names []string) ([]pkgdir.Package, error) {
+// scanNamed scans the roots (see scan) and keeps the packages named, in
+// the order named; all of them when none is.
+func (a *app) scanNamed(ctx context.Context, names []string) ([]pkgdir.Package, error) {
+	pkgs, err := a.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if len(names) == 0 {
 		return pkgs, nil
 	}
@@ -221,4 +226,13 @@ func selectPackages(pkgs []pkgdir.Package, names []string) ([]pkgdir.Package, er
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// findOne scans the roots (see scan) and finds the package called name.
+func (a *app) findOne(ctx context.Context, name string) (pkgdir.Package, error) {
+	pkgs, err := a.scanNamed(ctx, []string{name})
+	if err != nil {
+		return pkgdir.Package{}, err
+	}
+	return pkgs[0], nil
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/updater"
 )
 
@@ -50,27 +49,19 @@ func (a *app) listCmd() *cobra.Command {
 				r := updater.Describe(p)
 				entries = append(entries, listEntry{Name: r.Name, Path: r.Path, Installed: r.Installed, Status: r.Status, UpdateURL: r.UpdateURL, Error: r.Error})
 			}
-			if asJSON {
-				return writeJSON(a.stdout, map[string]any{"packages": entries})
-			}
-			if len(entries) == 0 {
-				fmt.Fprintln(a.stdout, "no packages (a package is a folder holding a2modsource.json)")
-				return nil
-			}
-			col := a.colour(a.stdout)
-			t := newTable(a.stdout, "NAME", "VERSION", "KIND", "UPDATE_URL")
-			for _, e := range entries {
-				t.row(e.Name, e.Installed, paint(col, e.Status), e.UpdateURL)
-			}
-			if err := t.flush(); err != nil {
-				return err
-			}
-			for _, e := range entries {
-				if e.Error != "" {
-					fmt.Fprintf(a.stderr, "%s: %s\n", e.Name, e.Error)
-				}
-			}
-			return nil
+			return showRows(a, asJSON, entries, rowsView[listEntry]{
+				key:    "packages",
+				none:   noPackages,
+				header: []string{"NAME", "VERSION", "KIND", "UPDATE_URL"},
+				cells: func(e listEntry, col bool) []string {
+					return []string{e.Name, e.Installed, paint(col, e.Status), e.UpdateURL}
+				},
+				notes: func(e listEntry) {
+					if e.Error != "" {
+						fmt.Fprintf(a.stderr, "%s: %s\n", e.Name, e.Error)
+					}
+				},
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -90,11 +81,7 @@ update is available, 1 when any package could not be checked.`,
 		Example: `  modup check
   modup check a2.modules --json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pkgs, err := a.scan(cmd.Context())
-			if err != nil {
-				return err
-			}
-			pkgs, err = selectPackages(pkgs, args)
+			pkgs, err := a.scanNamed(cmd.Context(), args)
 			if err != nil {
 				return err
 			}
@@ -102,11 +89,7 @@ update is available, 1 when any package could not be checked.`,
 			if err := cmd.Context().Err(); err != nil {
 				return err
 			}
-			if asJSON {
-				if err := writeJSON(a.stdout, map[string]any{"packages": results}); err != nil {
-					return err
-				}
-			} else if err := a.printCheck(results); err != nil {
+			if err := a.printCheck(asJSON, results); err != nil {
 				return err
 			}
 			return checkExit(results)
@@ -132,33 +115,31 @@ func checkExit(results []updater.Result) error {
 	return nil
 }
 
-func (a *app) printCheck(results []updater.Result) error {
-	if len(results) == 0 {
-		fmt.Fprintln(a.stdout, "no packages (a package is a folder holding a2modsource.json)")
-		return nil
-	}
-	col := a.colour(a.stdout)
-	t := newTable(a.stdout, "NAME", "INSTALLED", "AVAILABLE", "STATUS", "SOURCE")
-	for _, r := range results {
-		t.row(r.Name, r.Installed, r.Available, paint(col, r.Status), r.Source)
-	}
-	if err := t.flush(); err != nil {
-		return err
-	}
-	for _, r := range results {
-		switch {
-		case r.Status == updater.StatusError:
-			fmt.Fprintf(a.stderr, "%s: %s\n", r.Name, r.Error)
-		case r.Status == updater.StatusUnreleased && r.Err != nil:
-			fmt.Fprintf(a.stdout, "%s: %v (nothing to download yet)\n", r.Name, r.Err)
-		case r.Status == updater.StatusRemoteOlder:
-			fmt.Fprintf(a.stdout, "%s: installed %s is newer than the release %s (a development copy?); not offered as an update\n", r.Name, r.Installed, r.Available)
-		}
-		for _, w := range r.Warnings {
-			fmt.Fprintf(a.stderr, "%s: warning: %s\n", r.Name, w)
-		}
-	}
-	return nil
+// noPackages is what list and check say when the roots hold no package.
+const noPackages = "no packages (a package is a folder holding a2modsource.json)"
+
+func (a *app) printCheck(asJSON bool, results []updater.Result) error {
+	return showRows(a, asJSON, results, rowsView[updater.Result]{
+		key:    "packages",
+		none:   noPackages,
+		header: []string{"NAME", "INSTALLED", "AVAILABLE", "STATUS", "SOURCE"},
+		cells: func(r updater.Result, col bool) []string {
+			return []string{r.Name, r.Installed, r.Available, paint(col, r.Status), r.Source}
+		},
+		notes: func(r updater.Result) {
+			switch {
+			case r.Status == updater.StatusError:
+				fmt.Fprintf(a.stderr, "%s: %s\n", r.Name, r.Error)
+			case r.Status == updater.StatusUnreleased && r.Err != nil:
+				fmt.Fprintf(a.stdout, "%s: %v (nothing to download yet)\n", r.Name, r.Err)
+			case r.Status == updater.StatusRemoteOlder:
+				fmt.Fprintf(a.stdout, "%s: installed %s is newer than the release %s (a development copy?); not offered as an update\n", r.Name, r.Installed, r.Available)
+			}
+			for _, w := range r.Warnings {
+				fmt.Fprintf(a.stderr, "%s: warning: %s\n", r.Name, w)
+			}
+		},
+	})
 }
 
 func (a *app) infoCmd() *cobra.Command {
@@ -169,13 +150,9 @@ func (a *app) infoCmd() *cobra.Command {
 		Example: `  modup info a2.modules`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pkgs, err := a.scan(cmd.Context())
+			p, err := a.findOne(cmd.Context(), args[0])
 			if err != nil {
 				return err
-			}
-			p, err := pkgdir.Find(pkgs, args[0])
-			if err != nil {
-				return &exitError{code: exitFailure, err: err}
 			}
 			info := a.updater().Info(cmd.Context(), p)
 			if asJSON {

@@ -132,29 +132,24 @@ after it stopped. Packages never checked show "-".`,
 					entries = append(entries, e)
 				}
 			}
-			if asJSON {
-				if entries == nil {
-					entries = []statusEntry{}
-				}
-				return writeJSON(a.stdout, map[string]any{"packages": entries})
+			if entries == nil {
+				entries = []statusEntry{} // JSON: [], not null
 			}
-			col := a.colour(a.stdout)
-			t := newTable(a.stdout, "NAME", "INSTALLED", "AVAILABLE", "STATUS", "LAST CHECK", "NEXT CHECK")
-			for _, e := range entries {
-				t.row(e.Name, e.Installed, e.Available, paint(col, e.Status), when(e.LastCheck), when(e.NextCheck))
-			}
-			if err := t.flush(); err != nil {
-				return err
-			}
-			for _, e := range entries {
-				if e.Error != "" {
-					fmt.Fprintf(a.stdout, "%s: %s\n", e.Name, e.Error)
-				}
-				if u := e.Update; u != nil && u.Error != "" {
-					fmt.Fprintf(a.stdout, "%s: last install (%s) failed: %s\n", e.Name, when(&u.At), u.Error)
-				}
-			}
-			return nil
+			return showRows(a, asJSON, entries, rowsView[statusEntry]{
+				key:    "packages",
+				header: []string{"NAME", "INSTALLED", "AVAILABLE", "STATUS", "LAST CHECK", "NEXT CHECK"},
+				cells: func(e statusEntry, col bool) []string {
+					return []string{e.Name, e.Installed, e.Available, paint(col, e.Status), when(e.LastCheck), when(e.NextCheck)}
+				},
+				notes: func(e statusEntry) {
+					if e.Error != "" {
+						fmt.Fprintf(a.stdout, "%s: %s\n", e.Name, e.Error)
+					}
+					if u := e.Update; u != nil && u.Error != "" {
+						fmt.Fprintf(a.stdout, "%s: last install (%s) failed: %s\n", e.Name, when(&u.At), u.Error)
+					}
+				},
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -101,11 +101,7 @@ Exit status: 0, or 1 when any package failed.`,
 			if f.to != "" && len(args) != 1 {
 				return &exitError{code: exitUsage, err: fmt.Errorf("--to needs exactly one package name")}
 			}
-			pkgs, err := a.scan(cmd.Context())
-			if err != nil {
-				return err
-			}
-			pkgs, err = selectPackages(pkgs, args)
+			pkgs, err := a.scanNamed(cmd.Context(), args)
 			if err != nil {
 				return err
 			}
@@ -146,7 +142,7 @@ func (a *app) rollbackCmd() *cobra.Command {
   modup rollback a2.modules --to 0.7.1`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := a.findOne(cmd, args[0])
+			p, err := a.findOne(cmd.Context(), args[0])
 			if errors.Is(err, pkgdir.ErrNoPackage) {
 				// A removed package lives on in the backups only.
 				p, err = a.findBackedUp(args[0])
@@ -172,7 +168,7 @@ func (a *app) removeCmd() *cobra.Command {
   modup remove ol.modules --purge`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := a.findOne(cmd, args[0])
+			p, err := a.findOne(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
@@ -182,18 +178,6 @@ func (a *app) removeCmd() *cobra.Command {
 	c.Flags().BoolVar(&purge, "purge", false, "delete the package instead of keeping it as a backup")
 	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 	return c
-}
-
-func (a *app) findOne(cmd *cobra.Command, name string) (pkgdir.Package, error) {
-	pkgs, err := a.scan(cmd.Context())
-	if err != nil {
-		return pkgdir.Package{}, err
-	}
-	p, err := pkgdir.Find(pkgs, name)
-	if err != nil {
-		return pkgdir.Package{}, &exitError{code: exitFailure, err: err}
-	}
-	return p, nil
 }
 
 // findBackedUp finds the root holding backups of a package that is no
@@ -253,21 +237,17 @@ func (a *app) backupsCmd() *cobra.Command {
 					entries = append(entries, backupEntry{Name: b.Name, Version: b.Version, Path: b.Dir, Time: b.Time.Local().Format("2006-01-02 15:04:05")})
 				}
 			}
-			if asJSON {
-				if entries == nil {
-					entries = []backupEntry{}
-				}
-				return writeJSON(a.stdout, map[string]any{"backups": entries})
+			if entries == nil {
+				entries = []backupEntry{} // JSON: [], not null
 			}
-			if len(entries) == 0 {
-				fmt.Fprintln(a.stdout, "no backups")
-				return nil
-			}
-			t := newTable(a.stdout, "NAME", "VERSION", "SAVED", "PATH")
-			for _, e := range entries {
-				t.row(e.Name, e.Version, e.Time, e.Path)
-			}
-			return t.flush()
+			return showRows(a, asJSON, entries, rowsView[backupEntry]{
+				key:    "backups",
+				none:   "no backups",
+				header: []string{"NAME", "VERSION", "SAVED", "PATH"},
+				cells: func(e backupEntry, _ bool) []string {
+					return []string{e.Name, e.Version, e.Time, e.Path}
+				},
+			})
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
@@ -282,22 +262,16 @@ func (a *app) reportChanges(f *changeFlags, changes []updater.Change) error {
 			failed = true
 		}
 	}
-	if f.asJSON {
-		if err := writeJSON(a.stdout, map[string]any{"packages": changes}); err != nil {
-			return err
-		}
-	} else {
-		col := a.colour(a.stdout)
-		t := newTable(a.stdout, "NAME", "FROM", "TO", "STATUS")
-		for _, c := range changes {
-			t.row(c.Name, c.From, c.To, paint(col, c.Status))
-		}
-		if err := t.flush(); err != nil {
-			return err
-		}
-		for _, c := range changes {
-			a.explain(a.stdout, c)
-		}
+	err := showRows(a, f.asJSON, changes, rowsView[updater.Change]{
+		key:    "packages",
+		header: []string{"NAME", "FROM", "TO", "STATUS"},
+		cells: func(c updater.Change, col bool) []string {
+			return []string{c.Name, c.From, c.To, paint(col, c.Status)}
+		},
+		notes: func(c updater.Change) { a.explain(a.stdout, c) },
+	})
+	if err != nil {
+		return err
 	}
 	if failed {
 		return &exitError{code: exitFailure}

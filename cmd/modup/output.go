@@ -80,6 +80,45 @@ func (t *table) flush() error {
 	return t.out.Flush()
 }
 
+// rowsView says how a command shows its rows: as a table with notes under
+// it, or with --json as the object {key: rows}.
+type rowsView[T any] struct {
+	key    string // the JSON object's one key
+	header []string
+	// none is said instead of an empty table; "" prints the header alone.
+	none string
+	// cells is r's table row; col says whether statuses get colours.
+	cells func(r T, col bool) []string
+	// notes, when set, prints r's lines under the table.
+	notes func(r T)
+}
+
+// showRows prints rows as v says, to a.stdout. The rows go into the JSON
+// as given: a nil slice is null.
+func showRows[T any](a *app, asJSON bool, rows []T, v rowsView[T]) error {
+	if asJSON {
+		return writeJSON(a.stdout, map[string]any{v.key: rows})
+	}
+	if len(rows) == 0 && v.none != "" {
+		fmt.Fprintln(a.stdout, v.none)
+		return nil
+	}
+	col := a.colour(a.stdout)
+	t := newTable(a.stdout, v.header...)
+	for _, r := range rows {
+		t.row(v.cells(r, col)...)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if v.notes != nil {
+		for _, r := range rows {
+			v.notes(r)
+		}
+	}
+	return nil
+}
+
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/sources/github/githubtest"
 	"github.com/modup/modup/updater"
 )
@@ -91,43 +91,12 @@ func waitFor(t *testing.T, what string, logs *logSink, cond func() bool) {
 	}
 }
 
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func zipOf(t *testing.T, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for name, content := range files {
-		w, err := zw.Create(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.Write([]byte(content))
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func manifest(name, version, updateURL string) string {
-	return fmt.Sprintf(`{"name": %q, "version": %q, "update_url": %q}`, name, version, updateURL)
-}
-
 // fsRelease publishes version of package name in folder rel.
 func fsRelease(t *testing.T, rel, name, version string) {
 	t.Helper()
-	writeFile(t, filepath.Join(rel, "a2modsource.json"), manifest(name, version, ""))
-	z := zipOf(t, map[string]string{
-		"a2modsource.json":  manifest(name, version, ""),
+	testpkg.WriteFile(t, filepath.Join(rel, "a2modsource.json"), testpkg.Manifest(name, version, ""))
+	z := testpkg.Zip(t, "", map[string]string{
+		"a2modsource.json":  testpkg.Manifest(name, version, ""),
 		"mod/a2module.json": `[{"typ": "nfo", "version": "` + version + `"}]`,
 		"mod/code.ahk":      "version " + version,
 	})
@@ -214,7 +183,7 @@ func TestNewPackageIsCheckedAndInstalled(t *testing.T) {
 	f.start(t)
 
 	dir := filepath.Join(f.root, "pkg")
-	writeFile(t, filepath.Join(dir, "a2modsource.json"), manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
+	testpkg.WriteFile(t, filepath.Join(dir, "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
 	waitFor(t, "install", f.logs, func() bool { return f.logs.count("install", "pkg", "status", "updated") == 1 })
 	if got := installed(t, dir); got != "version 1.1.0" {
 		t.Fatalf("installed content = %q", got)
@@ -238,14 +207,14 @@ func TestHandEditedManifestIsRechecked(t *testing.T) {
 	f := newFixture(t)
 	fsRelease(t, filepath.Join(f.rels, "pkg"), "pkg", "1.0.0")
 	dir := filepath.Join(f.root, "pkg")
-	writeFile(t, filepath.Join(dir, "a2modsource.json"), manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
+	testpkg.WriteFile(t, filepath.Join(dir, "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
 	f.start(t)
 	waitFor(t, "first check", f.logs, func() bool { return f.logs.count("check", "pkg", "status", "up-to-date") == 1 })
 
 	// The author's new release appears, and the user points the package
 	// at it by editing the manifest (as a2's UI would).
 	fsRelease(t, filepath.Join(f.rels, "pkg2"), "pkg", "2.0.0")
-	writeFile(t, filepath.Join(dir, "a2modsource.json"), manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg2")))
+	testpkg.WriteFile(t, filepath.Join(dir, "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg2")))
 	waitFor(t, "re-check after the edit", f.logs, func() bool { return f.logs.count("install", "pkg", "to", "2.0.0") == 1 })
 	if got := installed(t, dir); got != "version 2.0.0" {
 		t.Errorf("installed content = %q", got)
@@ -258,7 +227,7 @@ func TestNotifyPolicyOnlyRecords(t *testing.T) {
 	f.opts.Policy = PolicyNotify
 	fsRelease(t, filepath.Join(f.rels, "pkg"), "pkg", "1.1.0")
 	dir := filepath.Join(f.root, "pkg")
-	writeFile(t, filepath.Join(dir, "a2modsource.json"), manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
+	testpkg.WriteFile(t, filepath.Join(dir, "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
 	f.start(t)
 	waitFor(t, "check", f.logs, func() bool { return f.logs.count("check", "pkg", "status", "update-available") == 1 })
 	waitFor(t, "state", f.logs, func() bool {
@@ -278,7 +247,7 @@ func TestNotifyPolicyOnlyRecords(t *testing.T) {
 func TestRestartKeepsSchedule(t *testing.T) {
 	f := newFixture(t)
 	fsRelease(t, filepath.Join(f.rels, "pkg"), "pkg", "1.0.0")
-	writeFile(t, filepath.Join(f.root, "pkg", "a2modsource.json"), manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
+	testpkg.WriteFile(t, filepath.Join(f.root, "pkg", "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
 	stop := f.start(t)
 	waitFor(t, "first check", f.logs, func() bool { return f.logs.count("check", "pkg") == 1 })
 	waitFor(t, "state written", f.logs, func() bool { _, err := ReadState(f.root, "pkg"); return err == nil })
@@ -314,7 +283,7 @@ func TestOnUpdateEnvironment(t *testing.T) {
 	f.opts.OnUpdate = `env | grep '^MODUP_' | sort > ` + out + `; exit 3`
 	fsRelease(t, filepath.Join(f.rels, "pkg"), "pkg", "1.1.0")
 	dir := filepath.Join(f.root, "pkg")
-	writeFile(t, filepath.Join(dir, "a2modsource.json"), manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
+	testpkg.WriteFile(t, filepath.Join(dir, "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
 	f.start(t)
 	waitFor(t, "hook", f.logs, func() bool { return f.logs.count("on-update command failed; the install stands", "pkg") == 1 })
 	got, err := os.ReadFile(out)
@@ -336,11 +305,11 @@ func TestStopDuringDownloadKeepsOldVersion(t *testing.T) {
 	f := newFixture(t)
 	started := make(chan struct{}, 1)
 	release := make(chan struct{})
-	z := zipOf(t, map[string]string{"a2modsource.json": manifest("pkg", "2.0.0", ""), "mod/code.ahk": "version 2.0.0"})
+	z := testpkg.Zip(t, "", map[string]string{"a2modsource.json": testpkg.Manifest("pkg", "2.0.0", ""), "mod/code.ahk": "version 2.0.0"})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/pkg/a2modsource.json":
-			w.Write([]byte(manifest("pkg", "2.0.0", "")))
+			w.Write([]byte(testpkg.Manifest("pkg", "2.0.0", "")))
 		case "/pkg/2.0.0.zip":
 			if r.Method == http.MethodHead {
 				w.Header().Set("Content-Length", fmt.Sprint(len(z)))
@@ -364,8 +333,8 @@ func TestStopDuringDownloadKeepsOldVersion(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	dir := filepath.Join(f.root, "pkg")
-	writeFile(t, filepath.Join(dir, "a2modsource.json"), manifest("pkg", "1.0.0", srv.URL+"/pkg"))
-	writeFile(t, filepath.Join(dir, "mod", "code.ahk"), "version 1.0.0")
+	testpkg.WriteFile(t, filepath.Join(dir, "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", srv.URL+"/pkg"))
+	testpkg.WriteFile(t, filepath.Join(dir, "mod", "code.ahk"), "version 1.0.0")
 	stop := f.start(t)
 	select {
 	case <-started:
@@ -403,10 +372,10 @@ func TestRateLimitedAPIPausesOnlyAPILookups(t *testing.T) {
 	f.getenv = func(k string) string { return env[k] }
 	gh.RateLimit(time.Now().Add(time.Hour))
 	for _, name := range []string{"one", "two"} {
-		gh.SetManifest("a2", name, "HEAD", []byte(manifest(name, "1.1.0", "")))
+		gh.SetManifest("a2", name, "HEAD", []byte(testpkg.Manifest(name, "1.1.0", "")))
 		gh.AddRelease("a2", name, githubtest.Release{Tag: "1.1.0", Files: map[string]string{
-			"a2modsource.json": manifest(name, "1.1.0", ""), "mod/code.ahk": "version 1.1.0"}})
-		writeFile(t, filepath.Join(f.root, name, "a2modsource.json"), manifest(name, "1.0.0", gh.RepoURL("a2", name)))
+			"a2modsource.json": testpkg.Manifest(name, "1.1.0", ""), "mod/code.ahk": "version 1.1.0"}})
+		testpkg.WriteFile(t, filepath.Join(f.root, name, "a2modsource.json"), testpkg.Manifest(name, "1.0.0", gh.RepoURL("a2", name)))
 	}
 	f.opts.Concurrency = 1 // one after the other: the second must not touch the API
 	f.start(t)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/modup/modup/internal/testpkg"
 )
 
 // TestRescanFindsNewAndGonePackages: without a watcher, a rescan (what
@@ -20,13 +22,13 @@ func TestRescanFindsNewAndGonePackages(t *testing.T) {
 	fsRelease(t, filepath.Join(f.rels, "old"), "old", "1.0.0")
 	fsRelease(t, filepath.Join(f.rels, "new"), "new", "1.1.0")
 	oldDir := filepath.Join(f.root, "old")
-	writeFile(t, filepath.Join(oldDir, "a2modsource.json"), manifest("old", "1.0.0", filepath.Join(f.rels, "old")))
+	testpkg.WriteFile(t, filepath.Join(oldDir, "a2modsource.json"), testpkg.Manifest("old", "1.0.0", filepath.Join(f.rels, "old")))
 	f.opts.Interval = 200 * time.Millisecond
 	f.start(t)
 	waitFor(t, "first check of old", f.logs, func() bool { return f.logs.count("check", "old", "status", "up-to-date") >= 1 })
 
 	newDir := filepath.Join(f.root, "new")
-	writeFile(t, filepath.Join(newDir, "a2modsource.json"), manifest("new", "1.0.0", filepath.Join(f.rels, "new")))
+	testpkg.WriteFile(t, filepath.Join(newDir, "a2modsource.json"), testpkg.Manifest("new", "1.0.0", filepath.Join(f.rels, "new")))
 	if err := os.RemoveAll(oldDir); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +69,7 @@ func TestOverflowRescans(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(f.root, "pkg")
-	writeFile(t, filepath.Join(dir, "a2modsource.json"), manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
+	testpkg.WriteFile(t, filepath.Join(dir, "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
 	time.Sleep(5 * f.opts.Debounce)
 	if n := f.logs.count("check", "pkg"); n != 0 {
 		t.Fatalf("package checked (%d times) with its root unwatched", n)
@@ -80,6 +82,6 @@ func TestOverflowRescans(t *testing.T) {
 	// The rescan watches the root again: a second new folder is seen
 	// without another overflow.
 	fsRelease(t, filepath.Join(f.rels, "two"), "two", "1.1.0")
-	writeFile(t, filepath.Join(f.root, "two", "a2modsource.json"), manifest("two", "1.0.0", filepath.Join(f.rels, "two")))
+	testpkg.WriteFile(t, filepath.Join(f.root, "two", "a2modsource.json"), testpkg.Manifest("two", "1.0.0", filepath.Join(f.rels, "two")))
 	waitFor(t, "install of a folder dropped in after the rescan", f.logs, func() bool { return f.logs.count("install", "two", "status", "updated") == 1 })
 }

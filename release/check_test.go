@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources/github/githubtest"
 	"github.com/modup/modup/updater"
@@ -267,7 +268,7 @@ func TestCheckLocalCopyNewerThanPublished(t *testing.T) {
 
 	// Same version, other files: a change hiding under an old version.
 	editManifest(t, p.dir, map[string]any{"version": "0.7.2"})
-	writeFiles(t, p.dir, map[string]string{"greet/greet.ahk": "MsgBox changed\n", "greet/new.ahk": "new"})
+	testpkg.WriteTree(t, p.dir, map[string]string{"greet/greet.ahk": "MsgBox changed\n", "greet/new.ahk": "new"})
 	rep = check(t, CheckOptions{Sources: testSources(), Dir: p.dir})
 	wantStep(t, rep, StepLocalCopy, Warn, "as published, but its files differ: greet/greet.ahk (changed), greet/new.ahk (only local)", "--bump patch")
 
@@ -295,7 +296,7 @@ func TestCheckMalformedRemoteManifest(t *testing.T) {
 
 	// The real debug.module manifest, as published (a trailing comma).
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"a2modsource.json": string(readFile(t, filepath.Join("..", "testdata", "a2", "debug.module", "a2modsource.json")))})
+	testpkg.WriteTree(t, dir, map[string]string{"a2modsource.json": string(readFile(t, filepath.Join("..", "testdata", "a2", "debug.module", "a2modsource.json")))})
 	rep = check(t, CheckOptions{Sources: testSources(), UpdateURL: dir})
 	wantStep(t, rep, StepManifest, Fail, "a2modsource.json:", "fix the JSON at line")
 
@@ -353,7 +354,7 @@ func TestCheckHostileZip(t *testing.T) {
 func TestCheckBrokenModule(t *testing.T) {
 	parent := t.TempDir()
 	dir := newPackage(t, parent, "1.0.0", "../site")
-	writeFiles(t, dir, map[string]string{
+	testpkg.WriteTree(t, dir, map[string]string{
 		"broken/a2module.json": "[\n  {\"typ\": \"nfo\", \"version\": \"1.0\"},\n]\n",
 		"nonfo/a2module.json":  `[{"typ": "include", "file": "x.ahk"}]`,
 	})

@@ -12,22 +12,9 @@ import (
 	"time"
 
 	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/updater"
 )
-
-// writeFiles creates files (slash-separated name -> content) below dir.
-func writeFiles(t testing.TB, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 const greetModule = `[
   {"typ": "nfo", "author": "me", "description": "Says hello.", "version": "1.0.0"},
@@ -40,7 +27,7 @@ const greetModule = `[
 func newPackage(t testing.TB, parent, version, updateURL string) string {
 	t.Helper()
 	dir := filepath.Join(parent, "hello")
-	writeFiles(t, dir, map[string]string{
+	testpkg.WriteTree(t, dir, map[string]string{
 		"a2modsource.json": `{
   "name": "hello",
   "news": "Greets.",

@@ -15,6 +15,7 @@ import (
 
 	"github.com/modup/modup/internal/archive"
 	"github.com/modup/modup/internal/manifest"
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/pkgdir"
 )
 
@@ -108,7 +109,7 @@ func TestPackBumpKeepsUnknownFieldsAndBOM(t *testing.T) {
 	if !bytes.HasPrefix(original, []byte("\xEF\xBB\xBF")) {
 		t.Fatal("fixture lost its BOM")
 	}
-	writeFiles(t, dir, map[string]string{
+	testpkg.WriteTree(t, dir, map[string]string{
 		"a2modsource.json":         string(original),
 		"PastePlain/a2module.json": string(readFile(t, filepath.Join("..", "testdata", "a2", "a2.modules", "PastePlain.a2module.json"))),
 	})
@@ -181,7 +182,7 @@ func TestPackBumpKeepsUnknownFieldsAndBOM(t *testing.T) {
 func TestPackLeavesOut(t *testing.T) {
 	parent := t.TempDir()
 	dir := newPackage(t, parent, "1.0.0", "")
-	writeFiles(t, dir, map[string]string{
+	testpkg.WriteTree(t, dir, map[string]string{
 		".modupignore":       "*.bak\nnotes/\n",
 		"greet/old.bak":      "backup",
 		"notes/todo.md":      "todo",
@@ -245,7 +246,7 @@ func TestPackNeverChangesAPublishedVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	published := readFile(t, first.ZipPath)
-	writeFiles(t, dir, map[string]string{"greet/greet.ahk": "MsgBox changed\n"})
+	testpkg.WriteTree(t, dir, map[string]string{"greet/greet.ahk": "MsgBox changed\n"})
 
 	_, err = Pack(t.Context(), dir, PackOptions{})
 	if !errors.Is(err, ErrReleased) || !strings.Contains(err.Error(), "bump the version") {
@@ -256,7 +257,7 @@ func TestPackNeverChangesAPublishedVersion(t *testing.T) {
 	}
 	// --bump checks before it writes: the package's manifest is untouched
 	// when the bumped version is taken too.
-	writeFiles(t, filepath.Join(parent, "hello-release"), map[string]string{"1.0.1.zip": "taken"})
+	testpkg.WriteTree(t, filepath.Join(parent, "hello-release"), map[string]string{"1.0.1.zip": "taken"})
 	if _, err := Pack(t.Context(), dir, PackOptions{Bump: BumpPatch}); !errors.Is(err, ErrReleased) {
 		t.Fatalf("bump onto a taken version: %v", err)
 	}

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/modup/modup/internal/testpkg"
 )
 
 // lockedBuffer is a log sink the server goroutines may write to.
@@ -75,14 +77,14 @@ func TestHandlerServesReleaseFolder(t *testing.T) {
 	base := t.TempDir()
 	dir := filepath.Join(base, "rel")
 	zipData := buildZip(t, [][2]string{{"a2modsource.json", `{"version": "1.0.0"}`}})
-	writeFiles(t, dir, map[string]string{
+	testpkg.WriteTree(t, dir, map[string]string{
 		"a2modsource.json": `{"version": "1.0.0"}`,
 		"1.0.0.zip":        string(zipData),
 		".secret":          "dotfile",
 		"sub/inner.txt":    "in a sub-folder",
 		"notes.txt":        "plain",
 	})
-	writeFiles(t, base, map[string]string{"outside.txt": "outside the folder"})
+	testpkg.WriteTree(t, base, map[string]string{"outside.txt": "outside the folder"})
 	if runtime.GOOS != "windows" {
 		if err := os.Symlink(filepath.Join(base, "outside.txt"), filepath.Join(dir, "escape.txt")); err != nil {
 			t.Fatal(err)
@@ -148,10 +150,10 @@ func TestHandlerServesReleaseFolder(t *testing.T) {
 
 func TestHandlerETagFollowsContent(t *testing.T) {
 	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"a2modsource.json": `{"version": "1.0.0"}`})
+	testpkg.WriteTree(t, dir, map[string]string{"a2modsource.json": `{"version": "1.0.0"}`})
 	srv, _ := serveFolder(t, dir)
 	first, _ := do(t, "GET", srv.URL+"/a2modsource.json", nil)
-	writeFiles(t, dir, map[string]string{"a2modsource.json": `{"version": "1.1.0", "x": 1}`})
+	testpkg.WriteTree(t, dir, map[string]string{"a2modsource.json": `{"version": "1.1.0", "x": 1}`})
 	second, body := do(t, "GET", srv.URL+"/a2modsource.json", map[string]string{"If-None-Match": first.Header.Get("ETag")})
 	if second.StatusCode != 200 || !strings.Contains(string(body), "1.1.0") || second.Header.Get("ETag") == first.Header.Get("ETag") {
 		t.Errorf("after a change: %d %q etag %q (was %q)", second.StatusCode, body, second.Header.Get("ETag"), first.Header.Get("ETag"))

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources/github/githubtest"
 	"github.com/modup/modup/updater"
@@ -94,7 +95,7 @@ func TestReleaseManifestFixed(t *testing.T) {
 			}})
 			root := t.TempDir()
 			dir := filepath.Join(root, pkg)
-			writeTree(t, dir, map[string]string{
+			testpkg.WriteTree(t, dir, map[string]string{
 				"a2modsource.json":           string(a2Manifest(t, "0.0.1", url, pkg)),
 				"PastePlain/a2module.json":   module,
 				"PastePlain/paste_plain.ahk": "paste 0.0.1\n",
@@ -142,12 +143,12 @@ func TestReleaseManifestFixed(t *testing.T) {
 // package and installs it under the folder name it has.
 func TestReleaseNamesAnotherPackage(t *testing.T) {
 	h := newWebHost(t)
-	h.put("a2modsource.json", []byte(manifestJSON("hello", "1.1.0", "")))
+	h.put("a2modsource.json", []byte(testpkg.Manifest("hello", "1.1.0", "")))
 	zipped := pkgFiles("hello", "1.1.0", h.url())
-	zipped["a2modsource.json"] = manifestJSON("impostor", "1.1.0", h.url())
-	h.put("1.1.0.zip", zipOf(t, "", zipped))
+	zipped["a2modsource.json"] = testpkg.Manifest("impostor", "1.1.0", h.url())
+	h.put("1.1.0.zip", testpkg.Zip(t, "", zipped))
 	root := t.TempDir()
-	writeTree(t, filepath.Join(root, "hello"), pkgFiles("hello", "1.0.0", h.url()))
+	testpkg.WriteTree(t, filepath.Join(root, "hello"), pkgFiles("hello", "1.0.0", h.url()))
 
 	c := newUpdater(t).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
 	wantStatus(t, c, updater.StatusUpdated)
@@ -179,10 +180,10 @@ func TestCheckCostsNoAPICalls(t *testing.T) {
 			for _, tag := range tc.releases {
 				s.AddRelease("someone", "hello", githubtest.Release{Tag: tag, Files: pkgFiles("hello", strings.TrimPrefix(tag, "v"), url)})
 			}
-			s.SetManifest("someone", "hello", "HEAD", []byte(manifestJSON("hello", "1.0.0", url)))
+			s.SetManifest("someone", "hello", "HEAD", []byte(testpkg.Manifest("hello", "1.0.0", url)))
 			root := t.TempDir()
 			dir := filepath.Join(root, "hello")
-			writeTree(t, dir, pkgFiles("hello", "1.0.0", url))
+			testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", url))
 			before := treeHash(t, dir)
 			u := newUpdater(t, s.Env()...)
 
@@ -226,11 +227,11 @@ func TestGitHubAPIUnavailable(t *testing.T) {
 			url := s.RepoURL("someone", "hello")
 			v2 := pkgFiles("hello", "1.1.0", url)
 			s.AddRelease("someone", "hello", githubtest.Release{Tag: "v1.1.0", Body: "notes", Files: v2})
-			s.SetManifest("someone", "hello", "HEAD", []byte(manifestJSON("hello", "1.1.0", url)))
+			s.SetManifest("someone", "hello", "HEAD", []byte(testpkg.Manifest("hello", "1.1.0", url)))
 			tc.breakAPI(s)
 			root := t.TempDir()
 			dir := filepath.Join(root, "hello")
-			writeTree(t, dir, pkgFiles("hello", "1.0.0", url))
+			testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", url))
 
 			c := newUpdater(t, s.Env()...).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
 			wantStatus(t, c, updater.StatusUpdated)
@@ -258,12 +259,12 @@ func TestCheckKeepsOrder(t *testing.T) {
 		switch i % 3 {
 		case 1:
 			pointer, status = "1.1.0", updater.StatusUpdateAvailable
-			r.publish(t, "1.1.0", zipOf(t, "", pkgFiles(name, "1.1.0", r.dir)))
+			r.publish(t, "1.1.0", testpkg.Zip(t, "", pkgFiles(name, "1.1.0", r.dir)))
 		case 2:
 			installed, status = "2.0.0", updater.StatusRemoteOlder
 		}
-		r.point(t, manifestJSON(name, pointer, ""))
-		writeTree(t, filepath.Join(root, name), pkgFiles(name, installed, r.dir))
+		r.point(t, testpkg.Manifest(name, pointer, ""))
+		testpkg.WriteTree(t, filepath.Join(root, name), pkgFiles(name, installed, r.dir))
 		want = append(want, status)
 	}
 	pkgs, err := pkgdir.ScanRoot(root)
@@ -289,7 +290,7 @@ func TestInfo(t *testing.T) {
 	r := newFSRemote(t)
 	r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
 	root := t.TempDir()
-	writeTree(t, filepath.Join(root, "hello"), pkgFiles("hello", "1.0.0", r.dir))
+	testpkg.WriteTree(t, filepath.Join(root, "hello"), pkgFiles("hello", "1.0.0", r.dir))
 
 	in := newUpdater(t).Info(t.Context(), load(t, root, "hello"))
 	fields := map[string]string{}

@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/updater"
 )
@@ -16,13 +17,13 @@ import (
 // must not hang an update (nothing would ever write to it).
 func TestFIFORelease(t *testing.T) {
 	r := newFSRemote(t)
-	r.point(t, manifestJSON("hello", "1.1.0", ""))
+	r.point(t, testpkg.Manifest("hello", "1.1.0", ""))
 	if err := syscall.Mkfifo(filepath.Join(r.dir, "1.1.0.zip"), 0o644); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
 	root := t.TempDir()
 	dir := filepath.Join(root, "hello")
-	writeTree(t, dir, pkgFiles("hello", "1.0.0", r.dir))
+	testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", r.dir))
 	before := treeHash(t, dir)
 
 	c := newUpdater(t).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})

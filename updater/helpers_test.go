@@ -1,9 +1,7 @@
 package updater_test
 
 import (
-	"archive/zip"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"maps"
@@ -18,67 +16,19 @@ import (
 	"time"
 
 	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/updater"
 )
-
-// manifestJSON is an a2modsource.json as a2 writes it (sorted keys, 2-space
-// indent); an empty updateURL leaves the field out.
-func manifestJSON(name, version, updateURL string) string {
-	m := map[string]any{"name": name, "version": version, "description": "test package " + name}
-	if updateURL != "" {
-		m["update_url"] = updateURL
-	}
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		panic(err)
-	}
-	return string(b) + "\n"
-}
 
 // pkgFiles is the tree of one version of a package: its manifest, a module,
 // and a file only this version has (so that a mix of two versions shows).
 func pkgFiles(name, version, updateURL string) map[string]string {
 	return map[string]string{
-		"a2modsource.json":         manifestJSON(name, version, updateURL),
+		"a2modsource.json":         testpkg.Manifest(name, version, updateURL),
 		"greet/a2module.json":      `[{"typ": "nfo", "author": "test", "version": "` + version + `"}]` + "\n",
 		"greet/greet.ahk":          "MsgBox hello " + version + "\n",
 		"only-" + version + ".txt": version + "\n",
-	}
-}
-
-// zipOf builds a deterministic zip of files, each under prefix ("" or
-// "dir/").
-func zipOf(t testing.TB, prefix string, files map[string]string) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, name := range slices.Sorted(maps.Keys(files)) {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: prefix + name, Method: zip.Deflate, Modified: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := w.Write([]byte(files[name])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// writeTree writes files (slash paths) under dir.
-func writeTree(t testing.TB, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 
@@ -140,7 +90,7 @@ func treeHash(t testing.TB, dir string) string {
 func hashOf(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	writeTree(t, dir, files)
+	testpkg.WriteTree(t, dir, files)
 	return treeHash(t, dir)
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/updater"
 )
@@ -73,7 +74,7 @@ func testUpdateCrash(t *testing.T, step string, wantNew, wrapped bool) {
 	wantStatus(t, u.Install(ctx, root, r.dir, updater.UpdateOptions{}), updater.StatusInstalled)
 	r.release(t, "1.1.0", v2)
 	if wrapped {
-		r.publish(t, "1.1.0", zipOf(t, "hello-1.1.0/", v2))
+		r.publish(t, "1.1.0", testpkg.Zip(t, "hello-1.1.0/", v2))
 	}
 
 	inject, fired := crashAt(step)
@@ -203,10 +204,10 @@ func TestPendingJournalBlocksUpdate(t *testing.T) {
 	r := newFSRemote(t)
 	root := t.TempDir()
 	dir := filepath.Join(root, "hello")
-	writeTree(t, dir, pkgFiles("hello", "1.0.0", r.dir))
+	testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", r.dir))
 	r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
 	l := pkgdir.Layout{Root: root}
-	writeTree(t, l.JournalDir(), map[string]string{"hello.json": "{}\n"})
+	testpkg.WriteTree(t, l.JournalDir(), map[string]string{"hello.json": "{}\n"})
 	before := treeHash(t, dir)
 
 	u := newUpdater(t)

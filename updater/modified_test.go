@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/updater"
 )
@@ -21,11 +22,11 @@ func TestUserEditsAreNotDestroyed(t *testing.T) {
 	}{
 		{name: "file changed", edit: func(t *testing.T, dir string, files map[string]string) {
 			files["greet/greet.ahk"] = "MsgBox my own greeting\n"
-			writeTree(t, dir, files)
+			testpkg.WriteTree(t, dir, files)
 		}},
 		{name: "file added", edit: func(t *testing.T, dir string, files map[string]string) {
 			files["greet/notes.txt"] = "mine\n"
-			writeTree(t, dir, files)
+			testpkg.WriteTree(t, dir, files)
 		}},
 		{name: "file deleted", edit: func(t *testing.T, dir string, files map[string]string) {
 			delete(files, "only-1.0.0.txt")
@@ -90,7 +91,7 @@ func TestNoRecordNoEditCheck(t *testing.T) {
 	dir := filepath.Join(root, "hello")
 	v1 := pkgFiles("hello", "1.0.0", r.dir)
 	v1["greet/mine.txt"] = "mine\n"
-	writeTree(t, dir, v1)
+	testpkg.WriteTree(t, dir, v1)
 	r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
 	if _, err := (pkgdir.Layout{Root: root}).ReadRecord("hello"); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("record: %v", err)
@@ -127,7 +128,7 @@ func TestEditsFoundWhateverTheVersionSpelling(t *testing.T) {
 			if len(c.Warnings) != 0 {
 				t.Errorf("warnings %q for the same version spelled differently", c.Warnings)
 			}
-			writeTree(t, dir, map[string]string{"greet/greet.ahk": "MsgBox my own\n"})
+			testpkg.WriteTree(t, dir, map[string]string{"greet/greet.ahk": "MsgBox my own\n"})
 			edited := treeHash(t, dir)
 			r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/github/githubtest"
@@ -73,10 +74,10 @@ func TestUpdateStatuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rel := newFSRemote(t)
 			for _, v := range tc.published {
-				rel.publish(t, v, zipOf(t, "", pkgFiles("hello", v, rel.dir)))
+				rel.publish(t, v, testpkg.Zip(t, "", pkgFiles("hello", v, rel.dir)))
 			}
 			if tc.pointer != "" {
-				rel.point(t, manifestJSON("hello", tc.pointer, ""))
+				rel.point(t, testpkg.Manifest("hello", tc.pointer, ""))
 			}
 			root := t.TempDir()
 			url := rel.dir
@@ -88,7 +89,7 @@ func TestUpdateStatuses(t *testing.T) {
 				files[".git/HEAD"] = "ref: refs/heads/main\n"
 			}
 			dir := filepath.Join(root, "hello")
-			writeTree(t, dir, files)
+			testpkg.WriteTree(t, dir, files)
 			before := treeHash(t, dir)
 
 			c := newUpdater(t).Update(t.Context(), load(t, root, "hello"), tc.opts)
@@ -128,11 +129,11 @@ func TestUpdateStatuses(t *testing.T) {
 // without fetching the zip or writing anything but the request cache.
 func TestDryRunDownloadsNothing(t *testing.T) {
 	h := newWebHost(t)
-	h.put("a2modsource.json", []byte(manifestJSON("hello", "1.1.0", "")))
-	h.put("1.1.0.zip", zipOf(t, "", pkgFiles("hello", "1.1.0", h.url())))
+	h.put("a2modsource.json", []byte(testpkg.Manifest("hello", "1.1.0", "")))
+	h.put("1.1.0.zip", testpkg.Zip(t, "", pkgFiles("hello", "1.1.0", h.url())))
 	root := t.TempDir()
 	dir := filepath.Join(root, "hello")
-	writeTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
+	testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
 	before := treeHash(t, dir)
 
 	c := newUpdater(t).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{DryRun: true})
@@ -183,10 +184,10 @@ func TestUpdateToOnGitHub(t *testing.T) {
 			for i := range tc.filler {
 				s.AddRelease("someone", "hello", githubtest.Release{Tag: fmt.Sprintf("0.0.%d", i), Files: pkgFiles("hello", "0.0.1", url)})
 			}
-			s.SetManifest("someone", "hello", "HEAD", []byte(manifestJSON("hello", "1.2.0", url)))
+			s.SetManifest("someone", "hello", "HEAD", []byte(testpkg.Manifest("hello", "1.2.0", url)))
 			root := t.TempDir()
 			dir := filepath.Join(root, "hello")
-			writeTree(t, dir, pkgFiles("hello", "1.2.0", url))
+			testpkg.WriteTree(t, dir, pkgFiles("hello", "1.2.0", url))
 
 			c := newUpdater(t, s.Env()...).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{To: tc.to})
 			wantStatus(t, c, updater.StatusUpdated)
@@ -232,11 +233,11 @@ func TestUpdateToOtherSpelling(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newWebHost(t)
-			h.put("a2modsource.json", []byte(manifestJSON("hello", "1.2.0", "")))
-			h.put(tc.zip, zipOf(t, "", pkgFiles("hello", "1.0.0", h.url())))
+			h.put("a2modsource.json", []byte(testpkg.Manifest("hello", "1.2.0", "")))
+			h.put(tc.zip, testpkg.Zip(t, "", pkgFiles("hello", "1.0.0", h.url())))
 			root := t.TempDir()
 			dir := filepath.Join(root, "hello")
-			writeTree(t, dir, pkgFiles("hello", "1.2.0", h.url()))
+			testpkg.WriteTree(t, dir, pkgFiles("hello", "1.2.0", h.url()))
 			before := treeHash(t, dir)
 
 			c := newUpdater(t).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{To: tc.to})
@@ -270,22 +271,22 @@ func TestUnreleasedOnEverySource(t *testing.T) {
 	}{
 		{name: "web: the zip is not there", setUp: func(t *testing.T) (string, []string) {
 			h := newWebHost(t)
-			h.put("a2modsource.json", []byte(manifestJSON("hello", "1.1.0", "")))
-			h.put("1.0.0.zip", zipOf(t, "", pkgFiles("hello", "1.0.0", h.url())))
+			h.put("a2modsource.json", []byte(testpkg.Manifest("hello", "1.1.0", "")))
+			h.put("1.0.0.zip", testpkg.Zip(t, "", pkgFiles("hello", "1.0.0", h.url())))
 			return h.url(), nil
 		}},
 		{name: "github: no release, no tag", setUp: func(t *testing.T) (string, []string) {
 			s := githubtest.New(t)
 			url := s.RepoURL("someone", "hello")
 			s.AddRelease("someone", "hello", githubtest.Release{Tag: "1.0.0", Files: pkgFiles("hello", "1.0.0", url)})
-			s.SetManifest("someone", "hello", "HEAD", []byte(manifestJSON("hello", "1.1.0", url)))
+			s.SetManifest("someone", "hello", "HEAD", []byte(testpkg.Manifest("hello", "1.1.0", url)))
 			return url, s.Env()
 		}},
 		{name: "github: only a draft", setUp: func(t *testing.T) (string, []string) {
 			s := githubtest.New(t)
 			url := s.RepoURL("someone", "hello")
 			s.AddRelease("someone", "hello", githubtest.Release{Tag: "1.1.0", Draft: true, Files: pkgFiles("hello", "1.1.0", url)})
-			s.SetManifest("someone", "hello", "HEAD", []byte(manifestJSON("hello", "1.1.0", url)))
+			s.SetManifest("someone", "hello", "HEAD", []byte(testpkg.Manifest("hello", "1.1.0", url)))
 			return url, s.Env()
 		}},
 	}
@@ -294,7 +295,7 @@ func TestUnreleasedOnEverySource(t *testing.T) {
 			url, env := tc.setUp(t)
 			root := t.TempDir()
 			dir := filepath.Join(root, "hello")
-			writeTree(t, dir, pkgFiles("hello", "1.0.0", url))
+			testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", url))
 			before := treeHash(t, dir)
 			u := newUpdater(t, env...)
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources/github/githubtest"
 	"github.com/modup/modup/updater"
@@ -49,8 +50,8 @@ func (r *fsRemote) point(t *testing.T, manifest string) {
 }
 
 func (r *fsRemote) release(t *testing.T, version string, files map[string]string) {
-	r.publish(t, version, zipOf(t, "", files))
-	r.point(t, manifestJSON("hello", version, ""))
+	r.publish(t, version, testpkg.Zip(t, "", files))
+	r.point(t, testpkg.Manifest("hello", version, ""))
 }
 
 // webRemote is a static web folder.
@@ -59,8 +60,8 @@ type webRemote struct{ h *webHost }
 func (r *webRemote) updateURL() string { return r.h.url() }
 
 func (r *webRemote) release(t *testing.T, version string, files map[string]string) {
-	r.h.put(version+".zip", zipOf(t, "", files))
-	r.h.put("a2modsource.json", []byte(manifestJSON("hello", version, "")))
+	r.h.put(version+".zip", testpkg.Zip(t, "", files))
+	r.h.put("a2modsource.json", []byte(testpkg.Manifest("hello", version, "")))
 }
 
 // ghRemote is a repository on the fake GitHub: versions listed in assets
@@ -78,10 +79,10 @@ func (r *ghRemote) updateURL() string { return r.s.RepoURL(r.owner, r.repo) }
 func (r *ghRemote) release(t *testing.T, version string, files map[string]string) {
 	rel := githubtest.Release{Tag: version, Body: "notes of " + version, Files: files}
 	if slices.Contains(r.assets, version) {
-		rel.Assets = map[string][]byte{version + ".zip": zipOf(t, "", files)}
+		rel.Assets = map[string][]byte{version + ".zip": testpkg.Zip(t, "", files)}
 	}
 	r.s.AddRelease(r.owner, r.repo, rel)
-	r.s.SetManifest(r.owner, r.repo, "HEAD", []byte(manifestJSON("hello", version, "")))
+	r.s.SetManifest(r.owner, r.repo, "HEAD", []byte(testpkg.Manifest("hello", version, "")))
 }
 
 // checkRecord checks the install record of name against the live folder.
@@ -275,8 +276,8 @@ func TestInstallRefusesExisting(t *testing.T) {
 	u := newUpdater(t)
 	root := t.TempDir()
 	r.release(t, "1.0.0", pkgFiles("hello", "1.0.0", r.dir))
-	mine := map[string]string{"a2modsource.json": manifestJSON("hello", "0.1.0", ""), "mine.txt": "mine\n"}
-	writeTree(t, filepath.Join(root, "hello"), mine)
+	mine := map[string]string{"a2modsource.json": testpkg.Manifest("hello", "0.1.0", ""), "mine.txt": "mine\n"}
+	testpkg.WriteTree(t, filepath.Join(root, "hello"), mine)
 
 	c := u.Install(ctx, root, r.dir, updater.UpdateOptions{})
 	wantStatus(t, c, updater.StatusFailed)
@@ -356,7 +357,7 @@ func TestInstallNamesTheFolder(t *testing.T) {
 			h := newWebHost(t)
 			url := h.URL + tc.path
 			h.put(strings.TrimPrefix(tc.path, "/")+"a2modsource.json", []byte(tc.manifest))
-			h.put(strings.TrimPrefix(tc.path, "/")+"1.0.0.zip", zipOf(t, "", map[string]string{"a2modsource.json": tc.manifest, "x.ahk": "x\n"}))
+			h.put(strings.TrimPrefix(tc.path, "/")+"1.0.0.zip", testpkg.Zip(t, "", map[string]string{"a2modsource.json": tc.manifest, "x.ahk": "x\n"}))
 			base := t.TempDir()
 			root := filepath.Join(base, "root")
 

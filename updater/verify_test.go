@@ -23,6 +23,7 @@ import (
 
 	"github.com/modup/modup/internal/archive"
 	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/github/githubtest"
 	"github.com/modup/modup/updater"
@@ -205,7 +206,7 @@ func TestDownloadVerification(t *testing.T) {
 		{name: "zip without a manifest",
 			serve: func([]byte) http.HandlerFunc {
 				return func(w http.ResponseWriter, r *http.Request) {
-					http.ServeContent(w, r, "x.zip", time.Time{}, bytes.NewReader(zipOf(t, "", map[string]string{"readme.txt": "hi\n"})))
+					http.ServeContent(w, r, "x.zip", time.Time{}, bytes.NewReader(testpkg.Zip(t, "", map[string]string{"readme.txt": "hi\n"})))
 				}
 			},
 			want: updater.StatusFailed, wantErr: archive.ErrNoManifest, wantGets: 1},
@@ -215,7 +216,7 @@ func TestDownloadVerification(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				data := zipOf(t, "", map[string]string{"a2modsource.json": string(bad), "debug.ahk": "x\n"})
+				data := testpkg.Zip(t, "", map[string]string{"a2modsource.json": string(bad), "debug.ahk": "x\n"})
 				return func(w http.ResponseWriter, r *http.Request) {
 					http.ServeContent(w, r, "x.zip", time.Time{}, bytes.NewReader(data))
 				}
@@ -234,7 +235,7 @@ func TestDownloadVerification(t *testing.T) {
 			h := newWebHost(t)
 			url := h.url()
 			newFiles := pkgFiles("hello", "1.1.0", url)
-			zip := zipOf(t, "", newFiles)
+			zip := testpkg.Zip(t, "", newFiles)
 			extra := map[string]any{}
 			for k, v := range tc.extra {
 				switch v {
@@ -255,7 +256,7 @@ func TestDownloadVerification(t *testing.T) {
 			root := t.TempDir()
 			dir := filepath.Join(root, "hello")
 			oldFiles := pkgFiles("hello", "1.0.0", url)
-			writeTree(t, dir, oldFiles)
+			testpkg.WriteTree(t, dir, oldFiles)
 			before := treeHash(t, dir)
 
 			u := newUpdater(t)
@@ -376,7 +377,7 @@ func TestHostileRelease(t *testing.T) {
 			base := t.TempDir()
 			root := filepath.Join(base, "root")
 			dir := filepath.Join(root, "hello")
-			writeTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
+			testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
 			before := treeHash(t, dir)
 			outside := listAll(t, base, root)
 
@@ -408,12 +409,12 @@ func TestHostileRelease(t *testing.T) {
 func TestGitHubDigestDisagrees(t *testing.T) {
 	s := githubtest.New(t)
 	url := s.RepoURL("someone", "hello")
-	zip := zipOf(t, "", pkgFiles("hello", "1.1.0", url))
+	zip := testpkg.Zip(t, "", pkgFiles("hello", "1.1.0", url))
 	s.AddRelease("someone", "hello", githubtest.Release{Tag: "1.1.0", Assets: map[string][]byte{"1.1.0.zip": zip}})
 	s.SetManifest("someone", "hello", "HEAD", pointerJSON(t, "hello", "1.1.0", map[string]any{"sha256": strings.Repeat("ab", 32)}))
 	root := t.TempDir()
 	dir := filepath.Join(root, "hello")
-	writeTree(t, dir, pkgFiles("hello", "1.0.0", url))
+	testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", url))
 	before := treeHash(t, dir)
 
 	c := newUpdater(t, s.Env()...).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
@@ -435,7 +436,7 @@ func TestGitHubDigestDisagrees(t *testing.T) {
 func TestCancelMidDownload(t *testing.T) {
 	h := newWebHost(t)
 	h.put("a2modsource.json", pointerJSON(t, "hello", "1.1.0", nil))
-	zip := zipOf(t, "", pkgFiles("hello", "1.1.0", h.url()))
+	zip := testpkg.Zip(t, "", pkgFiles("hello", "1.1.0", h.url()))
 	h.put("1.1.0.zip", zip)
 	midway := make(chan struct{}, 1)
 	h.handle("1.1.0.zip", func(w http.ResponseWriter, r *http.Request) {
@@ -451,7 +452,7 @@ func TestCancelMidDownload(t *testing.T) {
 	})
 	root := t.TempDir()
 	dir := filepath.Join(root, "hello")
-	writeTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
+	testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
 	before := treeHash(t, dir)
 
 	ctx, cancel := context.WithCancel(t.Context())
@@ -480,7 +481,7 @@ func TestCancelMidDownload(t *testing.T) {
 func TestServerErrorsRetriedOnce(t *testing.T) {
 	h := newWebHost(t)
 	h.put("a2modsource.json", pointerJSON(t, "hello", "1.1.0", nil))
-	zip := zipOf(t, "", pkgFiles("hello", "1.1.0", h.url()))
+	zip := testpkg.Zip(t, "", pkgFiles("hello", "1.1.0", h.url()))
 	h.put("1.1.0.zip", zip)
 	h.handle("1.1.0.zip", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
@@ -491,7 +492,7 @@ func TestServerErrorsRetriedOnce(t *testing.T) {
 	})
 	root := t.TempDir()
 	dir := filepath.Join(root, "hello")
-	writeTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
+	testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", h.url()))
 	u := newUpdater(t)
 	u.Sources = updater.NewSources(updater.Config{
 		Getenv: envMap(),
@@ -550,12 +551,12 @@ func TestGitHubAssetDigestChecked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := githubtest.New(t)
 			url := s.RepoURL("someone", "hello")
-			zip := zipOf(t, "", pkgFiles("hello", "1.1.0", url))
+			zip := testpkg.Zip(t, "", pkgFiles("hello", "1.1.0", url))
 			s.AddRelease("someone", "hello", githubtest.Release{Tag: "1.1.0", OmitDigest: tc.omitDigest, Assets: map[string][]byte{"1.1.0.zip": zip}})
 			s.SetManifest("someone", "hello", "HEAD", pointerJSON(t, "hello", "1.1.0", nil))
 			root := t.TempDir()
 			dir := filepath.Join(root, "hello")
-			writeTree(t, dir, pkgFiles("hello", "1.0.0", url))
+			testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", url))
 			before := treeHash(t, dir)
 			u := newUpdater(t)
 			u.Sources = updater.NewSources(updater.Config{
@@ -597,7 +598,7 @@ func TestProgress(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newWebHost(t)
-			zip := zipOf(t, "", pkgFiles("hello", "1.1.0", h.url()))
+			zip := testpkg.Zip(t, "", pkgFiles("hello", "1.1.0", h.url()))
 			extra := map[string]any{}
 			if tc.declare {
 				extra["zip_size"] = len(zip)
@@ -608,7 +609,7 @@ func TestProgress(t *testing.T) {
 				h.handle("1.1.0.zip", serveChunked(zip))
 			}
 			root := t.TempDir()
-			writeTree(t, filepath.Join(root, "hello"), pkgFiles("hello", "1.0.0", h.url()))
+			testpkg.WriteTree(t, filepath.Join(root, "hello"), pkgFiles("hello", "1.0.0", h.url()))
 			type call struct{ done, total int64 }
 			var calls []call
 			u := newUpdater(t)

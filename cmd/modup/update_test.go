@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources/github/githubtest"
 )
@@ -35,7 +36,7 @@ type slowHost struct {
 func newSlowHost(t *testing.T) *slowHost {
 	t.Helper()
 	src := t.TempDir()
-	writeFiles(t, src, helloFiles("1.1.0"))
+	testpkg.WriteTree(t, src, helloFiles("1.1.0"))
 	zip, err := zipDir(src)
 	if err != nil {
 		t.Fatal(err)
@@ -81,19 +82,6 @@ func helloFiles(version string) map[string]string {
 		"a2modsource.json":         `{"name": "hello", "version": "` + version + `"}` + "\n",
 		"greet/greet.ahk":          "MsgBox hello " + version + "\n",
 		"only-" + version + ".txt": version + "\n",
-	}
-}
-
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 }
 
@@ -173,7 +161,7 @@ func setUpHello(t *testing.T, h *slowHost) string {
 	root := t.TempDir()
 	files := helloFiles("1.0.0")
 	files["a2modsource.json"] = `{"name": "hello", "version": "1.0.0", "update_url": "` + h.URL + `/"}` + "\n"
-	writeFiles(t, filepath.Join(root, "hello"), files)
+	testpkg.WriteTree(t, filepath.Join(root, "hello"), files)
 	return root
 }
 
@@ -344,7 +332,7 @@ func testCLIWithFakeGitHub(t *testing.T, token string) {
 	}
 
 	src := t.TempDir()
-	writeFiles(t, src, files("1.1.0"))
+	testpkg.WriteTree(t, src, files("1.1.0"))
 	zip, err := zipDir(src)
 	if err != nil {
 		t.Fatal(err)

@@ -277,7 +277,7 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 		if errors.Is(err, sources.ErrNotFound) {
 			return sources.Release{}, &kindError{kind: sources.ErrNotFound, msg: notFoundMessage(r, br, rawURL, canAPI)}
 		}
-		return sources.Release{}, fmt.Errorf("fetch %s: %w", u, err)
+		return sources.Release{}, fmt.Errorf("fetch %s: %w", u, s.tokenRefused(err))
 	}
 	rel, _, err := sources.PointerRelease(body, u, Kind)
 	if err != nil {
@@ -366,7 +366,7 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 	case s.unreachable(err):
 		return s.resolveArchive(ctx, q, r, want, tags, err)
 	default:
-		return sources.Release{}, fmt.Errorf("look up release %s of %s: %w", version, r, err)
+		return sources.Release{}, fmt.Errorf("look up release %s of %s: %w", version, r, s.tokenRefused(err))
 	}
 }
 
@@ -508,7 +508,7 @@ func (s *Source) Releases(ctx context.Context, q sources.Query) ([]sources.Relea
 			until, _ := s.apiBlocked()
 			return nil, fmt.Errorf("list releases of %s: %w", r, &sources.RateLimitError{Host: s.apiHost, Reset: until})
 		}
-		return nil, fmt.Errorf("list releases of %s: %w", r, err)
+		return nil, fmt.Errorf("list releases of %s: %w", r, s.tokenRefused(err))
 	}
 	return out, nil
 }
@@ -688,6 +688,16 @@ func (s *Source) mapResponse(err error) error {
 	return s.client.ResponseError(name, er.Response)
 }
 
+// tokenRefused adds what to do to an API answer of 401: GitHub refuses a
+// wrong, expired or revoked token even for public repositories.
+func (s *Source) tokenRefused(err error) error {
+	var se *httpx.StatusError
+	if errors.As(s.mapResponse(err), &se) && se.Code == http.StatusUnauthorized {
+		return fmt.Errorf("%w (GitHub refused the token from GITHUB_TOKEN or GH_TOKEN: it is wrong, expired or revoked; renew it, or unset it to read public repositories without one)", err)
+	}
+	return err
+}
+
 // unreachable reports whether err says the API could not be reached or
 // failed on its side (after the client's retries), as opposed to answering.
 func (s *Source) unreachable(err error) bool {
@@ -719,7 +729,7 @@ func (s *Source) Open(ctx context.Context, r sources.Release) (*sources.Payload,
 		body, size, err = s.open(ctx, u)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", u, err)
+		return nil, fmt.Errorf("download %s: %w", u, s.tokenRefused(err))
 	}
 	return &sources.Payload{Body: body, Size: size}, nil
 }

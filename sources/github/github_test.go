@@ -1027,3 +1027,34 @@ func TestPrivateRateLimited(t *testing.T) {
 		t.Errorf("%d API requests, want 2 (the second check while limited waits for the reset)", n)
 	}
 }
+
+// TestTokenRefused: a wrong, expired or revoked token gets 401 from the API
+// even for a public repository; every API error says to renew or unset it.
+func TestTokenRefused(t *testing.T) {
+	const bad = "ghp_expired"
+	srv := githubtest.New(t)
+	srv.RefuseToken(bad)
+	srv.SetManifest(owner, repo, "HEAD", manifest(t, "1.0.0", nil))
+	srv.AddRelease(owner, repo, githubtest.Release{Tag: "1.0.0"})
+	srv.SetManifest(owner, "secret", "HEAD", manifest(t, "1.0.0", nil))
+	srv.SetPrivate(owner, "secret", "ghp_right")
+	src := srv.Source(bad)
+	public := sources.Query{Package: repo, UpdateURL: srv.RepoURL(owner, repo)}
+	private := sources.Query{Package: "secret", UpdateURL: srv.RepoURL(owner, "secret")}
+
+	latest, err := src.Latest(t.Context(), public)
+	if err != nil {
+		t.Fatalf("Latest of a public repository needs no token: %v", err)
+	}
+	_, errResolve := src.Resolve(t.Context(), public, latest)
+	_, errReleases := src.Releases(t.Context(), public)
+	_, errPrivate := src.Latest(t.Context(), private)
+	for what, err := range map[string]error{"Resolve": errResolve, "Releases": errReleases, "Latest (private)": errPrivate} {
+		var se *httpx.StatusError
+		if err == nil || !strings.Contains(err.Error(), "refused the token from GITHUB_TOKEN or GH_TOKEN") {
+			t.Errorf("%s: err = %v, want it to say the token was refused", what, err)
+		} else if what == "Latest (private)" && (!errors.As(err, &se) || se.Code != http.StatusUnauthorized) {
+			t.Errorf("%s: err = %v, want a *httpx.StatusError 401 inside", what, err)
+		}
+	}
+}

@@ -91,6 +91,7 @@ type Server struct {
 	limitedTo time.Time
 	failAPI   bool
 	private   map[string]string // repoKey -> the token that may read it
+	refused   map[string]bool   // tokens the API answers 401
 	requests  []Request
 	clock     time.Time
 }
@@ -101,6 +102,7 @@ func New(t testing.TB) *Server {
 	s := &Server{
 		raw:     map[string]*rawFile{},
 		private: map[string]string{},
+		refused: map[string]bool{},
 		nextID:  1000,
 		clock:   time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
@@ -188,6 +190,14 @@ func (s *Server) SetPrivate(owner, repo, token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.private[repoKey(owner, repo)] = token
+}
+
+// RefuseToken makes the API answer every request carrying token with 401
+// "Bad credentials", as GitHub does for a wrong, expired or revoked token.
+func (s *Server) RefuseToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refused[token] = true
 }
 
 // hidden reports whether owner/repo is private and r does not carry its
@@ -578,7 +588,13 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 
 	s.mu.Lock()
 	limited, fail, until := s.limitedTo.After(time.Now()), s.failAPI, s.limitedTo
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	refused := s.refused[token]
 	s.mu.Unlock()
+	if refused {
+		apiError(w, http.StatusUnauthorized, "Bad credentials")
+		return
+	}
 	h := w.Header()
 	h.Set("X-Ratelimit-Limit", "60")
 	h.Set("X-Ratelimit-Resource", "core")

@@ -56,8 +56,8 @@ const (
 
 // cacheIdle: the file is closed after this long unused, so a daemon holds
 // no descriptor between checks (and on Windows another process can replace
-// it). A variable for tests.
-var cacheIdle = 2 * time.Second
+// it).
+const cacheIdle = 2 * time.Second
 
 // renameFile is (*os.Root).Rename; tests make it fail as Windows does when
 // another process has the file open.
@@ -80,6 +80,9 @@ type LogCache struct {
 	live  int64           // bytes of the indexed records
 	used  time.Time
 	timer *time.Timer
+	// idleAfter is cacheIdle; a field, not a variable, so that a test can
+	// shorten it for its own cache while other caches' timers run.
+	idleAfter time.Duration
 }
 
 type span struct {
@@ -90,7 +93,7 @@ type span struct {
 // NewLogCache returns the cache kept in dir/http.log. Nothing is created
 // until the first Put.
 func NewLogCache(dir string) *LogCache {
-	return &LogCache{dir: dir, path: filepath.Join(dir, cacheLogName)}
+	return &LogCache{dir: dir, path: filepath.Join(dir, cacheLogName), idleAfter: cacheIdle}
 }
 
 // Get returns the entry stored for url. An unreadable or corrupt record is
@@ -195,7 +198,7 @@ func (c *LogCache) open(create bool) error {
 		return err
 	}
 	c.f = f
-	c.timer = time.AfterFunc(cacheIdle, c.idle)
+	c.timer = time.AfterFunc(c.idleAfter, c.idle)
 	if c.index != nil && c.id != nil && os.SameFile(c.id, fi) && fi.Size() >= c.size {
 		return nil
 	}
@@ -224,14 +227,14 @@ func (c *LogCache) openLog(r *os.Root, flag int) (*os.File, os.FileInfo, error) 
 	return f, fi, nil
 }
 
-// idle closes the file once it has not been used for cacheIdle.
+// idle closes the file once it has not been used for idleAfter.
 func (c *LogCache) idle() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.f == nil {
 		return
 	}
-	if wait := cacheIdle - time.Since(c.used); wait > 0 && c.timer != nil {
+	if wait := c.idleAfter - time.Since(c.used); wait > 0 && c.timer != nil {
 		c.timer.Reset(wait)
 		return
 	}

@@ -407,9 +407,8 @@ func TestLogCacheSymlinkOutside(t *testing.T) {
 // TestLogCacheIdleClose: an unused cache lets go of its file, and opens it
 // again when asked.
 func TestLogCacheIdleClose(t *testing.T) {
-	defer func(d time.Duration) { cacheIdle = d }(cacheIdle)
-	cacheIdle = 10 * time.Millisecond
 	c := NewLogCache(t.TempDir())
+	c.idleAfter = 10 * time.Millisecond
 	if err := c.Put(cu1, entry1); err != nil {
 		t.Fatal(err)
 	}

@@ -699,12 +699,8 @@ func (s *Server) serveAssetAPI(w http.ResponseWriter, r *http.Request, base, own
 		http.Redirect(w, r, s.Web.URL+"/_objects/"+id+"?"+signature, http.StatusFound)
 		return
 	}
-	for i, a := range s.releaseJSON(base, rel)["assets"].([]map[string]any) {
-		if assetNames(rel)[i] == name {
-			writeJSON(w, a)
-			return
-		}
-	}
+	assets := s.releaseJSON(base, rel)["assets"].([]map[string]any) // in assetNames order
+	writeJSON(w, assets[slices.Index(assetNames(rel), name)])
 }
 
 func (s *Server) serveReleaseList(w http.ResponseWriter, r *http.Request, base, owner, repo string) {

@@ -150,3 +150,60 @@ func TestWeb(t *testing.T) {
 		t.Errorf("first request = %+v", r)
 	}
 }
+
+// TestPrivate: a private repository is hidden from the raw and web hosts and
+// from the API without its token; with it, the contents, asset and zipball
+// endpoints answer as GitHub's do.
+func TestPrivate(t *testing.T) {
+	s := githubtest.New(t)
+	s.SetPrivate("o", "r", "tok")
+	s.SetManifest("o", "r", "HEAD", []byte(`{"version": "1.0.0"}`))
+	s.AddRelease("o", "r", githubtest.Release{Tag: "1.0.0", Assets: map[string][]byte{"1.0.0.zip": []byte("asset bytes")}})
+	auth := map[string]string{"Authorization": "Bearer tok"}
+	api := s.API.URL + "/repos/o/r/"
+
+	for _, u := range []string{s.Raw.URL + "/o/r/HEAD/a2modsource.json", s.Web.URL + "/o/r/releases/download/1.0.0/1.0.0.zip", s.Web.URL + "/o/r/archive/refs/tags/1.0.0.zip"} {
+		if resp := get(t, "GET", u, auth); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s with the token: %d, want 404 (only the API takes tokens)", u, resp.StatusCode)
+		}
+	}
+	if resp := get(t, "GET", api+"releases/tags/1.0.0", map[string]string{"Authorization": "Bearer other"}); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("API with another token: %d, want 404", resp.StatusCode)
+	}
+
+	read := func(resp *http.Response) string {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return string(b)
+	}
+	raw := map[string]string{"Authorization": "Bearer tok", "Accept": "application/vnd.github.raw+json"}
+	if got := read(get(t, "GET", api+"contents/a2modsource.json", raw)); got != `{"version": "1.0.0"}` {
+		t.Errorf("contents, raw: %q", got)
+	}
+	var doc struct{ Encoding, Content string }
+	if err := json.Unmarshal([]byte(read(get(t, "GET", api+"contents/a2modsource.json?ref=main", auth))), &doc); err != nil || doc.Encoding != "base64" || doc.Content == "" {
+		t.Errorf("contents, JSON: %+v, %v", doc, err)
+	}
+
+	var rel struct {
+		Assets []struct{ Name, URL string }
+	}
+	if err := json.Unmarshal([]byte(read(get(t, "GET", api+"releases/tags/1.0.0", auth))), &rel); err != nil || len(rel.Assets) != 1 {
+		t.Fatalf("release: %+v, %v", rel, err)
+	}
+	var meta struct{ Name string }
+	if err := json.Unmarshal([]byte(read(get(t, "GET", rel.Assets[0].URL, auth))), &meta); err != nil || meta.Name != "1.0.0.zip" {
+		t.Errorf("asset URL without Accept: %+v, %v (want its description)", meta, err)
+	}
+	octet := map[string]string{"Authorization": "Bearer tok", "Accept": "application/octet-stream"}
+	if got := read(get(t, "GET", rel.Assets[0].URL, octet)); got != "asset bytes" {
+		t.Errorf("asset download: %q", got)
+	}
+	zipball := get(t, "GET", api+"zipball/1.0.0", auth)
+	if b := read(zipball); zipball.StatusCode != http.StatusOK || !strings.HasPrefix(b, "PK") || !strings.HasPrefix(zipball.Request.URL.String(), s.Web.URL+"/") {
+		t.Errorf("zipball: %d from %s", zipball.StatusCode, zipball.Request.URL)
+	}
+	// (net/http's own client keeps the header on a redirect to the same IP
+	// on another port, so which requests carried it is checked with modup's
+	// client, in the github package's tests.)
+}

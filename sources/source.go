@@ -154,3 +154,15 @@ type CacheEntry struct {
 	Body         []byte    `json:"body"`
 	Stored       time.Time `json:"stored"`
 }
+
+// Lister is implemented by sources that can list every published release
+// (GitHub releases, GitLab releases, gist revisions, an index). The solver,
+// `--to`, held-back fall-backs and the index crawler use it, so no caller
+// special-cases a source kind. Sources that only know their pointer (a web
+// or folder source) do not implement it.
+type Lister interface {
+	// Versions lists the published releases, newest first, each with what
+	// Resolve would fill (payload URL, size, digest, notes, flags). Drafts
+	// are left out; prereleases are included and marked.
+	Versions(ctx context.Context, q Query) ([]Release, error)
+}

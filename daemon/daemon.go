@@ -14,6 +14,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/modup/modup/pkgdir"
@@ -117,6 +118,13 @@ type Daemon struct {
 	running int
 	results chan jobResult
 	watch   *watcher
+
+	// hookCtx is cancelled at shutdown, killing --on-update commands still
+	// running; hooks tracks them.
+	hookCtx     context.Context
+	hooks       sync.WaitGroup
+	hookMu      sync.Mutex // guards hooksClosed and adding to hooks
+	hooksClosed bool
 }
 
 // New validates opts and returns a daemon.
@@ -146,6 +154,15 @@ func (d *Daemon) Run(ctx context.Context) error {
 	// clean up after themselves) while a swap that has begun completes.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	hookCtx, cancelHooks := context.WithCancel(context.WithoutCancel(ctx))
+	d.hookCtx = hookCtx
+	defer func() {
+		d.hookMu.Lock()
+		d.hooksClosed = true
+		d.hookMu.Unlock()
+		cancelHooks()
+		d.hooks.Wait()
+	}()
 
 	if !d.opts.NoWatch {
 		w, err := newWatcher(d.opts.Roots, d.opts.Debounce, d.log)

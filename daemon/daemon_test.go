@@ -392,3 +392,63 @@ func TestRateLimitedAPIPausesOnlyAPILookups(t *testing.T) {
 		t.Errorf("raw = %d, archive = %d: checks and tag-archive installs should go on", gh.Count("raw"), gh.Count("archive"))
 	}
 }
+
+// A hook that hangs (its child keeps the output pipe open) neither blocks
+// the checks and installs of other packages nor shutdown: it is killed
+// with its process group when the daemon stops.
+func TestHangingHookBlocksNothing(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the hook is a POSIX shell command here")
+	}
+	f := newFixture(t)
+	f.opts.Concurrency = 1
+	f.opts.HookTimeout = time.Hour
+	marker := filepath.Join(t.TempDir(), "hook-started")
+	f.opts.OnUpdate = `if [ "$MODUP_PACKAGE" = first ]; then touch ` + marker + `; sleep 100000; true; fi`
+	fsRelease(t, filepath.Join(f.rels, "first"), "first", "1.1.0")
+	testpkg.WriteFile(t, filepath.Join(f.root, "first", "a2modsource.json"), testpkg.Manifest("first", "1.0.0", filepath.Join(f.rels, "first")))
+	stop := f.start(t)
+	waitFor(t, "first install", f.logs, func() bool { return f.logs.count("install", "first", "status", "updated") == 1 })
+	waitFor(t, "the hook to hang", f.logs, func() bool { _, err := os.Stat(marker); return err == nil })
+
+	// With one worker and the first hook hanging, a second package is
+	// still checked and installed.
+	fsRelease(t, filepath.Join(f.rels, "second"), "second", "2.1.0")
+	testpkg.WriteFile(t, filepath.Join(f.root, "second", "a2modsource.json"), testpkg.Manifest("second", "2.0.0", filepath.Join(f.rels, "second")))
+	waitFor(t, "second install while the hook hangs", f.logs, func() bool { return f.logs.count("install", "second", "status", "updated") == 1 })
+
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(15 * time.Second):
+		t.Fatalf("shutdown waited on the hanging hook; log:\n%s", f.logs.dump())
+	}
+	if f.logs.count("on-update command failed; the install stands", "first") != 1 {
+		t.Errorf("the killed hook was not logged; log:\n%s", f.logs.dump())
+	}
+}
+
+// A hook that runs past --hook-timeout is killed and logged as such; the
+// install stands.
+func TestHookTimeout(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the hook is a POSIX shell command here")
+	}
+	f := newFixture(t)
+	f.opts.HookTimeout = 200 * time.Millisecond
+	f.opts.OnUpdate = `echo working; sleep 100000; true`
+	fsRelease(t, filepath.Join(f.rels, "pkg"), "pkg", "1.1.0")
+	dir := filepath.Join(f.root, "pkg")
+	testpkg.WriteFile(t, filepath.Join(dir, "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
+	f.start(t)
+	waitFor(t, "hook killed", f.logs, func() bool {
+		return f.logs.count("on-update command failed; the install stands", "pkg", "output", "working\n") == 1
+	})
+	if !strings.Contains(f.logs.dump(), "killed after 200ms: timed out") {
+		t.Errorf("the log does not say the hook timed out:\n%s", f.logs.dump())
+	}
+	if installed(t, dir) != "version 1.1.0" {
+		t.Error("a hook timeout undid the install")
+	}
+}

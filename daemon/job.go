@@ -3,11 +3,9 @@ package daemon
 import (
 	"context"
 	"errors"
-	"os"
-	"os/exec"
-	"runtime"
 	"time"
 
+	"github.com/modup/modup/internal/hook"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/updater"
 )
@@ -64,7 +62,7 @@ func (d *Daemon) job(ctx context.Context, k key) jobResult {
 				attrs = append(attrs, "backup", ch.Backup)
 			}
 			d.log.Info("install", attrs...)
-			d.runHook(p, ch)
+			d.startHook(p, ch)
 		case updater.StatusFailed:
 			res.err = ch.Err
 			if errors.Is(ch.Err, context.Canceled) {
@@ -81,38 +79,44 @@ func (d *Daemon) job(ctx context.Context, k key) jobResult {
 	return res
 }
 
-// runHook runs --on-update after a successful install. Its failure is
-// logged and never undoes the install.
-func (d *Daemon) runHook(p pkgdir.Package, ch updater.Change) {
+// startHook runs --on-update after a successful install, in the
+// background: checks and installs of other packages never wait for it.
+// Its failure is logged and never undoes the install. At shutdown a hook
+// still running is killed with its whole process group.
+func (d *Daemon) startHook(p pkgdir.Package, ch updater.Change) {
 	if d.opts.OnUpdate == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), d.opts.HookTimeout)
-	defer cancel()
-	var cmd *exec.Cmd
-	if runtime.GOOS == "windows" {
-		cmd = exec.CommandContext(ctx, "cmd", "/C", d.opts.OnUpdate)
-	} else {
-		cmd = exec.CommandContext(ctx, "/bin/sh", "-c", d.opts.OnUpdate)
-	}
-	cmd.Env = append(os.Environ(),
-		"MODUP_PACKAGE="+p.Name,
-		"MODUP_FROM="+ch.From,
-		"MODUP_TO="+ch.To,
-		"MODUP_PATH="+p.Dir,
-	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		d.log.Warn("on-update command failed; the install stands", "package", p.Name, "command", d.opts.OnUpdate,
-			"error", err.Error(), "output", tail(string(out), 2000))
+	d.hookMu.Lock()
+	defer d.hookMu.Unlock()
+	if d.hooksClosed {
+		d.log.Warn("on-update command not run: the daemon is stopping", "package", p.Name, "command", d.opts.OnUpdate)
 		return
 	}
-	d.log.Info("on-update command ran", "package", p.Name, "command", d.opts.OnUpdate)
+	d.hooks.Go(func() {
+		res, err := hook.Run(d.hookCtx, hook.Command{
+			Shell:   d.opts.OnUpdate,
+			Timeout: d.opts.HookTimeout,
+			Env: []string{
+				"MODUP_PACKAGE=" + p.Name,
+				"MODUP_FROM=" + ch.From,
+				"MODUP_TO=" + ch.To,
+				"MODUP_PATH=" + p.Dir,
+			},
+		})
+		attrs := []any{"package", p.Name, "command", d.opts.OnUpdate, "duration", res.Duration.Round(time.Millisecond)}
+		if err != nil {
+			out := res.Output
+			if len(out) > hookLogTail {
+				out = "…" + out[len(out)-hookLogTail:]
+			}
+			d.log.Warn("on-update command failed; the install stands", append(attrs, "error", err.Error(), "output", out)...)
+			return
+		}
+		d.log.Info("on-update command ran", attrs...)
+	})
 }
 
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
-}
+// hookLogTail is how much of a failed hook's output goes into the log
+// line (the hook package keeps up to 64 KiB of it).
+const hookLogTail = 2000

@@ -20,6 +20,7 @@ func (a *app) daemonCmd() *cobra.Command {
 		policy      string
 		concurrency int
 		onUpdate    string
+		hookTimeout time.Duration
 		maxSize     int64
 		keepBackups int
 	)
@@ -65,7 +66,7 @@ flight finishes or rolls back first); SIGHUP rescans the roots.`,
 			}()
 			d, err := daemon.New(daemon.Options{
 				Roots: roots, Interval: interval, Policy: daemon.Policy(policy), Concurrency: concurrency,
-				OnUpdate: onUpdate, Updater: u, Logger: logger, Rescan: rescan,
+				OnUpdate: onUpdate, HookTimeout: hookTimeout, Updater: u, Logger: logger, Rescan: rescan,
 			})
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
@@ -78,6 +79,7 @@ flight finishes or rolls back first); SIGHUP rescans the roots.`,
 	f.StringVar(&policy, "policy", "auto", "auto: install updates; notify: only record and log them")
 	f.IntVar(&concurrency, "concurrency", 4, "checks or installs running at once")
 	f.StringVar(&onUpdate, "on-update", "", "shell command run after each install (MODUP_PACKAGE, MODUP_FROM, MODUP_TO, MODUP_PATH set)")
+	f.DurationVar(&hookTimeout, "hook-timeout", 5*time.Minute, "how long --on-update may run before it is killed with its children")
 	f.Int64Var(&maxSize, "max-size", updater.DefaultMaxSize, "largest download accepted, in bytes")
 	f.IntVar(&keepBackups, "keep-backups", updater.DefaultKeepBackups, "backups kept per package")
 	return c

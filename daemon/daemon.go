@@ -272,6 +272,9 @@ func (d *Daemon) scan(now time.Time, initial bool) {
 				e.due = minTime(st.NextCheck, st.LastCheck.Add(d.opts.Interval))
 				e.fp = stat(k.dir())
 			}
+			// A state written while the clock was ahead must not stop
+			// checks until that date.
+			e.due = minTime(e.due, now.Add(d.opts.Interval))
 			if initial && !e.due.After(now) && d.opts.StartSpread > 0 {
 				e.due = now.Add(rand.N(d.opts.StartSpread))
 			}
@@ -373,11 +376,13 @@ func (d *Daemon) finish(res jobResult, now time.Time) {
 }
 
 // next is when a package is checked again: one interval with jitter, or
-// sooner after an error, or when a rate limit resets.
+// sooner after an error, or when a rate limit resets; never later than
+// now + interval.
 func (d *Daemon) next(res jobResult, now time.Time) time.Time {
 	var rl *sources.RateLimitError
 	if errors.As(res.err, &rl) && rl.Reset.After(now) {
-		return rl.Reset.Add(rand.N(time.Minute))
+		// A reset the remote puts years ahead waits one interval at most.
+		return minTime(rl.Reset.Add(rand.N(time.Minute)), now.Add(d.opts.Interval))
 	}
 	if res.state.Status == updater.StatusError || (res.state.LastUpdate != nil && res.state.LastUpdate.Status == updater.StatusFailed) {
 		return now.Add(d.jitter(d.opts.ErrorRetry))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/internal/testpkg"
+	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/github/githubtest"
 	"github.com/modup/modup/updater"
 )
@@ -450,5 +451,44 @@ func TestHookTimeout(t *testing.T) {
 	}
 	if installed(t, dir) != "version 1.1.0" {
 		t.Error("a hook timeout undid the install")
+	}
+}
+
+// State dated in the future (the clock was ahead when the last check ran)
+// does not stop checks until that date: the next check is never later
+// than now + interval.
+func TestFutureStateIsCapped(t *testing.T) {
+	f := newFixture(t)
+	f.opts.Interval = 300 * time.Millisecond
+	fsRelease(t, filepath.Join(f.rels, "pkg"), "pkg", "1.0.0")
+	testpkg.WriteFile(t, filepath.Join(f.root, "pkg", "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", filepath.Join(f.rels, "pkg")))
+	future := time.Now().AddDate(1, 0, 0)
+	if err := WriteState(f.root, State{Name: "pkg", LastCheck: future, NextCheck: future.Add(time.Hour), Status: updater.StatusUpToDate}); err != nil {
+		t.Fatal(err)
+	}
+	f.start(t)
+	waitFor(t, "a check despite the future state", f.logs, func() bool { return f.logs.count("check", "pkg") >= 1 })
+	waitFor(t, "the state rewritten", f.logs, func() bool {
+		st, err := ReadState(f.root, "pkg")
+		return err == nil && st.LastCheck.Before(time.Now().Add(time.Minute)) && st.NextCheck.Before(time.Now().Add(time.Minute))
+	})
+}
+
+// A rate-limit reset far in the future (a hostile or broken server) delays
+// the next check by one interval at most.
+func TestNextCheckCappedAtInterval(t *testing.T) {
+	f := newFixture(t)
+	d, err := New(Options{Roots: []string{f.root}, Interval: time.Hour, Updater: &updater.Updater{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	res := jobResult{err: fmt.Errorf("check: %w", &sources.RateLimitError{Host: "api.example", Reset: now.AddDate(10, 0, 0)})}
+	if got := d.next(res, now); got.After(now.Add(time.Hour)) {
+		t.Errorf("next check at %v, more than one interval after %v", got, now)
+	}
+	res.err = fmt.Errorf("check: %w", &sources.RateLimitError{Host: "api.example", Reset: now.Add(10 * time.Minute)})
+	if got := d.next(res, now); got.Before(now.Add(10*time.Minute)) || got.After(now.Add(11*time.Minute)) {
+		t.Errorf("next check at %v, want at the reset (+ up to a minute)", got.Sub(now))
 	}
 }

@@ -58,6 +58,11 @@ type Options struct {
 	HookTimeout time.Duration
 	// NoWatch turns the file watcher off (the interval still applies).
 	NoWatch bool
+	// RootPoll is how often roots are looked at for appearing, vanishing
+	// or being replaced (default 5s).
+	RootPoll time.Duration
+	// RootWarnEvery repeats the warning about a missing root (default 1h).
+	RootWarnEvery time.Duration
 }
 
 func (o *Options) defaults() {
@@ -90,6 +95,12 @@ func (o *Options) defaults() {
 	if o.HookTimeout <= 0 {
 		o.HookTimeout = 5 * time.Minute
 	}
+	if o.RootPoll <= 0 {
+		o.RootPoll = 5 * time.Second
+	}
+	if o.RootWarnEvery <= 0 {
+		o.RootWarnEvery = time.Hour
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -114,10 +125,13 @@ type Daemon struct {
 	opts    Options
 	log     *slog.Logger
 	entries map[key]*entry
-	queue   queue
-	running int
-	results chan jobResult
-	watch   *watcher
+	roots   map[string]*rootInfo
+	// lastPrune is when state files were last pruned.
+	lastPrune time.Time
+	queue     queue
+	running   int
+	results   chan jobResult
+	watch     *watcher
 
 	// hookCtx is cancelled at shutdown, killing --on-update commands still
 	// running; hooks tracks them.
@@ -143,6 +157,7 @@ func New(opts Options) (*Daemon, error) {
 		opts:    opts,
 		log:     opts.Logger,
 		entries: map[key]*entry{},
+		roots:   map[string]*rootInfo{},
 		results: make(chan jobResult),
 	}, nil
 }
@@ -188,10 +203,13 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	poll := time.NewTicker(d.opts.RootPoll)
+	defer poll.Stop()
 	var touched <-chan []key
 	var overflow <-chan struct{}
+	var rootMoved <-chan string
 	if d.watch != nil {
-		touched, overflow = d.watch.touched, d.watch.overflow
+		touched, overflow, rootMoved = d.watch.touched, d.watch.overflow, d.watch.rootMoved
 	}
 	for {
 		now := time.Now()
@@ -213,6 +231,11 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-overflow:
 			d.log.Warn("file events overflowed; rescanning the roots")
 			d.scan(time.Now(), false)
+		case <-poll.C:
+			d.pollRoots(time.Now())
+		case root := <-rootMoved:
+			d.root(root).moved = true
+			d.pollRoots(time.Now())
 		case <-d.opts.Rescan:
 			d.log.Info("rescanning the roots")
 			d.scan(time.Now(), false)
@@ -236,55 +259,165 @@ func (d *Daemon) drain() {
 	}
 }
 
-// scan syncs the schedule with the roots' folders. At start, the
-// persisted schedule is honoured and due packages are spread over
-// StartSpread; later, new packages are due at once.
+// scan syncs the schedule with every root's folders (see scanRoot).
 func (d *Daemon) scan(now time.Time, initial bool) {
-	seen := map[key]bool{}
 	for _, root := range d.opts.Roots {
-		pkgs, err := pkgdir.ScanRoot(root)
-		if err != nil {
-			d.log.Error("scan", "root", root, "error", err.Error())
-			continue
-		}
-		if d.watch != nil {
-			d.watch.addRoot(root)
-		}
-		states, err := ReadStates(root)
-		if err != nil {
-			d.log.Warn("read state", "root", root, "error", err.Error())
-		}
-		for _, p := range pkgs {
-			k := key{root: root, name: p.Name}
-			seen[k] = true
-			if _, ok := d.entries[k]; ok {
-				continue
-			}
-			e := &entry{key: k, idx: -1}
-			d.entries[k] = e
-			if d.watch != nil {
+		d.scanRoot(root, now, initial, false)
+	}
+}
+
+// scanRoot syncs the schedule with one root's folders. At start, the
+// persisted schedule is honoured and due packages are spread over
+// StartSpread; later, new packages are due at once. A root that cannot be
+// read is marked missing (pollRoots scans it when it is back). rewatch
+// re-adds the watches of packages already scheduled (the root folder was
+// replaced or moved back, so the old watches point elsewhere).
+func (d *Daemon) scanRoot(root string, now time.Time, initial, rewatch bool) {
+	ri := d.root(root)
+	pkgs, err := pkgdir.ScanRoot(root)
+	if err != nil {
+		d.rootMissing(root, now, err)
+		return
+	}
+	ri.info, _ = os.Stat(root)
+	ri.moved = false
+	if d.watch != nil {
+		d.watch.addRoot(root)
+	}
+	states, err := ReadStates(root)
+	if err != nil {
+		d.log.Warn("read state", "root", root, "error", err.Error())
+	}
+	seen := map[key]bool{}
+	for _, p := range pkgs {
+		k := key{root: root, name: p.Name}
+		seen[k] = true
+		if _, ok := d.entries[k]; ok {
+			if rewatch && d.watch != nil {
 				d.watch.addPackage(k.dir())
 			}
-			e.due = now
-			if st, ok := states[p.Name]; ok && !st.NextCheck.IsZero() {
-				// Keep the schedule across restarts, but never wait longer
-				// than the (maybe shortened) interval.
-				e.due = minTime(st.NextCheck, st.LastCheck.Add(d.opts.Interval))
-				e.fp = stat(k.dir())
-			}
-			// A state written while the clock was ahead must not stop
-			// checks until that date.
-			e.due = minTime(e.due, now.Add(d.opts.Interval))
-			if initial && !e.due.After(now) && d.opts.StartSpread > 0 {
-				e.due = now.Add(rand.N(d.opts.StartSpread))
-			}
-			d.queue.push(e)
+			continue
 		}
+		e := &entry{key: k, idx: -1}
+		d.entries[k] = e
+		if d.watch != nil {
+			d.watch.addPackage(k.dir())
+		}
+		e.due = now
+		if st, ok := states[p.Name]; ok && !st.NextCheck.IsZero() {
+			// Keep the schedule across restarts, but never wait longer
+			// than the (maybe shortened) interval.
+			e.due = minTime(st.NextCheck, st.LastCheck.Add(d.opts.Interval))
+			e.fp = stat(k.dir())
+		}
+		// A state written while the clock was ahead must not stop
+		// checks until that date.
+		e.due = minTime(e.due, now.Add(d.opts.Interval))
+		if initial && !e.due.After(now) && d.opts.StartSpread > 0 {
+			e.due = now.Add(rand.N(d.opts.StartSpread))
+		}
+		d.queue.push(e)
 	}
 	for k, e := range d.entries {
-		if !seen[k] && !e.running {
+		if k.root == root && !seen[k] && !e.running {
 			d.queue.remove(e)
 			delete(d.entries, k)
+		}
+	}
+	d.pruneStates(root, states, now)
+}
+
+// pruneStates drops the state files of root's packages gone for more
+// than one interval.
+func (d *Daemon) pruneStates(root string, states map[string]State, now time.Time) {
+	d.lastPrune = now
+	removed, err := PruneStates(root, states, func(st State) bool {
+		_, scheduled := d.entries[key{root: root, name: st.Name}]
+		return !scheduled && Forgotten(st, now, d.opts.Interval)
+	})
+	if len(removed) > 0 {
+		d.log.Info("forgot the state of packages gone for more than an interval", "root", root, "packages", len(removed))
+	}
+	if err != nil {
+		d.log.Warn("prune state", "root", root, "error", err.Error())
+	}
+}
+
+// rootInfo is what the daemon knows of one root folder.
+type rootInfo struct {
+	info   os.FileInfo // the folder as last scanned; nil while missing
+	warned time.Time   // last "root missing" warning
+	moved  bool        // the watcher saw the root itself moved or removed
+}
+
+func (d *Daemon) root(root string) *rootInfo {
+	ri, ok := d.roots[root]
+	if !ok {
+		ri = &rootInfo{}
+		d.roots[root] = ri
+	}
+	return ri
+}
+
+// rootMissing records that root cannot be read: its packages leave the
+// schedule (their state files stay), and a warning is logged once, then
+// every RootWarnEvery while it stays missing.
+func (d *Daemon) rootMissing(root string, now time.Time, err error) {
+	ri := d.root(root)
+	if ri.info == nil && !ri.warned.IsZero() {
+		if now.Sub(ri.warned) >= d.opts.RootWarnEvery {
+			ri.warned = now
+			d.log.Warn("root still missing; its packages are not checked", "root", root, "error", err.Error())
+		}
+		return
+	}
+	ri.info, ri.warned = nil, now
+	d.log.Warn("root missing; its packages are checked again when it is back", "root", root, "error", err.Error())
+	for k, e := range d.entries {
+		if k.root != root || e.running {
+			continue
+		}
+		d.queue.remove(e)
+		delete(d.entries, k)
+		if d.watch != nil {
+			d.watch.removePath(k.dir())
+		}
+	}
+	if d.watch != nil {
+		d.watch.removePath(root)
+	}
+}
+
+// pollRoots notices roots that appeared, vanished, or were replaced or
+// moved away and back since they were scanned, which the watcher cannot
+// see (a watch follows the folder, not its name).
+func (d *Daemon) pollRoots(now time.Time) {
+	prune := now.Sub(d.lastPrune) >= min(d.opts.Interval, time.Hour)
+	for _, root := range d.opts.Roots {
+		ri := d.root(root)
+		fi, err := os.Stat(root)
+		if err == nil && !fi.IsDir() {
+			err = fmt.Errorf("%s is not a folder", root)
+		}
+		switch {
+		case err != nil:
+			d.rootMissing(root, now, err)
+		case ri.info == nil:
+			d.log.Info("root found; scanning it", "root", root)
+			d.scanRoot(root, now, false, false)
+		case ri.moved || !os.SameFile(ri.info, fi):
+			d.log.Info("root moved or replaced; rescanning it", "root", root)
+			if d.watch != nil {
+				d.watch.removePath(root)
+			}
+			d.scanRoot(root, now, false, true)
+		case prune:
+			states, err := ReadStates(root)
+			if err != nil {
+				d.log.Warn("read state", "root", root, "error", err.Error())
+				continue
+			}
+			d.pruneStates(root, states, now)
 		}
 	}
 }

@@ -134,6 +134,7 @@ func newFixture(t *testing.T) *fixture {
 	f.opts = Options{
 		Roots: []string{f.root}, Interval: time.Hour, Debounce: 50 * time.Millisecond,
 		StartSpread: time.Millisecond, Concurrency: 2, ShutdownGrace: 10 * time.Second,
+		RootPoll: 50 * time.Millisecond,
 	}
 	return f
 }

@@ -100,3 +100,44 @@ func ReadStates(root string) (map[string]State, error) {
 	}
 	return out, nil
 }
+
+// Forgotten reports whether the state of a package whose folder is gone
+// can be dropped: its last check is more than interval ago (the package has
+// been gone that long at least), or dated more than interval ahead (a clock
+// that was wrong; its age is unknowable).
+func Forgotten(st State, now time.Time, interval time.Duration) bool {
+	return now.Sub(st.LastCheck) > interval || st.LastCheck.Sub(now) > interval
+}
+
+// RemoveState deletes the state file of package name in root.
+func RemoveState(root, name string) error {
+	if err := pkgdir.CheckName(name); err != nil {
+		return err
+	}
+	err := os.Remove(statePath(root, name))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// PruneStates removes the state files of root's packages whose folder is
+// gone and that forgotten says can go, and returns their names.
+func PruneStates(root string, states map[string]State, forgotten func(State) bool) ([]string, error) {
+	var removed []string
+	var errs []error
+	for name, st := range states {
+		if pkgdir.CheckName(name) != nil || !forgotten(st) {
+			continue
+		}
+		if _, err := os.Lstat(filepath.Join(root, name, pkgdir.ManifestFile)); !errors.Is(err, fs.ErrNotExist) {
+			continue // still there (or unreadable: keep it)
+		}
+		if err := RemoveState(root, name); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, name)
+	}
+	return removed, errors.Join(errs...)
+}

@@ -22,8 +22,11 @@ type watcher struct {
 	debounce time.Duration
 	touched  chan []key
 	overflow chan struct{}
-	done     chan struct{}
-	wg       sync.WaitGroup
+	// rootMoved names a root whose folder was moved or removed: the
+	// kernel dropped its watch, so the daemon must look again.
+	rootMoved chan string
+	done      chan struct{}
+	wg        sync.WaitGroup
 
 	mu    sync.Mutex
 	roots map[string]bool
@@ -36,10 +39,11 @@ func newWatcher(roots []string, debounce time.Duration, log *slog.Logger) (*watc
 	}
 	w := &watcher{
 		w: fw, log: log, debounce: debounce,
-		touched:  make(chan []key),
-		overflow: make(chan struct{}, 1),
-		done:     make(chan struct{}),
-		roots:    map[string]bool{},
+		touched:   make(chan []key),
+		overflow:  make(chan struct{}, 1),
+		rootMoved: make(chan string, len(roots)),
+		done:      make(chan struct{}),
+		roots:     map[string]bool{},
 	}
 	for _, r := range roots {
 		w.roots[filepath.Clean(r)] = true
@@ -54,6 +58,11 @@ func (w *watcher) addRoot(root string) {
 	if err := w.w.Add(root); err != nil {
 		w.log.Warn("watch root", "root", root, "error", err.Error())
 	}
+}
+
+// removePath stops watching path (a root or package folder), if it was.
+func (w *watcher) removePath(path string) {
+	_ = w.w.Remove(path)
 }
 
 // addPackage (re)watches a package folder, so that a2modsource.json
@@ -72,6 +81,13 @@ func (w *watcher) Close() error {
 	err := w.w.Close()
 	w.wg.Wait()
 	return err
+}
+
+// isRoot reports whether path is one of the watched roots.
+func (w *watcher) isRoot(path string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.roots[filepath.Clean(path)]
 }
 
 // keyOf maps an event path to the package it concerns.
@@ -121,6 +137,15 @@ func (w *watcher) loop() {
 		case ev, ok := <-w.w.Events:
 			if !ok {
 				return
+			}
+			if w.isRoot(ev.Name) {
+				if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+					select {
+					case w.rootMoved <- filepath.Clean(ev.Name):
+					default: // the daemon polls the roots anyway
+					}
+				}
+				continue
 			}
 			k, ok := w.keyOf(ev.Name)
 			if !ok {

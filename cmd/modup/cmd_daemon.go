@@ -125,6 +125,14 @@ after it stopped. Packages never checked show "-".`,
 				if err != nil {
 					return err
 				}
+				// State of packages gone past their next check is nobody's:
+				// the daemon would have checked them again by now.
+				now := time.Now()
+				if _, err := daemon.PruneStates(root, states, func(st daemon.State) bool {
+					return daemon.Forgotten(st, now, max(st.NextCheck.Sub(st.LastCheck), 0))
+				}); err != nil {
+					a.logger.Warn("prune state", "root", root, "error", err.Error())
+				}
 				for _, p := range pkgs {
 					e := statusEntry{Name: p.Name, Path: p.Dir, Installed: p.Version()}
 					if st, ok := states[p.Name]; ok {

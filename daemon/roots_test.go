@@ -61,7 +61,11 @@ func TestRootMovedAwayAndBack(t *testing.T) {
 	if err := os.Rename(away, f.root); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "rescan of the moved root", f.logs, func() bool { return f.logs.count("root moved or replaced; rescanning it", "") >= 1 })
+	// Depending on when the daemon looks, it sees the root moved, or
+	// missing and then found: either way it scans it again.
+	waitFor(t, "rescan of the moved root", f.logs, func() bool {
+		return f.logs.count("root moved or replaced; rescanning it", "") >= 1 || f.logs.count("root found; scanning it", "") >= 1
+	})
 	testpkg.WriteFile(t, filepath.Join(f.root, "two", "a2modsource.json"), testpkg.Manifest("two", "2.0.0", filepath.Join(f.rels, "two")))
 	waitFor(t, "install of a package dropped in after the move", f.logs, func() bool { return f.logs.count("install", "two", "status", "updated") == 1 })
 }
@@ -78,7 +82,9 @@ func TestRootRemovedAndRecreated(t *testing.T) {
 	testpkg.WriteFile(t, filepath.Join(f.root, "pkg", "a2modsource.json"), manifest)
 	f.start(t)
 	waitFor(t, "first check", f.logs, func() bool { return f.logs.count("check", "pkg") >= 1 })
-
+	// Let the check's state be written first: a write racing the removal
+	// would bring .modup (and so the root) back.
+	waitFor(t, "state written", f.logs, func() bool { _, err := ReadState(f.root, "pkg"); return err == nil })
 	if err := os.RemoveAll(f.root); err != nil {
 		t.Fatal(err)
 	}

@@ -69,6 +69,10 @@ func WriteState(root string, s State) error {
 	if err != nil {
 		return err
 	}
+	// Never bring back a root that was removed meanwhile.
+	if _, err := os.Stat(root); err != nil {
+		return fmt.Errorf("state of %s: root %w", s.Name, err)
+	}
 	dir := pkgdir.Layout{Root: root}.StateDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("state dir %s: %w", dir, err)

@@ -135,7 +135,13 @@ func Load(path string, getenv func(string) string) (*File, error) {
 		return nil, err
 	}
 	for i, r := range f.Roots {
-		f.Roots[i] = ExpandHome(r, getenv)
+		// A relative root is relative to the file, not to wherever modup
+		// happens to run.
+		r = ExpandHome(r, getenv)
+		if r != "" && !filepath.IsAbs(r) {
+			r = filepath.Join(filepath.Dir(path), r)
+		}
+		f.Roots[i] = r
 	}
 	if err := f.validate(); err != nil {
 		return nil, err
@@ -469,3 +475,7 @@ func checkBaseURL(s string) error {
 	}
 	return fmt.Errorf("%q: want an https:// URL (plain http only on loopback)", s)
 }
+
+// Line is the line of the file that sets key (a dotted key), 0 when the
+// file does not set it.
+func (f *File) Line(key string) int { return f.lines[key] }

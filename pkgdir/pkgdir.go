@@ -60,12 +60,15 @@ func (p *Package) ManifestPath() string { return filepath.Join(p.Dir, ManifestFi
 func (p *Package) Layout() Layout { return Layout{Root: p.Root} }
 
 // Roots returns the roots to use: the flags when any were given, else the
-// MODUP_ROOTS value (an OS path list). Each is made absolute and cleaned;
-// duplicates are dropped.
-func Roots(flags []string, env string) ([]string, error) {
+// MODUP_ROOTS value (an OS path list), else the configuration file's
+// list. Each is made absolute and cleaned; duplicates are dropped.
+func Roots(flags []string, env string, file []string) ([]string, error) {
 	list := flags
 	if len(list) == 0 {
 		list = filepath.SplitList(env)
+	}
+	if len(list) == 0 {
+		list = file
 	}
 	var out []string
 	for _, r := range list {
@@ -82,7 +85,7 @@ func Roots(flags []string, env string) ([]string, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, errors.New("no roots: pass --root DIR or set MODUP_ROOTS to the folders holding your packages")
+		return nil, errors.New("no roots: pass --root DIR, set MODUP_ROOTS, or write roots = [\"DIR\"] in the configuration file (modup config path prints where) to name the folders holding your packages")
 	}
 	return out, nil
 }

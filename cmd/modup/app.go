@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modup/modup/config"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/updater"
 )
@@ -70,6 +71,11 @@ type app struct {
 	logFormat   string
 	lockTimeout time.Duration
 
+	// cfg is the configuration file (never nil after setup); origins says
+	// where each setting's value came from.
+	cfg     *config.File
+	origins map[string]origin
+
 	logger *slog.Logger
 }
 
@@ -115,7 +121,7 @@ func (a *app) rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			return a.setup()
+			return a.setup(cmd)
 		},
 	}
 	pf := c.PersistentFlags()
@@ -127,11 +133,21 @@ func (a *app) rootCmd() *cobra.Command {
 	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd(),
 		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd(),
 		a.daemonCmd(), a.statusCmd(),
-		a.packCmd(), a.serveCmd(), a.releaseCmd())
+		a.packCmd(), a.serveCmd(), a.releaseCmd(), a.configCmd())
 	return c
 }
 
-func (a *app) setup() error {
+// setup reads the configuration file and settles every flag the user did
+// not set (flag, then environment, then file, then default) before the
+// command runs. `config path` runs even when the file is broken: it tells
+// the user where to fix it.
+func (a *app) setup(cmd *cobra.Command) error {
+	if err := a.loadConfig(); err != nil && cmd.CommandPath() != "modup config path" {
+		return &exitError{code: exitUsage, err: fmt.Errorf("%w\n(fix the configuration file, or point MODUP_CONFIG at another one)", err)}
+	}
+	if err := a.applySettings(cmd); err != nil {
+		return err
+	}
 	level := slog.LevelWarn
 	if a.verbose {
 		level = slog.LevelDebug
@@ -160,13 +176,22 @@ func (a *app) infoLogger() *slog.Logger {
 	return a.newLogger(slog.LevelInfo)
 }
 
-// rootDirs resolves the roots from --root or MODUP_ROOTS.
+// rootDirs resolves the roots from --root, else MODUP_ROOTS, else the
+// configuration file.
 func (a *app) rootDirs() ([]string, error) {
-	roots, err := pkgdir.Roots(a.roots, a.getenv("MODUP_ROOTS"))
+	roots, err := a.rootList()
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
 	return roots, nil
+}
+
+func (a *app) rootList() ([]string, error) {
+	var file []string
+	if a.cfg != nil {
+		file = a.cfg.Roots
+	}
+	return pkgdir.Roots(a.roots, a.getenv("MODUP_ROOTS"), file)
 }
 
 // scan recovers interrupted changes in every root, then lists the packages.

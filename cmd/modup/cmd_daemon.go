@@ -80,7 +80,7 @@ flight finishes or rolls back first); SIGHUP rescans the roots.`,
 	f.IntVar(&concurrency, "concurrency", 4, "checks or installs running at once")
 	f.StringVar(&onUpdate, "on-update", "", "shell command run after each install (MODUP_PACKAGE, MODUP_FROM, MODUP_TO, MODUP_PATH set)")
 	f.DurationVar(&hookTimeout, "hook-timeout", 5*time.Minute, "how long --on-update may run before it is killed with its children")
-	f.Int64Var(&maxSize, "max-size", updater.DefaultMaxSize, "largest download accepted, in bytes")
+	f.Var(newSizeFlag(&maxSize, updater.DefaultMaxSize), "max-size", "largest download accepted (512MiB, 1GB, ...)")
 	f.IntVar(&keepBackups, "keep-backups", updater.DefaultKeepBackups, "backups kept per package")
 	return c
 }

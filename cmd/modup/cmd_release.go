@@ -89,7 +89,7 @@ Exit status: 0 when no check fails (warnings allowed), 1 otherwise.`,
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	c.Flags().Int64Var(&maxSize, "max-size", updater.DefaultMaxSize, "largest download accepted, in bytes")
+	c.Flags().Var(newSizeFlag(&maxSize, updater.DefaultMaxSize), "max-size", "largest download accepted (512MiB, 1GB, ...)")
 	return c
 }
 

@@ -26,7 +26,7 @@ type changeFlags struct {
 func (f *changeFlags) register(c *cobra.Command, withTo bool) {
 	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 	c.Flags().BoolVar(&f.dryRun, "dry-run", false, "say what would change; download nothing")
-	c.Flags().Int64Var(&f.maxSize, "max-size", updater.DefaultMaxSize, "largest download accepted, in bytes")
+	c.Flags().Var(newSizeFlag(&f.maxSize, updater.DefaultMaxSize), "max-size", "largest download accepted (512MiB, 1GB, ...)")
 	c.Flags().IntVar(&f.keepBackups, "keep-backups", updater.DefaultKeepBackups, "backups kept per package")
 	if withTo {
 		c.Flags().StringVar(&f.to, "to", "", "install exactly this version (the only way to go down)")

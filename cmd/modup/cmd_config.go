@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/modup/modup/config"
+)
+
+func (a *app) configCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "config",
+		Short: "Show the configuration file and the settings in effect",
+		Long: `modup reads an optional TOML file: $MODUP_CONFIG, else
+<user config dir>/modup/config.toml (Linux: ~/.config/modup/config.toml,
+macOS: ~/Library/Application Support/modup/config.toml, Windows:
+%APPDATA%\modup\config.toml). A flag beats its environment variable, which
+beats the file, which beats the default.`,
+		Example: `  modup config path
+  modup config show
+  modup config show --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	c.AddCommand(a.configPathCmd(), a.configShowCmd())
+	return c
+}
+
+func (a *app) configPathCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "path",
+		Short: "Print the configuration file modup reads (also when it does not exist yet)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path, err := config.Path(a.getenv, a.userConfigDir)
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			fmt.Fprintln(a.stdout, path)
+			if _, err := os.Stat(path); err != nil {
+				fmt.Fprintf(a.stderr, "modup: %s does not exist yet; modup uses its defaults\n", path)
+			}
+			return nil
+		},
+	}
+}
+
+// settingJSON is one row of `config show --json`.
+type settingJSON struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Source string `json:"source"`
+	From   string `json:"from,omitempty"`
+	Env    string `json:"env,omitempty"`
+	Flag   string `json:"flag"`
+}
+
+// githubJSON is one [[github]] host in `config show --json`; the token's
+// value is never printed, only whether its variable is set.
+type githubJSON struct {
+	Web      string `json:"web"`
+	API      string `json:"api"`
+	Raw      string `json:"raw"`
+	TokenEnv string `json:"token_env,omitempty"`
+	TokenSet bool   `json:"token_set"`
+}
+
+func (a *app) configShowCmd() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "show",
+		Short: "Print every setting in effect and where it came from (flag, env, file, default)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var rows []settingJSON
+			for _, s := range config.Settings() {
+				o := a.origins[s.Key]
+				rows = append(rows, settingJSON{Key: s.Key, Value: a.settingValue(cmd, s), Source: o.Kind, From: o.Detail, Env: s.Env, Flag: "--" + s.Flag})
+			}
+			hosts := []githubJSON{}
+			for _, h := range a.cfg.GitHub {
+				hosts = append(hosts, githubJSON{Web: h.Web, API: h.API, Raw: h.Raw, TokenEnv: h.TokenEnv, TokenSet: h.TokenEnv != "" && a.getenv(h.TokenEnv) != ""})
+			}
+			if asJSON {
+				return writeJSON(a.stdout, map[string]any{"file": a.cfg.Path, "exists": a.cfg.Exists, "settings": rows, "github": hosts})
+			}
+			switch {
+			case a.cfg.Path == "":
+				fmt.Fprintln(a.stdout, "file: none (no configuration folder)")
+			case a.cfg.Exists:
+				fmt.Fprintf(a.stdout, "file: %s\n", a.cfg.Path)
+			default:
+				fmt.Fprintf(a.stdout, "file: %s (does not exist; defaults apply)\n", a.cfg.Path)
+			}
+			t := newTable(a.stdout, "KEY", "VALUE", "SOURCE")
+			for _, r := range rows {
+				src := r.Source
+				if r.From != "" {
+					src += " " + r.From
+				}
+				t.row(r.Key, r.Value, src)
+			}
+			if err := t.flush(); err != nil {
+				return err
+			}
+			for _, h := range hosts {
+				token := "no token"
+				if h.TokenEnv != "" {
+					token = "token from " + h.TokenEnv
+					if !h.TokenSet {
+						token += " (not set)"
+					}
+				}
+				fmt.Fprintf(a.stdout, "github host %s: api %s, raw %s, %s\n", h.Web, h.API, h.Raw, token)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}

@@ -506,7 +506,8 @@ func listSome(names []string) string {
 // (9) GitHub: no published release is newer than the manifest. Such a
 // release was made without bumping the manifest, and users never see it.
 func (c *checker) checkNewerRelease(ctx context.Context) {
-	if c.kind() != github.Kind || c.opt.Sources.GitHub == nil {
+	gh, ok := c.src.(*github.Source)
+	if !ok {
 		c.set(StepNewerRelease, Skip, "only for GitHub update_urls", "")
 		return
 	}
@@ -514,7 +515,7 @@ func (c *checker) checkNewerRelease(ctx context.Context) {
 		c.set(StepNewerRelease, Skip, "the manifest's version cannot be compared", "")
 		return
 	}
-	rels, err := c.opt.Sources.GitHub.Releases(ctx, c.q)
+	rels, err := gh.Releases(ctx, c.q)
 	if err != nil {
 		c.set(StepNewerRelease, Warn, "could not list the releases: "+err.Error(), "set GITHUB_TOKEN and check again")
 		return

@@ -8,9 +8,19 @@ import (
 // Entry is one registered source kind: Match says whether it handles an
 // update_url.
 type Entry struct {
-	Kind   string
+	Kind string
+	// Name tells entries of one kind apart ("github ghe.example.com");
+	// empty means Kind.
+	Name   string
 	Match  func(updateURL string) bool
 	Source Source
+}
+
+func (e Entry) name() string {
+	if e.Name != "" {
+		return e.Name
+	}
+	return e.Kind
 }
 
 // Registry picks a source for an update_url. Entries are tried in the order
@@ -20,12 +30,12 @@ type Registry struct {
 	entries []Entry
 }
 
-// Register adds a source kind. Registering one kind twice panics: that is a
+// Register adds a source. Registering one name twice panics: that is a
 // wiring mistake, not a runtime condition.
 func (r *Registry) Register(e Entry) {
 	for _, old := range r.entries {
-		if old.Kind == e.Kind {
-			panic(fmt.Sprintf("sources: kind %q registered twice", e.Kind))
+		if old.name() == e.name() {
+			panic(fmt.Sprintf("sources: %q registered twice", e.name()))
 		}
 	}
 	r.entries = append(r.entries, e)

@@ -2,6 +2,7 @@ package updater
 
 import (
 	"log/slog"
+	"strings"
 
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/sources"
@@ -21,6 +22,16 @@ type Config struct {
 	Logger    *slog.Logger
 	// HTTP overrides the client options (tests: fast retries).
 	HTTP *httpx.Options
+	// GitHubHosts are GitHub Enterprise hosts checked besides github.com,
+	// each with its own endpoints and token.
+	GitHubHosts []GitHubHost
+}
+
+// GitHubHost is one GitHub Enterprise host.
+type GitHubHost struct {
+	Web, API, Raw string
+	// TokenEnv names the environment variable holding its token.
+	TokenEnv string
 }
 
 // Sources is the wired set of sources: the registry plus direct access to
@@ -46,6 +57,7 @@ func NewSources(cfg Config) *Sources {
 	opts.UserAgent = cfg.UserAgent
 	opts.AllowHTTP = cfg.AllowHTTP
 	opts.Logger = cfg.Logger
+	plain := opts // no token: web folders and the like
 	opts.Token = github.TokenFromEnv(getenv)
 	opts.TokenHost = github.TokenHost(gh)
 	client := httpx.New(opts)
@@ -53,6 +65,19 @@ func NewSources(cfg Config) *Sources {
 	ghSrc := github.New(gh)
 
 	reg := &sources.Registry{}
+	// Each Enterprise host gets a client of its own, holding its own token
+	// scoped to its own API host: no token reaches another host.
+	for _, h := range cfg.GitHubHosts {
+		hc := github.Config{APIURL: h.API, RawURL: h.Raw, WebURL: h.Web}
+		o := plain
+		if h.TokenEnv != "" {
+			o.Token = strings.TrimSpace(getenv(h.TokenEnv))
+			o.TokenHost = github.TokenHost(hc)
+		}
+		hc.Client = httpx.New(o)
+		src := github.New(hc)
+		reg.Register(sources.Entry{Kind: github.Kind, Name: "github " + h.Web, Match: src.Match, Source: src})
+	}
 	reg.Register(sources.Entry{Kind: github.Kind, Match: ghSrc.Match, Source: ghSrc})
 	reg.Register(sources.Entry{Kind: web.Kind, Match: web.Match, Source: web.New(client)})
 	reg.Register(sources.Entry{Kind: fs.Kind, Match: fs.Match, Source: fs.New()})

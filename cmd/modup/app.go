@@ -220,12 +220,17 @@ func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
 }
 
 func (a *app) updater() *updater.Updater {
+	var hosts []updater.GitHubHost
+	for _, h := range a.cfg.GitHub {
+		hosts = append(hosts, updater.GitHubHost{Web: h.Web, API: h.API, Raw: h.Raw, TokenEnv: h.TokenEnv})
+	}
 	return &updater.Updater{
 		Sources: updater.NewSources(updater.Config{
-			Getenv:    a.getenv,
-			AllowHTTP: a.allowHTTP,
-			UserAgent: "modup/" + modupVersion(),
-			Logger:    a.logger,
+			Getenv:      a.getenv,
+			AllowHTTP:   a.allowHTTP,
+			UserAgent:   "modup/" + modupVersion(),
+			Logger:      a.logger,
+			GitHubHosts: hosts,
 		}),
 		Logger:      a.logger,
 		LockTimeout: a.lockTimeout,

@@ -33,14 +33,19 @@ type Config struct {
 	// WebURL is the site: update_urls are matched against its host, and tag
 	// archives and release assets are downloaded from it.
 	WebURL string
+	// Aliases are other web bases whose update_urls this source also
+	// accepts (reading them from its own endpoints): github.com's, when
+	// the environment moved github.com's endpoints to a mirror or a fake.
+	Aliases []string
 	// Client is the one HTTP client. Build it with TokenHost(cfg) as
 	// httpx.Options.TokenHost so that a token reaches the API host only.
 	Client *httpx.Client
 }
 
 // ConfigFromEnv reads MODUP_GITHUB_API_URL, MODUP_GITHUB_RAW_URL and
-// MODUP_GITHUB_URL; unset ones keep github.com's defaults. Client is left
-// for the caller.
+// MODUP_GITHUB_URL; unset ones keep github.com's defaults. They move
+// github.com's endpoints: update_urls on github.com still match. Client is
+// left for the caller.
 func ConfigFromEnv(getenv func(string) string) Config {
 	pick := func(key, def string) string {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
@@ -48,11 +53,17 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		}
 		return def
 	}
-	return Config{
+	c := Config{
 		APIURL: pick(EnvAPIURL, DefaultAPIURL),
 		RawURL: pick(EnvRawURL, DefaultRawURL),
 		WebURL: pick(EnvWebURL, DefaultWebURL),
 	}
+	if c.WebURL != DefaultWebURL {
+		// https://github.com/OWNER/REPO stays a GitHub package, read from
+		// the moved endpoints.
+		c.Aliases = []string{DefaultWebURL}
+	}
+	return c
 }
 
 // TokenFromEnv returns GITHUB_TOKEN, else GH_TOKEN (as the gh CLI does),

@@ -110,8 +110,22 @@ func (s *Source) Kind() string { return Kind }
 // Match reports whether updateURL names a repository on this source's
 // GitHub (for the registry).
 func (s *Source) Match(updateURL string) bool {
-	_, ok := ParseRepoURL(updateURL, s.cfg.WebURL)
+	_, ok := s.parse(updateURL)
 	return ok
+}
+
+// parse reads updateURL as a repository on this source's web host or one
+// of its aliases.
+func (s *Source) parse(updateURL string) (Repo, bool) {
+	if r, ok := ParseRepoURL(updateURL, s.cfg.WebURL); ok {
+		return r, true
+	}
+	for _, alias := range s.cfg.Aliases {
+		if r, ok := ParseRepoURL(updateURL, alias); ok {
+			return r, true
+		}
+	}
+	return Repo{}, false
 }
 
 // APIBlockedUntil is when the REST API may be asked again after a rate
@@ -158,7 +172,7 @@ func (s *Source) apiBlocked() (time.Time, bool) {
 }
 
 func (s *Source) repo(q sources.Query) (Repo, error) {
-	r, ok := ParseRepoURL(q.UpdateURL, s.cfg.WebURL)
+	r, ok := s.parse(q.UpdateURL)
 	if !ok {
 		return Repo{}, fmt.Errorf("%q is not a repository URL of %s: %w", q.UpdateURL, s.cfg.WebURL, sources.ErrUnsupported)
 	}

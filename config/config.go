@@ -328,6 +328,9 @@ func (h *GitHubHost) normalize(f *File, i int) error {
 		return f.errorAt(fmt.Sprintf("github[%d]", i), "web is missing: write web = \"https://HOST/\"")
 	}
 	h.Web = withSlash(h.Web)
+	if err := checkBaseURL(h.Web); err != nil {
+		return f.errorAt(key("web"), "%v", err) // api and raw default to it
+	}
 	if h.API == "" {
 		h.API = h.Web + "api/v3/"
 	}
@@ -335,9 +338,9 @@ func (h *GitHubHost) normalize(f *File, i int) error {
 		h.Raw = h.Web + "raw/"
 	}
 	h.API, h.Raw = withSlash(h.API), withSlash(h.Raw)
-	for k, v := range map[string]string{"web": h.Web, "api": h.API, "raw": h.Raw} {
-		if err := checkBaseURL(v); err != nil {
-			errs = append(errs, f.errorAt(key(k), "%v", err))
+	for _, kv := range [][2]string{{"api", h.API}, {"raw", h.Raw}} {
+		if err := checkBaseURL(kv[1]); err != nil {
+			errs = append(errs, f.errorAt(key(kv[0]), "%v", err))
 		}
 	}
 	if h.TokenEnv != "" && !validEnvName(h.TokenEnv) {

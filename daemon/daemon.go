@@ -116,8 +116,9 @@ type entry struct {
 	due     time.Time
 	idx     int // position in the heap, -1 when not queued
 	running bool
-	recheck bool        // a change arrived while a job ran
-	fp      fingerprint // the manifest as the last job left it
+	recheck bool           // a change arrived while a job ran
+	fp      fingerprint    // the manifest as the last job left it
+	status  updater.Status // what the last check found
 }
 
 // Daemon is one running daemon. Create with New, run with Run.
@@ -259,11 +260,33 @@ func (d *Daemon) drain() {
 	}
 }
 
-// scan syncs the schedule with every root's folders (see scanRoot).
+// scan syncs the schedule with every root's folders (see scanRoot). At
+// start, the packages that are due are spread over a time that grows with
+// their number (see startSpread).
 func (d *Daemon) scan(now time.Time, initial bool) {
+	var due []*entry
 	for _, root := range d.opts.Roots {
-		d.scanRoot(root, now, initial, false)
+		due = append(due, d.scanRoot(root, now, initial, false)...)
 	}
+	spread := d.startSpread(len(due))
+	for _, e := range due {
+		if spread > 0 {
+			e.due = now.Add(rand.N(spread))
+		}
+		d.queue.push(e)
+	}
+}
+
+// startSpread is how long the checks due at start are spread over: none
+// for as many as run at once, then growing with their number up to
+// StartSpread for a thousand and more. A user with a handful of packages
+// sees them checked at once; 10,000 never hit their hosts together.
+func (d *Daemon) startSpread(due int) time.Duration {
+	if due <= d.opts.Concurrency || d.opts.StartSpread <= 0 {
+		return 0
+	}
+	const full = 1000 // due packages that get the whole StartSpread
+	return min(d.opts.StartSpread, time.Duration(due)*(d.opts.StartSpread/full))
 }
 
 // scanRoot syncs the schedule with one root's folders. At start, the
@@ -271,13 +294,15 @@ func (d *Daemon) scan(now time.Time, initial bool) {
 // StartSpread; later, new packages are due at once. A root that cannot be
 // read is marked missing (pollRoots scans it when it is back). rewatch
 // re-adds the watches of packages already scheduled (the root folder was
-// replaced or moved back, so the old watches point elsewhere).
-func (d *Daemon) scanRoot(root string, now time.Time, initial, rewatch bool) {
+// replaced or moved back, so the old watches point elsewhere). At start,
+// the new entries due now are returned for scan to spread and queue;
+// every other new entry is queued here.
+func (d *Daemon) scanRoot(root string, now time.Time, initial, rewatch bool) (dueAtStart []*entry) {
 	ri := d.root(root)
 	pkgs, err := pkgdir.ScanRoot(root)
 	if err != nil {
 		d.rootMissing(root, now, err)
-		return
+		return nil
 	}
 	ri.info, _ = os.Stat(root)
 	ri.moved = false
@@ -313,8 +338,9 @@ func (d *Daemon) scanRoot(root string, now time.Time, initial, rewatch bool) {
 		// A state written while the clock was ahead must not stop
 		// checks until that date.
 		e.due = minTime(e.due, now.Add(d.opts.Interval))
-		if initial && !e.due.After(now) && d.opts.StartSpread > 0 {
-			e.due = now.Add(rand.N(d.opts.StartSpread))
+		if initial && !e.due.After(now) {
+			dueAtStart = append(dueAtStart, e)
+			continue
 		}
 		d.queue.push(e)
 	}
@@ -325,6 +351,7 @@ func (d *Daemon) scanRoot(root string, now time.Time, initial, rewatch bool) {
 		}
 	}
 	d.pruneStates(root, states, now)
+	return dueAtStart
 }
 
 // pruneStates drops the state files of root's packages gone for more
@@ -470,9 +497,9 @@ func (d *Daemon) dispatch(ctx context.Context, now time.Time) {
 		e := heap.Pop(&d.queue).(*entry)
 		e.running = true
 		d.running++
-		go func(k key) {
-			d.results <- d.job(ctx, k)
-		}(e.key)
+		go func(k key, prev updater.Status) {
+			d.results <- d.job(ctx, k, prev)
+		}(e.key, e.status)
 	}
 }
 
@@ -489,6 +516,7 @@ func (d *Daemon) finish(res jobResult, now time.Time) {
 		return
 	}
 	e.fp = res.fp
+	e.status = res.state.Status
 	if d.watch != nil && res.changed {
 		d.watch.addPackage(res.key.dir()) // our swap put a new folder there
 	}

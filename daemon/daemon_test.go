@@ -356,8 +356,13 @@ func TestStopDuringDownloadKeepsOldVersion(t *testing.T) {
 			t.Errorf(".modup/%s holds %d leftovers", sub, len(entries))
 		}
 	}
-	if f.logs.count("install", "pkg", "status", "failed") != 1 {
-		t.Errorf("the interrupted install was not logged; log:\n%s", f.logs.dump())
+	if f.logs.count("install", "pkg", "status", "failed", "error", "stopped by shutdown; the installed version is unchanged") != 1 {
+		t.Errorf("the interrupted install was not logged as stopped by shutdown; log:\n%s", f.logs.dump())
+	}
+	// status reads the same words, not "context canceled".
+	st, err := ReadState(f.root, "pkg")
+	if err != nil || st.LastUpdate == nil || st.LastUpdate.Error != "stopped by shutdown; the installed version is unchanged" {
+		t.Errorf("state after the stop: %+v, %v", st.LastUpdate, err)
 	}
 }
 

@@ -21,7 +21,10 @@ type jobResult struct {
 
 // job checks one package and, under the auto policy, installs what is
 // available through the same code path as `modup update`.
-func (d *Daemon) job(ctx context.Context, k key) jobResult {
+//
+// prev is the status the last check found: local and dev packages, which
+// no check changes, are logged at info level only when that changes.
+func (d *Daemon) job(ctx context.Context, k key, prev updater.Status) jobResult {
 	start := time.Now()
 	res := jobResult{key: k}
 	p, ok := pkgdir.Load(k.root, k.dir())
@@ -34,23 +37,35 @@ func (d *Daemon) job(ctx context.Context, k key) jobResult {
 	res.err = r.Err
 	res.state = State{
 		Name: p.Name, Path: p.Dir, LastCheck: start, Status: r.Status,
-		Installed: r.Installed, Available: r.Available, Source: r.Source, Error: r.Error,
+		Installed: r.Installed, Available: r.Available, Source: r.Source, Error: r.Error, Warnings: r.Warnings,
+	}
+	for _, w := range r.Warnings {
+		d.log.Debug("check warning", "package", p.Name, "warning", w)
 	}
 	if old, err := ReadState(k.root, k.name); err == nil {
 		res.state.LastUpdate = old.LastUpdate
 	}
 	attrs := []any{"package", p.Name, "status", string(r.Status), "installed", r.Installed, "available", r.Available,
 		"source", r.Source, "duration", time.Since(start).Round(time.Millisecond)}
-	if r.Err != nil && r.Status == updater.StatusError {
+	switch {
+	case r.Err != nil && r.Status == updater.StatusError:
 		attrs = append(attrs, "error", r.Error)
 		d.log.Warn("check", attrs...)
-	} else {
+	case (r.Status == updater.StatusLocal || r.Status == updater.StatusDev) && r.Status == prev:
+		d.log.Debug("check", attrs...) // said once already
+	default:
 		d.log.Info("check", attrs...)
 	}
 	if r.Status == updater.StatusUpdateAvailable && d.opts.Policy == PolicyAuto && ctx.Err() == nil {
 		rel := r.Release
 		ch := u.Update(ctx, p, updater.UpdateOptions{Resolved: &rel})
-		res.state.LastUpdate = &UpdateRecord{At: time.Now(), From: ch.From, To: ch.To, Status: ch.Status, Error: ch.Error}
+		if errors.Is(ch.Err, context.Canceled) && ch.Status == updater.StatusFailed {
+			ch.Error = "stopped by shutdown; the installed version is unchanged"
+		}
+		res.state.LastUpdate = &UpdateRecord{At: time.Now(), From: ch.From, To: ch.To, Status: ch.Status, Error: ch.Error, Warnings: ch.Warnings}
+		for _, w := range ch.Warnings {
+			d.log.Warn("install warning", "package", p.Name, "to", ch.To, "warning", w)
+		}
 		attrs := []any{"package", p.Name, "from", ch.From, "to", ch.To, "status", string(ch.Status), "source", r.Source,
 			"duration", time.Since(start).Round(time.Millisecond)}
 		switch ch.Status {
@@ -65,12 +80,7 @@ func (d *Daemon) job(ctx context.Context, k key) jobResult {
 			d.startHook(p, ch)
 		case updater.StatusFailed:
 			res.err = ch.Err
-			if errors.Is(ch.Err, context.Canceled) {
-				attrs = append(attrs, "error", "stopped by shutdown; the installed version is unchanged")
-			} else {
-				attrs = append(attrs, "error", ch.Error)
-			}
-			d.log.Warn("install", attrs...)
+			d.log.Warn("install", append(attrs, "error", ch.Error)...)
 		default:
 			d.log.Info("install", attrs...)
 		}

@@ -27,6 +27,7 @@ type State struct {
 	Available  string         `json:"available,omitempty"`
 	Source     string         `json:"source,omitempty"`
 	Error      string         `json:"error,omitempty"`
+	Warnings   []string       `json:"warnings,omitempty"`
 	NextCheck  time.Time      `json:"next_check"`
 	LastUpdate *UpdateRecord  `json:"last_update,omitempty"`
 }
@@ -38,6 +39,9 @@ type UpdateRecord struct {
 	To     string         `json:"to,omitempty"`
 	Status updater.Status `json:"status"`
 	Error  string         `json:"error,omitempty"`
+	// Warnings are what `modup update` would have printed (a zip whose
+	// manifest names another package or update_url, ...).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func statePath(root, name string) string {

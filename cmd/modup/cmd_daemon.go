@@ -42,6 +42,14 @@ flight finishes or rolls back first); SIGHUP rescans the roots.`,
   modup daemon --on-update 'echo "$MODUP_PACKAGE $MODUP_FROM -> $MODUP_TO"'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case interval <= 0:
+				return &exitError{code: exitUsage, err: fmt.Errorf("--interval %s: want a positive duration such as 6h", interval)}
+			case concurrency < 1:
+				return &exitError{code: exitUsage, err: fmt.Errorf("--concurrency %d: want 1 or more", concurrency)}
+			case hookTimeout <= 0:
+				return &exitError{code: exitUsage, err: fmt.Errorf("--hook-timeout %s: want a positive duration such as 5m", hookTimeout)}
+			}
 			roots, err := a.rootDirs()
 			if err != nil {
 				return err
@@ -157,6 +165,11 @@ after it stopped. Packages never checked show "-".`,
 					}
 					if u := e.Update; u != nil && u.Error != "" {
 						fmt.Fprintf(a.stdout, "%s: last install (%s) failed: %s\n", e.Name, when(&u.At), u.Error)
+					}
+					if u := e.Update; u != nil {
+						for _, w := range u.Warnings {
+							fmt.Fprintf(a.stdout, "%s: warning from the install of %s (%s): %s\n", e.Name, u.To, when(&u.At), w)
+						}
 					}
 				},
 			})

@@ -28,7 +28,8 @@ func (a *app) daemonCmd() *cobra.Command {
 		Use:   "daemon",
 		Short: "Keep every package current in the background",
 		Long: `daemon checks each package once per --interval (with about ±10% jitter; at
-start, packages that are due are spread over a minute), and gets a new
+start, a handful of due packages are checked at once and more are spread
+over up to a minute), and gets a new
 package folder, or a changed a2modsource.json, checked within seconds.
 With --policy auto (the default) it installs updates through the same code
 path as modup update; with notify it only records and logs them.

@@ -26,7 +26,8 @@ type Updater struct {
 	Concurrency int
 	// MaxSize caps a download (default 512 MiB).
 	MaxSize int64
-	// KeepBackups is how many backups per package survive an update (default 3).
+	// KeepBackups is how many backups per package survive an update
+	// (0: DefaultKeepBackups; NoBackups keeps none).
 	KeepBackups int
 	// LockTimeout is how long to wait for another process's lock (default 30s).
 	LockTimeout time.Duration

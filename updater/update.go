@@ -25,6 +25,10 @@ var ErrModified = errors.New("package changed since modup installed it")
 // DefaultKeepBackups is how many backups per package survive an update.
 const DefaultKeepBackups = 3
 
+// NoBackups as Updater.KeepBackups keeps none: the replaced version is
+// deleted once the swap is durable.
+const NoBackups = -1
+
 // UpdateOptions tune one update.
 type UpdateOptions struct {
 	// To installs exactly this version (the only way down).
@@ -72,8 +76,11 @@ func (c *Change) skipped(reason string) Change {
 }
 
 func (u *Updater) keepBackups() int {
-	if u.KeepBackups > 0 {
+	switch {
+	case u.KeepBackups > 0:
 		return u.KeepBackups
+	case u.KeepBackups == NoBackups:
+		return 0
 	}
 	return DefaultKeepBackups
 }
@@ -101,7 +108,7 @@ func (u *Updater) Update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 
 func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptions) Change {
 	c := Change{Name: p.Name, From: p.Version(), Path: p.Dir}
-	if reason, ok := u.untouchable(p); !ok {
+	if reason, ok := u.untouchable(p, opts.To != ""); !ok {
 		if p.Err != nil {
 			return c.failed(p.Err)
 		}
@@ -126,7 +133,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 		}
 		p = fresh
 		c.From = p.Version()
-		if reason, ok := u.untouchable(p); !ok {
+		if reason, ok := u.untouchable(p, opts.To != ""); !ok {
 			if p.Err != nil {
 				return c.failed(p.Err)
 			}
@@ -155,7 +162,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 		if err != nil {
 			return c.failed(err)
 		}
-		if cmp, _ := CompareVersions(rel.Version, c.From); cmp == 0 && !opts.Force {
+		if cmp, err := CompareVersions(rel.Version, c.From); err == nil && cmp == 0 && !opts.Force {
 			c.To = rel.Version
 			c.Status = StatusUpToDate
 			return c
@@ -202,7 +209,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 
 // untouchable says why p is never changed: a dev checkout, no update_url,
 // an unreadable manifest, a version that is not comparable.
-func (u *Updater) untouchable(p pkgdir.Package) (string, bool) {
+func (u *Updater) untouchable(p pkgdir.Package, explicitTo bool) (string, bool) {
 	switch {
 	case p.Err != nil:
 		return p.Err.Error(), false
@@ -211,8 +218,9 @@ func (u *Updater) untouchable(p pkgdir.Package) (string, bool) {
 	case p.Manifest.UpdateURL == "":
 		return "no update_url: a local package", false
 	}
-	if _, err := ParseVersion(p.Version()); err != nil {
-		return fmt.Sprintf("installed version %v; modup never replaces a package whose version it cannot compare", err), false
+	if _, err := ParseVersion(p.Version()); err != nil && !explicitTo {
+		// --to names the version the user wants: the way out of this state.
+		return fmt.Sprintf("installed version %v; modup never replaces a package whose version it cannot compare on its own: `modup update %s --to VERSION` installs a release over it", err, p.Name), false
 	}
 	return "", true
 }
@@ -310,10 +318,17 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 		}
 		return "", warnings, err
 	}
-	if _, err := l.Prune(name, u.keepBackups()); err != nil {
+	backup = sw.Backup
+	removed, err := l.Prune(name, u.keepBackups())
+	if err != nil {
 		warnings = append(warnings, fmt.Sprintf("pruning old backups: %v", err))
 	}
-	return sw.Backup, warnings, nil
+	for _, b := range removed {
+		if b.Dir == backup {
+			backup = "" // kept none
+		}
+	}
+	return backup, warnings, nil
 }
 
 // journalPending reports whether a change of package name is journaled

@@ -59,6 +59,9 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
+	// stdinIsTerminal, when set, says whether stdin is a terminal (tests
+	// answer prompts through it); nil: ask the file.
+	stdinIsTerminal func() bool
 }
 
 // app holds what every command shares: global flags and the wiring built
@@ -85,22 +88,29 @@ func run(ctx context.Context, args []string, e env) int {
 	root.SetArgs(args)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
+	code := exitFailure
 	var ee *exitError
-	if errors.As(err, &ee) {
+	switch {
+	case errors.As(err, &ee):
 		if ee.err != nil {
 			fmt.Fprintf(e.stderr, "modup: %v\n", ee.err)
 		}
-		return ee.code
+		code = ee.code
+	default:
+		fmt.Fprintf(e.stderr, "modup: %v\n", err)
+		if isUsage(err) {
+			code = exitUsage
+		}
 	}
-	fmt.Fprintf(e.stderr, "modup: %v\n", err)
-	if isUsage(err) {
-		return exitUsage
+	if code == exitUsage && cmd != nil {
+		// Say how the command is used, as a usage error should.
+		fmt.Fprintf(e.stderr, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
 	}
-	return exitFailure
+	return code
 }
 
 func isUsage(err error) bool {
@@ -129,7 +139,14 @@ func (a *app) rootCmd() *cobra.Command {
 	pf.BoolVar(&a.allowHTTP, "allow-http", false, "allow plain http:// update_urls beyond loopback")
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log every request and decision")
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
+	c.RegisterFlagCompletionFunc("log-format", completeChoices("text", "json"))
 	pf.DurationVar(&a.lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for another modup working on the same package")
+	// --version and -V print the version (cobra's own flag would take -v,
+	// which is --verbose here).
+	c.Version = modupVersion()
+	c.SetVersionTemplate(versionLine() + "\n")
+	c.Flags().BoolP("version", "V", false, "print modup's version")
+	c.SetHelpCommand(a.helpCmd(c))
 	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd(),
 		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd(),
 		a.daemonCmd(), a.statusCmd(),

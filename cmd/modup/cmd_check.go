@@ -15,10 +15,15 @@ func (a *app) versionCmd() *cobra.Command {
 		Short: "Print modup's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(a.stdout, "modup %s (%s, %s/%s)\n", modupVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			_, err := fmt.Fprintln(a.stdout, versionLine())
 			return err
 		},
 	}
+}
+
+// versionLine is what `modup version` and `modup --version` print.
+func versionLine() string {
+	return fmt.Sprintf("modup %s (%s, %s/%s)", modupVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // listEntry is `list --json`'s shape: check's without the remote fields.
@@ -34,8 +39,9 @@ type listEntry struct {
 func (a *app) listCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "list",
-		Short: "List the packages in the roots (no network)",
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the packages in the roots (no network)",
 		Example: `  modup list --root ~/a2/modules
   modup list --json`,
 		Args: cobra.NoArgs,
@@ -71,8 +77,10 @@ func (a *app) listCmd() *cobra.Command {
 func (a *app) checkCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "check [NAME...]",
-		Short: "Ask each package's source for its newest release",
+		Use:               "check [NAME...]",
+		ValidArgsFunction: a.completeNames(0),
+		Aliases:           []string{"outdated"},
+		Short:             "Ask each package's source for its newest release",
 		Long: `check asks each package's source which version its author points to and
 whether that release is published. It changes nothing.
 
@@ -145,8 +153,12 @@ func (a *app) printCheck(asJSON bool, results []updater.Result) error {
 func (a *app) infoCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:     "info NAME",
-		Short:   "Show a package's manifest, modules, source and newest release",
+		Use:               "info NAME",
+		ValidArgsFunction: a.completeNames(1),
+		Short:             "Show a package's manifest, modules, source and newest release",
+		Long: `info prints every manifest field, the modules with their versions, the
+source and the URLs it reads, and what a check finds. Exit status: 0, or 1
+when the package could not be checked (as for modup check).`,
 		Example: `  modup info a2.modules`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -156,9 +168,15 @@ func (a *app) infoCmd() *cobra.Command {
 			}
 			info := a.updater().Info(cmd.Context(), p)
 			if asJSON {
-				return writeJSON(a.stdout, info)
+				err = writeJSON(a.stdout, info)
+			} else {
+				err = a.printInfo(info)
 			}
-			return a.printInfo(info)
+			if err == nil && info.Check.Status == updater.StatusError {
+				// As check does: the package could not be checked.
+				return &exitError{code: exitFailure}
+			}
+			return err
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")

@@ -22,7 +22,7 @@ func (a *app) daemonCmd() *cobra.Command {
 		onUpdate    string
 		hookTimeout time.Duration
 		maxSize     int64
-		keepBackups int
+		keep        int
 	)
 	c := &cobra.Command{
 		Use:   "daemon",
@@ -57,7 +57,7 @@ flight finishes or rolls back first); SIGHUP rescans the roots.`,
 			}
 			u := a.updater()
 			u.MaxSize = maxSize
-			u.KeepBackups = keepBackups
+			u.KeepBackups = keepBackups(keep)
 			// The daemon's log is its output: info level unless told otherwise.
 			logger := a.infoLogger()
 			u.Logger = logger
@@ -86,11 +86,12 @@ flight finishes or rolls back first); SIGHUP rescans the roots.`,
 	f := c.Flags()
 	f.DurationVar(&interval, "interval", 6*time.Hour, "how often each package is checked")
 	f.StringVar(&policy, "policy", "auto", "auto: install updates; notify: only record and log them")
+	c.RegisterFlagCompletionFunc("policy", completeChoices("auto", "notify"))
 	f.IntVar(&concurrency, "concurrency", 4, "checks or installs running at once")
 	f.StringVar(&onUpdate, "on-update", "", "shell command run after each install (MODUP_PACKAGE, MODUP_FROM, MODUP_TO, MODUP_PATH set)")
 	f.DurationVar(&hookTimeout, "hook-timeout", 5*time.Minute, "how long --on-update may run before it is killed with its children")
 	f.Var(newSizeFlag(&maxSize, updater.DefaultMaxSize), "max-size", "largest download accepted (512MiB, 1GB, ...)")
-	f.IntVar(&keepBackups, "keep-backups", updater.DefaultKeepBackups, "backups kept per package")
+	f.Var(newKeepFlag(&keep), "keep-backups", "backups kept per package (0 keeps none)")
 	return c
 }
 

@@ -60,6 +60,7 @@ too (unknown fields and the byte-order mark are kept).`,
 	}
 	c.Flags().StringVar(&opt.Version, "version", "", "release this version (DIR is left untouched)")
 	c.Flags().StringVar(&opt.Bump, "bump", "", "release the next patch, minor or major version and write it into DIR's manifest")
+	c.RegisterFlagCompletionFunc("bump", completeChoices("patch", "minor", "major"))
 	c.Flags().StringVarP(&opt.OutDir, "output", "o", "", "the release folder (default DIR/../<name>-release)")
 	return c
 }

@@ -68,6 +68,9 @@ func (a *app) serve(ctx context.Context, dir, addr string) error {
 
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
+		if addrInUse(err) {
+			return &exitError{code: exitFailure, err: fmt.Errorf("serve: %s is in use (another modup serve?): pass --addr 127.0.0.1:0 to pick a free port", addr)}
+		}
 		return &exitError{code: exitFailure, err: fmt.Errorf("serve: %w", err)}
 	}
 	url := "http://" + displayAddr(ln.Addr())

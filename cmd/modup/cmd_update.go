@@ -27,7 +27,7 @@ func (f *changeFlags) register(c *cobra.Command, withTo bool) {
 	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 	c.Flags().BoolVar(&f.dryRun, "dry-run", false, "say what would change; download nothing")
 	c.Flags().Var(newSizeFlag(&f.maxSize, updater.DefaultMaxSize), "max-size", "largest download accepted (512MiB, 1GB, ...)")
-	c.Flags().IntVar(&f.keepBackups, "keep-backups", updater.DefaultKeepBackups, "backups kept per package")
+	c.Flags().Var(newKeepFlag(&f.keepBackups), "keep-backups", "backups kept per package (0 keeps none)")
 	if withTo {
 		c.Flags().StringVar(&f.to, "to", "", "install exactly this version (the only way to go down)")
 	}
@@ -36,7 +36,7 @@ func (f *changeFlags) register(c *cobra.Command, withTo bool) {
 func (a *app) changer(f *changeFlags) *updater.Updater {
 	u := a.updater()
 	u.MaxSize = f.maxSize
-	u.KeepBackups = f.keepBackups
+	u.KeepBackups = keepBackups(f.keepBackups)
 	if !f.asJSON {
 		u.Progress = newProgress(a.stderr, a.colour(a.stderr)).report
 	}
@@ -75,8 +75,10 @@ func (a *app) updateCmd() *cobra.Command {
 	var f changeFlags
 	var all bool
 	c := &cobra.Command{
-		Use:   "update [NAME...] [--all]",
-		Short: "Install the newest release of packages that have one",
+		Use:               "update [NAME...] [--all]",
+		ValidArgsFunction: a.completeNames(0),
+		Aliases:           []string{"upgrade"},
+		Short:             "Install the newest release of packages that have one",
 		Long: `update installs the newest release of each named package whose status is
 update-available (see modup check). Each update downloads into
 <root>/.modup/tmp, verifies size and sha256 when declared, extracts into
@@ -136,8 +138,9 @@ Exit status: 0, or 1 when any package failed.`,
 func (a *app) rollbackCmd() *cobra.Command {
 	var f changeFlags
 	c := &cobra.Command{
-		Use:   "rollback NAME",
-		Short: "Restore a backup of a package (the replaced version becomes a backup)",
+		Use:               "rollback NAME",
+		ValidArgsFunction: a.completeBackedUp,
+		Short:             "Restore a backup of a package (the replaced version becomes a backup)",
 		Example: `  modup rollback a2.modules
   modup rollback a2.modules --to 0.7.1`,
 		Args: cobra.ExactArgs(1),
@@ -154,28 +157,39 @@ func (a *app) rollbackCmd() *cobra.Command {
 		},
 	}
 	c.Flags().StringVar(&f.to, "to", "", "the backed-up version to restore (default: the newest backup)")
+	c.RegisterFlagCompletionFunc("to", a.completeBackupVersions)
 	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 	return c
 }
 
 func (a *app) removeCmd() *cobra.Command {
 	var f changeFlags
-	var purge bool
+	var purge, yes bool
 	c := &cobra.Command{
-		Use:   "remove NAME",
-		Short: "Take a package out of its root (into the backups unless --purge)",
+		Use:               "remove NAME",
+		ValidArgsFunction: a.completeNames(1),
+		Aliases:           []string{"uninstall", "rm"},
+		Short:             "Take a package out of its root (into the backups unless --purge)",
 		Example: `  modup remove ol.modules
-  modup remove ol.modules --purge`,
+  modup remove ol.modules --purge          # asks first
+  modup remove ol.modules --purge --yes    # in scripts`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			p, err := a.findOne(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
+			if purge && !yes {
+				if err := a.confirm(fmt.Sprintf("Delete %s %s (%s) for good? It is not kept as a backup.", p.Name, p.Version(), p.Dir),
+					"remove --purge deletes "+p.Name+" for good: pass --yes to confirm, or leave out --purge to keep it as a backup"); err != nil {
+					return err
+				}
+			}
 			return a.reportChanges(&f, []updater.Change{a.updater().Remove(cmd.Context(), p, purge)})
 		},
 	}
-	c.Flags().BoolVar(&purge, "purge", false, "delete the package instead of keeping it as a backup")
+	c.Flags().BoolVar(&purge, "purge", false, "delete the package instead of keeping it as a backup (asks first; --yes does not)")
+	c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before --purge deletes")
 	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
 	return c
 }
@@ -210,8 +224,9 @@ type backupEntry struct {
 func (a *app) backupsCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
-		Use:   "backups [NAME]",
-		Short: "List the kept earlier versions (in <root>/.modup/backups/NAME/VERSION)",
+		Use:               "backups [NAME]",
+		ValidArgsFunction: a.completeNames(1),
+		Short:             "List the kept earlier versions (in <root>/.modup/backups/NAME/VERSION)",
 		Example: `  modup backups
   modup backups a2.modules --json`,
 		Args: cobra.MaximumNArgs(1),

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/modup/modup/config"
+	"github.com/modup/modup/updater"
 )
 
 // Where a setting's value came from, for `modup config show`.
@@ -195,4 +196,32 @@ func formatSize(n int64) string {
 		}
 	}
 	return strconv.FormatInt(n, 10)
+}
+
+// keepFlag is --keep-backups: a count of 0 or more (0 keeps none).
+type keepFlag struct{ n *int }
+
+func newKeepFlag(p *int) *keepFlag {
+	*p = updater.DefaultKeepBackups
+	return &keepFlag{n: p}
+}
+
+func (f *keepFlag) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 {
+		return fmt.Errorf("%q: want 0 or more backups", s)
+	}
+	*f.n = n
+	return nil
+}
+
+func (f *keepFlag) String() string { return strconv.Itoa(*f.n) }
+func (f *keepFlag) Type() string   { return "count" }
+
+// keepBackups turns --keep-backups into updater.Updater.KeepBackups.
+func keepBackups(n int) int {
+	if n == 0 {
+		return updater.NoBackups
+	}
+	return n
 }

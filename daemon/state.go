@@ -44,14 +44,25 @@ type UpdateRecord struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-func statePath(root, name string) string {
-	return filepath.Join(pkgdir.Layout{Root: root}.StateDir(), name+".json")
-}
+// maxStateSize bounds what is read of a state file (a few hundred bytes;
+// an error message makes one longer).
+const maxStateSize = 256 << 10
 
 // ReadState reads the state of package name in root; a missing state is
-// os.ErrNotExist.
+// os.ErrNotExist. The file is read through modup's own folder without
+// following links, and bounded (fsutil.ReadRegularIn): a named pipe or a
+// link to /dev/zero in its place is an error, never a hang.
 func ReadState(root, name string) (State, error) {
-	data, err := os.ReadFile(statePath(root, name))
+	r, err := pkgdir.Layout{Root: root}.OpenOwn(false, pkgdir.FolderState)
+	if err != nil {
+		return State{}, err
+	}
+	defer r.Close()
+	return readState(r, name)
+}
+
+func readState(r *os.Root, name string) (State, error) {
+	data, err := fsutil.ReadRegularIn(r, name+".json", maxStateSize)
 	if err != nil {
 		return State{}, err
 	}
@@ -77,20 +88,25 @@ func WriteState(root string, s State) error {
 	if _, err := os.Stat(root); err != nil {
 		return fmt.Errorf("state of %s: root %w", s.Name, err)
 	}
-	dir := pkgdir.Layout{Root: root}.StateDir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("state dir %s: %w", dir, err)
+	r, err := pkgdir.Layout{Root: root}.OpenOwn(true, pkgdir.FolderState)
+	if err != nil {
+		return fmt.Errorf("state of %s: %w", s.Name, err)
 	}
-	return fsutil.ReplaceFile(statePath(root, s.Name), data, 0o644)
+	defer r.Close()
+	return fsutil.ReplaceFileIn(r, s.Name+".json", data, 0o666)
 }
 
 // ReadStates reads every state file of root, keyed by package name.
 func ReadStates(root string) (map[string]State, error) {
-	dir := pkgdir.Layout{Root: root}.StateDir()
-	entries, err := os.ReadDir(dir)
+	r, err := pkgdir.Layout{Root: root}.OpenOwn(false, pkgdir.FolderState)
 	if errors.Is(err, fs.ErrNotExist) {
 		return map[string]State{}, nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	entries, err := fs.ReadDir(r.FS(), ".")
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +116,7 @@ func ReadStates(root string) (map[string]State, error) {
 		if !ok || strings.HasPrefix(name, ".") {
 			continue
 		}
-		s, err := ReadState(root, name)
+		s, err := readState(r, name)
 		if err != nil {
 			continue // a torn or foreign file: treated as never checked
 		}
@@ -122,7 +138,15 @@ func RemoveState(root, name string) error {
 	if err := pkgdir.CheckName(name); err != nil {
 		return err
 	}
-	err := os.Remove(statePath(root, name))
+	r, err := pkgdir.Layout{Root: root}.OpenOwn(false, pkgdir.FolderState)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	err = r.Remove(name + ".json")
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

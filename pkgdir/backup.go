@@ -3,14 +3,20 @@ package pkgdir
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/Masterminds/semver/v3"
+
+	"github.com/modup/modup/internal/fsutil"
 )
 
 // Backup is an earlier version of a package kept in
@@ -19,12 +25,44 @@ type Backup struct {
 	Name    string
 	Version string // from the backup's a2modsource.json, else its folder name
 	Dir     string // absolute
-	Time    time.Time
+	// Time is when modup made the backup, as it recorded then; for a
+	// backup made by a modup that kept no record, its folder's
+	// modification time.
+	Time time.Time
+	// Seq orders the backups of a package (higher is newer); 0 for a
+	// backup without a record.
+	Seq int64
+}
+
+// backupRecord is what modup writes beside each backup it makes, as
+// backups/<name>/.<folder>.json: when it made it, and its place among the
+// package's backups. Backups are ordered by that place, never by file
+// times: a folder dated in the future (a clock that was ahead, a copy)
+// must not pass for the newest backup, for pruning or for rollback.
+type backupRecord struct {
+	Version string    `json:"version"`
+	Seq     int64     `json:"seq"`
+	MadeAt  time.Time `json:"made_at"`
+}
+
+// maxBackupRecord bounds what is read of a backup record.
+const maxBackupRecord = 4 << 10
+
+func backupRecordName(dir string) string { return "." + dir + ".json" }
+
+// isBackupRecordName reports whether a hidden file of backups/<name>/ is
+// a backup record, and of which folder.
+func isBackupRecordName(file string) (string, bool) {
+	rest, ok := strings.CutPrefix(file, ".")
+	if !ok {
+		return "", false
+	}
+	dir, ok := strings.CutSuffix(rest, ".json")
+	return dir, ok && dir != "" && !strings.HasPrefix(dir, ".") && !strings.Contains(dir, ".tmp-")
 }
 
 // Backups lists the backups of package name, newest first; name "" lists
-// those of every package. Time is the modification time of the backup
-// folder, which modup sets when it makes the backup.
+// those of every package, package by package.
 func (l Layout) Backups(name string) ([]Backup, error) {
 	var names []string
 	if name != "" {
@@ -46,16 +84,20 @@ func (l Layout) Backups(name string) ([]Backup, error) {
 		}
 		all = append(all, bs...)
 	}
-	sortBackups(all)
 	return all, nil
 }
 
-// backedUpNames lists the packages with a folder in backups/.
+// backedUpNames lists the packages with a folder in backups/, sorted.
 func (l Layout) backedUpNames() ([]string, error) {
-	entries, err := os.ReadDir(l.BackupsDir())
+	r, err := l.OpenOwn(false, FolderBackups)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("list backups: %w", err)
+	}
+	defer r.Close()
+	entries, err := readDirIn(r, ".")
 	if err != nil {
 		return nil, fmt.Errorf("list backups: %w", err)
 	}
@@ -65,15 +107,21 @@ func (l Layout) backedUpNames() ([]string, error) {
 			names = append(names, e.Name())
 		}
 	}
+	slices.Sort(names)
 	return names, nil
 }
 
+// listBackups lists package name's backups, newest first.
 func (l Layout) listBackups(name string) ([]Backup, error) {
-	dir := filepath.Join(l.BackupsDir(), name)
-	entries, err := os.ReadDir(dir)
+	r, err := l.OpenOwn(false, FolderBackups, name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, fmt.Errorf("list backups of %s: %w", name, err)
+	}
+	defer r.Close()
+	entries, err := readDirIn(r, ".")
 	if err != nil {
 		return nil, fmt.Errorf("list backups of %s: %w", name, err)
 	}
@@ -82,14 +130,7 @@ func (l Layout) listBackups(name string) ([]Backup, error) {
 		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
-		info, err := e.Info()
-		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue // pruned meanwhile
-			}
-			return nil, fmt.Errorf("list backups of %s: %w", name, err)
-		}
-		path, err := l.absPath(filepath.Join(dir, e.Name()))
+		path, err := l.absPath(filepath.Join(r.Name(), e.Name()))
 		if err != nil {
 			return nil, err
 		}
@@ -97,21 +138,130 @@ func (l Layout) listBackups(name string) ([]Backup, error) {
 		if m, err := ReadManifest(path); err == nil && m.Version != "" {
 			version = m.Version
 		}
-		out = append(out, Backup{Name: name, Version: version, Dir: path, Time: info.ModTime()})
+		b := Backup{Name: name, Version: version, Dir: path}
+		if rec, ok := readBackupRecord(r, e.Name()); ok {
+			b.Time, b.Seq = rec.MadeAt, rec.Seq
+		} else {
+			info, err := e.Info()
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // pruned meanwhile
+				}
+				return nil, fmt.Errorf("list backups of %s: %w", name, err)
+			}
+			b.Time = info.ModTime()
+		}
+		out = append(out, b)
 	}
 	sortBackups(out)
 	return out, nil
 }
 
-// sortBackups orders newest first; equal times fall back to the folder
-// name, so ~3 comes before ~2.
+// readBackupRecord reads the record of backup folder dir in r (a package's
+// backups folder); ok is false when there is none or it is unusable.
+func readBackupRecord(r *os.Root, dir string) (backupRecord, bool) {
+	data, err := fsutil.ReadRegularIn(r, backupRecordName(dir), maxBackupRecord)
+	if err != nil {
+		return backupRecord{}, false
+	}
+	var rec backupRecord
+	if json.Unmarshal(data, &rec) != nil || rec.Seq <= 0 {
+		return backupRecord{}, false
+	}
+	return rec, true
+}
+
+// sortBackups orders one package's backups newest first: those modup
+// recorded by their sequence number, then those of a modup that kept no
+// record (all made before any recorded one), by version, then folder
+// time, then folder name (~3 before ~2).
 func sortBackups(bs []Backup) {
 	slices.SortStableFunc(bs, func(a, b Backup) int {
+		if a.Seq != 0 || b.Seq != 0 {
+			return cmp.Compare(b.Seq, a.Seq)
+		}
+		va, ea := semver.NewVersion(strings.TrimSpace(a.Version))
+		vb, eb := semver.NewVersion(strings.TrimSpace(b.Version))
+		switch {
+		case ea == nil && eb == nil:
+			if c := vb.Compare(va); c != 0 {
+				return c
+			}
+		case ea == nil:
+			return -1 // a version that parses above one that does not
+		case eb == nil:
+			return 1
+		}
 		if c := b.Time.Compare(a.Time); c != 0 {
 			return c
 		}
 		return cmp.Compare(b.Dir, a.Dir)
 	})
+}
+
+// recordBackup writes the record of the backup a journaled change made
+// (j.Backup), with the sequence number the journal holds, or the next one
+// when an older journal holds none.
+func (l Layout) recordBackup(j *journal) error {
+	if j.Backup == "" {
+		return nil
+	}
+	r, err := l.OpenOwn(true, FolderBackups, j.Name)
+	if err != nil {
+		return fmt.Errorf("record backup of %s: %w", j.Name, err)
+	}
+	defer r.Close()
+	seq := j.BackupSeq
+	if seq <= 0 {
+		if seq, err = nextBackupSeq(r); err != nil {
+			return fmt.Errorf("record backup of %s: %w", j.Name, err)
+		}
+	}
+	data, err := json.Marshal(backupRecord{Version: j.OldVersion, Seq: seq, MadeAt: j.Started})
+	if err != nil {
+		return err
+	}
+	dir := path.Base(j.Backup)
+	if err := fsutil.WriteFileAtomicIn(r, backupRecordName(dir), append(data, '\n'), 0o666); err != nil {
+		return fmt.Errorf("record backup of %s: %w", j.Name, err)
+	}
+	return nil
+}
+
+// forgetBackup removes the record of a backup folder that is no longer
+// one (restored by a rollback, pruned); a leftover record is ignored, so
+// this is best effort.
+func (l Layout) forgetBackup(name, dir string) {
+	r, err := l.OpenOwn(false, FolderBackups, name)
+	if err != nil {
+		return
+	}
+	defer r.Close()
+	_ = r.Remove(backupRecordName(dir))
+}
+
+// nextBackupSeq is one more than the highest sequence number recorded in
+// r, a package's backups folder.
+func nextBackupSeq(r *os.Root) (int64, error) {
+	ents, err := readDirIn(r, ".")
+	if err != nil {
+		return 0, err
+	}
+	var top int64
+	for _, e := range ents {
+		if _, ok := isBackupRecordName(e.Name()); !ok || !e.Type().IsRegular() {
+			continue
+		}
+		data, err := fsutil.ReadRegularIn(r, e.Name(), maxBackupRecord)
+		if err != nil {
+			continue
+		}
+		var rec backupRecord
+		if json.Unmarshal(data, &rec) == nil {
+			top = max(top, rec.Seq)
+		}
+	}
+	return top + 1, nil
 }
 
 // Prune deletes all but the newest keep backups of package name (of every
@@ -122,6 +272,9 @@ func sortBackups(bs []Backup) {
 func (l Layout) Prune(name string, keep int) ([]Backup, error) {
 	if keep < 0 {
 		return nil, fmt.Errorf("prune: keep %d backups? want 0 or more", keep)
+	}
+	if err := l.Check(); err != nil {
+		return nil, fmt.Errorf("prune: %w", err)
 	}
 	names := []string{name}
 	if name == "" {
@@ -151,29 +304,76 @@ func (l Layout) Prune(name string, keep int) ([]Backup, error) {
 			}
 			removed = append(removed, b)
 		}
-		os.Remove(filepath.Join(l.BackupsDir(), n)) // only if empty now
+		l.forgetOrphans(n)
 	}
 	return removed, errors.Join(errs...)
 }
 
-func (l Layout) deleteBackup(b Backup) error {
-	parent := filepath.Join(l.TmpDir(), b.Name)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("delete backup %s: %w", b.Dir, err)
+// forgetOrphans removes the backup records of package name whose folder
+// is gone, then backups/<name>/ if that is left empty.
+func (l Layout) forgetOrphans(name string) {
+	r, err := l.OpenOwn(false, FolderBackups)
+	if err != nil {
+		return
 	}
-	trash, err := os.MkdirTemp(parent, "prune-*")
+	defer r.Close()
+	if pr, err := l.openChild(r, name, filepath.Join(r.Name(), name), false, 0); err == nil {
+		ents, _ := readDirIn(pr, ".")
+		for _, e := range ents {
+			dir, ok := isBackupRecordName(e.Name())
+			if !ok || !e.Type().IsRegular() {
+				continue
+			}
+			if _, err := pr.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+				_ = pr.Remove(e.Name())
+			}
+		}
+		pr.Close()
+	}
+	removeIfEmpty(r, name)
+}
+
+// deleteBackup moves backup b into a new trash folder tmp/<name>/prune-*
+// in one rename, then deletes it from there (writable where it must be).
+func (l Layout) deleteBackup(b Backup) error {
+	trash, dir, err := l.newTrash(b.Name, tmpPrune)
 	if err != nil {
 		return fmt.Errorf("delete backup %s: %w", b.Dir, err)
 	}
-	if err := moveTo(b.Dir, filepath.Join(trash, filepath.Base(b.Dir)), false); err != nil {
-		os.Remove(trash)
+	defer trash.Close()
+	if err := moveTo(b.Dir, filepath.Join(trash.Name(), dir, filepath.Base(b.Dir)), false); err != nil {
+		trash.Remove(dir)
 		return fmt.Errorf("delete backup %s: %w", b.Dir, err)
 	}
-	if err := os.RemoveAll(trash); err != nil {
+	l.forgetBackup(b.Name, filepath.Base(b.Dir))
+	if err := fsutil.RemoveAllIn(trash, dir); err != nil {
 		return fmt.Errorf("delete backup %s: %w", b.Dir, err)
 	}
-	removeEmptyParents(trash, l.TmpDir())
+	l.removeEmptyTmp(b.Name)
 	return nil
+}
+
+// newTrash makes a new folder in tmp/<name>/ named after p, and returns
+// tmp/<name>/ (to close) and the new folder's name in it.
+func (l Layout) newTrash(name string, p tempPattern) (*os.Root, string, error) {
+	r, err := l.OpenOwn(true, FolderTmp, name)
+	if err != nil {
+		return nil, "", err
+	}
+	dir, err := fsutil.MkdirTempIn(r, p.prefix, 0o700)
+	if err != nil {
+		r.Close()
+		return nil, "", err
+	}
+	return r, dir, nil
+}
+
+// removeEmptyTmp removes tmp/<name>/ if it is empty.
+func (l Layout) removeEmptyTmp(name string) {
+	if r, err := l.OpenOwn(false, FolderTmp); err == nil {
+		removeIfEmpty(r, name)
+		r.Close()
+	}
 }
 
 // Rollback puts a backup of package name back in place: the one of
@@ -191,6 +391,9 @@ func (l Layout) rollback(ctx context.Context, name, toVersion string, inject fun
 	}
 	if err := l.checkLocked(name); err != nil {
 		return SwapResult{}, Backup{}, err
+	}
+	if err := l.Check(); err != nil {
+		return SwapResult{}, Backup{}, fmt.Errorf("roll back %s: %w", name, err)
 	}
 	bs, err := l.listBackups(name)
 	if err != nil {
@@ -264,6 +467,9 @@ func (l Layout) remove(ctx context.Context, name string, purge bool, inject func
 	if err := l.checkLocked(name); err != nil {
 		return "", err
 	}
+	if err := l.Check(); err != nil {
+		return "", fmt.Errorf("%s: %w", what, err)
+	}
 	if err := l.checkNoJournal(name); err != nil {
 		return "", err
 	}
@@ -280,22 +486,20 @@ func (l Layout) remove(ctx context.Context, name string, purge bool, inject func
 	}
 	j := &journal{Name: name, Live: name, OldVersion: liveVersion(live), Started: time.Now().UTC()}
 	var target, trashDir string
+	var trash *os.Root // tmp/<name>/, holding trashDir
 	if purge {
 		j.Op = opPurge
-		parent := filepath.Join(l.TmpDir(), name)
-		if err := os.MkdirAll(parent, 0o755); err != nil {
+		if trash, trashDir, err = l.newTrash(name, tmpPurge); err != nil {
 			return "", fmt.Errorf("%s: %w", what, err)
 		}
-		if trashDir, err = os.MkdirTemp(parent, "purge-*"); err != nil {
-			return "", fmt.Errorf("%s: %w", what, err)
-		}
-		target = filepath.Join(trashDir, name)
+		defer trash.Close()
+		target = filepath.Join(trash.Name(), trashDir, name)
 		if j.Trash, err = l.relPath(target); err != nil {
 			return "", err
 		}
 	} else {
 		j.Op = opRemove
-		if target, err = l.newBackupPath(name, j.OldVersion); err != nil {
+		if target, j.BackupSeq, err = l.newBackupPath(name, j.OldVersion); err != nil {
 			return "", fmt.Errorf("%s: %w", what, err)
 		}
 		if j.Backup, err = l.relPath(target); err != nil {
@@ -306,7 +510,7 @@ func (l Layout) remove(ctx context.Context, name string, purge bool, inject func
 		r, serr := l.settle(j, nil)
 		switch {
 		case serr != nil:
-			return "", fmt.Errorf("%s: %w; the change could not be settled (%v): modup settles it on its next start", what, err, serr)
+			return "", fmt.Errorf("%s: %w; the change could not be settled (%v): its journal %s stays, and the next modup command tries again", what, err, serr, l.JournalPath(name))
 		case r.Action == ActionFinished && !purge:
 			return target, fmt.Errorf("%s: %w; it was removed nonetheless", what, err)
 		case r.Action == ActionFinished:
@@ -319,7 +523,7 @@ func (l Layout) remove(ctx context.Context, name string, purge bool, inject func
 		return "", err
 	}
 	if err := l.writeJournal(j); err != nil {
-		_ = removeSynced(l.JournalPath(name))
+		_ = l.removeJournal(name)
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	step := StepBackupLive
@@ -332,6 +536,9 @@ func (l Layout) remove(ctx context.Context, name string, purge bool, inject func
 	if err := moveTo(live, target, !purge); err != nil {
 		return fail(err)
 	}
+	if err := l.recordBackup(j); err != nil {
+		return fail(err)
+	}
 	if err := inject(StepUnrecord); err != nil {
 		return "", err
 	}
@@ -341,7 +548,7 @@ func (l Layout) remove(ctx context.Context, name string, purge bool, inject func
 	if err := inject(StepUnjournal); err != nil {
 		return "", err
 	}
-	if err := removeSynced(l.JournalPath(name)); err != nil {
+	if err := l.removeJournal(name); err != nil {
 		return fail(err)
 	}
 	if !purge {
@@ -350,9 +557,9 @@ func (l Layout) remove(ctx context.Context, name string, purge bool, inject func
 	if err := inject(StepDelete); err != nil {
 		return "", err
 	}
-	if err := os.RemoveAll(trashDir); err != nil {
-		return "", fmt.Errorf("%s: removed, but deleting %s: %w (modup deletes it on its next start)", what, trashDir, err)
+	if err := fsutil.RemoveAllIn(trash, trashDir); err != nil {
+		return "", fmt.Errorf("%s: removed, but deleting its files: %w (the next modup command deletes them)", what, err)
 	}
-	removeEmptyParents(trashDir, l.TmpDir())
+	l.removeEmptyTmp(name)
 	return "", nil
 }

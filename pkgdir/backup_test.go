@@ -49,8 +49,10 @@ func TestBackups(t *testing.T) {
 		want string
 	}{
 		{name: "one package, newest first", pkg: "a", want: "a/1.2.0=1.2.0 a/weird_name=1.1.0 a/1.0.0=1.0.0"},
-		{name: "version from the folder name", pkg: "b", want: "b/0.1=0.1 b/0.2~2=0.2"},
-		{name: "all packages", pkg: "", want: "a/1.2.0=1.2.0 b/0.1=0.1 a/weird_name=1.1.0 a/1.0.0=1.0.0 b/0.2~2=0.2"},
+		// Without records (made by an older modup), by version: 0.2~2 is
+		// older than 0.1 by its time, newer by its version.
+		{name: "version from the folder name", pkg: "b", want: "b/0.2~2=0.2 b/0.1=0.1"},
+		{name: "all packages", pkg: "", want: "a/1.2.0=1.2.0 a/weird_name=1.1.0 a/1.0.0=1.0.0 b/0.2~2=0.2 b/0.1=0.1"},
 		{name: "none", pkg: "c", want: ""},
 	}
 	for _, tc := range tests {
@@ -80,7 +82,7 @@ func TestPrune(t *testing.T) {
 		wantLeft    string
 	}{
 		{name: "keep newest two", pkg: "a", keep: 2, wantRemoved: "a/1.0.0=1.0.0", wantLeft: "a/1.2.0=1.2.0 a/1.1.0=1.1.0 b/0.1=0.1"},
-		{name: "keep more than there are", pkg: "a", keep: 5, wantRemoved: "", wantLeft: "a/1.2.0=1.2.0 a/1.1.0=1.1.0 b/0.1=0.1 a/1.0.0=1.0.0"},
+		{name: "keep more than there are", pkg: "a", keep: 5, wantRemoved: "", wantLeft: "a/1.2.0=1.2.0 a/1.1.0=1.1.0 a/1.0.0=1.0.0 b/0.1=0.1"},
 		{name: "all packages keep one", pkg: "", keep: 1, wantRemoved: "a/1.1.0=1.1.0 a/1.0.0=1.0.0", wantLeft: "a/1.2.0=1.2.0 b/0.1=0.1"},
 		{name: "all packages keep none", pkg: "", keep: 0, wantRemoved: "a/1.2.0=1.2.0 a/1.1.0=1.1.0 a/1.0.0=1.0.0 b/0.1=0.1", wantLeft: ""},
 	}

@@ -80,8 +80,8 @@ type holderInfo struct {
 // locked. The lock belongs to the open file, not the process: two Locks of
 // the same package in one process exclude each other too.
 type Lock struct {
-	name   string
-	holder string
+	name string
+	dir  *os.Root // locks/, for the holder file
 
 	mu sync.Mutex
 	fl *flock.Flock // nil once unlocked
@@ -99,6 +99,28 @@ func (l Layout) HolderPath(name string) string {
 	return filepath.Join(l.LocksDir(), name+".holder")
 }
 
+// maxHolder bounds what is read of a holder description.
+const maxHolder = 4 << 10
+
+// newFlock is the lock of package name: its file is opened without
+// following a link and without waiting on a named pipe, and made with
+// 0666 less the umask.
+func (l Layout) newFlock(name string) *flock.Flock {
+	return flock.New(l.LockPath(name), flock.SetFlag(os.O_CREATE|os.O_RDONLY|fsutil.ONofollow|fsutil.ONonblock), flock.SetPermissions(0o666))
+}
+
+// lockFileError explains why the lock file of name could not be used:
+// something other than a regular file (a link, a folder, a named pipe) is
+// refused, naming it.
+func (l Layout) lockFileError(name string, err error) error {
+	if fi, lerr := os.Lstat(l.LockPath(name)); lerr == nil && !fi.Mode().IsRegular() {
+		e := l.unsafe(l.LockPath(name), fi.Mode())
+		e.file = true
+		return fmt.Errorf("lock %s: %w", name, e)
+	}
+	return fmt.Errorf("lock %s: %w", name, err)
+}
+
 // Lock takes package name's lock, retrying until timeout has passed (0:
 // try once) or ctx is done. When another holder keeps it, the error is a
 // *LockedError naming that holder.
@@ -106,20 +128,34 @@ func (l Layout) Lock(ctx context.Context, name string, timeout time.Duration) (*
 	if err := CheckName(name); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(l.LocksDir(), 0o755); err != nil {
+	dir, err := l.OpenOwn(true, FolderLocks)
+	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", name, err)
 	}
-	fl := flock.New(l.LockPath(name), flock.SetPermissions(0o644))
+	lk, err := l.lock(ctx, dir, name, timeout)
+	if err != nil {
+		dir.Close()
+		return nil, err
+	}
+	return lk, nil
+}
+
+func (l Layout) lock(ctx context.Context, dir *os.Root, name string, timeout time.Duration) (*Lock, error) {
+	fl := l.newFlock(name)
 	start := time.Now()
 	var timer *time.Timer
 	var graceEnd time.Time
 	for {
 		ok, err := fl.TryLock()
 		if err != nil {
-			return nil, fmt.Errorf("lock %s: %w", name, err)
+			return nil, l.lockFileError(name, err)
 		}
 		if ok {
-			lk := &Lock{name: name, holder: l.HolderPath(name), fl: fl}
+			if fi, err := fl.Stat(); err != nil || !fi.Mode().IsRegular() {
+				fl.Unlock()
+				return nil, l.lockFileError(name, err)
+			}
+			lk := &Lock{name: name, dir: dir, fl: fl}
 			if err := lk.writeHolder(); err != nil {
 				fl.Unlock()
 				return nil, fmt.Errorf("lock %s: %w", name, err)
@@ -129,7 +165,7 @@ func (l Layout) Lock(ctx context.Context, name string, timeout time.Duration) (*
 		waited := time.Since(start)
 		var wait time.Duration
 		if waited >= timeout {
-			e := l.lockedError(name, waited, timeout)
+			e := l.lockedError(dir, name, waited, timeout)
 			if e.PID != 0 || timeout == 0 {
 				return nil, e
 			}
@@ -155,19 +191,22 @@ func (l Layout) Lock(ctx context.Context, name string, timeout time.Duration) (*
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("lock %s: %w (%w)", name, ctx.Err(), l.lockedError(name, time.Since(start), timeout))
+			return nil, fmt.Errorf("lock %s: %w (%w)", name, ctx.Err(), l.lockedError(dir, name, time.Since(start), timeout))
 		case <-timer.C:
 		}
 	}
 }
 
 // lockedError describes the holder of name's lock.
-func (l Layout) lockedError(name string, waited, timeout time.Duration) *LockedError {
+// The holder's description is read through the bounded reader: a named
+// pipe or a link to /dev/zero in its place is not waited on or read
+// without end, it only leaves the holder unnamed.
+func (l Layout) lockedError(dir *os.Root, name string, waited, timeout time.Duration) *LockedError {
 	e := &LockedError{Package: name}
 	if timeout > 0 {
 		e.Waited = waited
 	}
-	data, err := os.ReadFile(l.HolderPath(name))
+	data, err := fsutil.ReadRegularIn(dir, name+".holder", maxHolder)
 	if err != nil {
 		return e
 	}
@@ -183,7 +222,13 @@ func (lk *Lock) writeHolder() error {
 	if err != nil {
 		return err
 	}
-	return fsutil.WriteFileAtomic(lk.holder, append(data, '\n'), 0o644)
+	file := lk.name + ".holder"
+	if fi, err := lk.dir.Lstat(file); err == nil && !fi.Mode().IsRegular() {
+		if _, err := setAside(lk.dir, file); err != nil {
+			return err
+		}
+	}
+	return fsutil.WriteFileAtomicIn(lk.dir, file, append(data, '\n'), 0o666)
 }
 
 // commandLine is this process's command line as a user would recognise
@@ -206,7 +251,10 @@ func commandLine() string {
 // (A lock held by this process through another Lock counts: flock and
 // LockFileEx locks belong to the open file.)
 func (l Layout) checkLocked(name string) error {
-	fl := flock.New(l.LockPath(name), flock.SetPermissions(0o644))
+	if _, err := l.ownDir(false, FolderLocks); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("check the lock of %s: %w", name, err)
+	}
+	fl := l.newFlock(name)
 	ok, err := fl.TryLock()
 	if errors.Is(err, fs.ErrNotExist) {
 		ok, err = true, nil // no locks folder: nobody holds it
@@ -233,7 +281,7 @@ func (lk *Lock) Unlock() error {
 	}
 	// The holder file goes first, while the lock is still ours: afterwards
 	// it may already describe the next holder.
-	rmErr := os.Remove(lk.holder)
+	rmErr := lk.dir.Remove(lk.name + ".holder")
 	if errors.Is(rmErr, os.ErrNotExist) {
 		rmErr = nil
 	}
@@ -241,6 +289,7 @@ func (lk *Lock) Unlock() error {
 		return fmt.Errorf("unlock %s: %w", lk.name, err)
 	}
 	lk.fl = nil
+	lk.dir.Close()
 	if rmErr != nil {
 		return fmt.Errorf("unlock %s: %w", lk.name, rmErr)
 	}

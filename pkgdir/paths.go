@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/modup/modup/internal/fsutil"
 )
 
 // This file holds the names modup gives to things inside .modup/, and the
@@ -14,7 +17,7 @@ import (
 // is held, and is removed by Recover once nobody holds that lock.
 
 // InstalledDir holds one install record per package: installed/<name>.json.
-func (l Layout) InstalledDir() string { return filepath.Join(l.Dir(), "installed") }
+func (l Layout) InstalledDir() string { return filepath.Join(l.Dir(), FolderInstalled) }
 
 // JournalPath is the journal of an unfinished change of package name.
 func (l Layout) JournalPath(name string) string {
@@ -26,40 +29,70 @@ func (l Layout) RecordPath(name string) string {
 	return filepath.Join(l.InstalledDir(), name+".json")
 }
 
-// NewStaging creates a fresh empty folder, staging/<name>/<random>, to
-// extract a release of package name into. Hold the package's lock while it
+// NewStaging creates a fresh empty folder, staging/<name>/new-<digits>,
+// to extract a release of package name into. It gets 0777 less the umask:
+// extracted from a zip without a wrapper folder (everything `modup pack`
+// writes), it becomes the package folder. Hold the package's lock while it
 // is in use: Recover removes it otherwise.
 func (l Layout) NewStaging(name string) (string, error) {
 	if err := CheckName(name); err != nil {
 		return "", err
 	}
-	parent := filepath.Join(l.StagingDir(), name)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", fmt.Errorf("create staging folder of %s: %w", name, err)
-	}
-	dir, err := os.MkdirTemp(parent, "new-*")
+	r, err := l.OpenOwn(true, FolderStaging, name)
 	if err != nil {
 		return "", fmt.Errorf("create staging folder of %s: %w", name, err)
 	}
-	return l.absPath(dir)
+	defer r.Close()
+	dir, err := fsutil.MkdirTempIn(r, stagingNew.prefix, 0o777)
+	if err != nil {
+		return "", fmt.Errorf("create staging folder of %s: %w", name, err)
+	}
+	return l.absPath(filepath.Join(r.Name(), dir))
 }
 
-// CreateTemp creates a new file for package name under tmp/<name>/ (pattern
-// as for os.CreateTemp), e.g. for a download in progress. Hold the
-// package's lock while it is in use: Recover removes it otherwise.
+// CreateTemp creates a new file for package name under tmp/<name>/, e.g.
+// for a download in progress. pattern is one of the names the sweep
+// recognises ("download-*.zip"). Hold the package's lock while it is in
+// use: Recover removes it otherwise.
 func (l Layout) CreateTemp(name, pattern string) (*os.File, error) {
 	if err := CheckName(name); err != nil {
 		return nil, err
 	}
-	parent := filepath.Join(l.TmpDir(), name)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
+	prefix, suffix, _ := strings.Cut(pattern, "*")
+	if tempPattern := (tempPattern{prefix, suffix}); !slices.Contains(ownTemps[FolderTmp], tempPattern) {
+		return nil, fmt.Errorf("create temporary file of %s: %q is not a name modup sweeps", name, pattern)
+	}
+	r, err := l.OpenOwn(true, FolderTmp, name)
+	if err != nil {
 		return nil, fmt.Errorf("create temporary file of %s: %w", name, err)
 	}
-	f, err := os.CreateTemp(parent, pattern)
+	defer r.Close()
+	f, _, err := fsutil.CreateTempIn(r, prefix, suffix, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("create temporary file of %s: %w", name, err)
 	}
 	return f, nil
+}
+
+// RemoveTemp deletes a download or a staging folder of package name made
+// by CreateTemp or NewStaging (a tree made writable where it must be),
+// then the package's folder in tmp/ or staging/ if that is left empty, so
+// that nothing of a finished or failed change stays in .modup. The caller
+// holds the package's lock.
+func (l Layout) RemoveTemp(path string) error {
+	abs, err := l.absPath(path)
+	if err != nil {
+		return err
+	}
+	if err := l.removeTree(abs); err != nil {
+		return err
+	}
+	for _, dir := range []string{l.TmpDir(), l.StagingDir()} {
+		if stop, err := l.absPath(dir); err == nil && strings.HasPrefix(abs, stop+string(filepath.Separator)) {
+			removeEmptyParents(abs, stop)
+		}
+	}
+	return nil
 }
 
 // CheckName reports whether name can be a package folder name that modup

@@ -4,8 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"time"
 
 	"github.com/modup/modup/internal/fsutil"
@@ -24,28 +23,39 @@ type Record struct {
 	UpdateURL string `json:"update_url"`
 }
 
+// ErrBadRecord: an install record is there but cannot be used (not JSON,
+// not a regular file, too large). Callers treat the package as having no
+// record, and say so.
+var ErrBadRecord = errors.New("unusable install record")
+
+// maxRecordSize bounds what is read of an install record (they are a few
+// hundred bytes).
+const maxRecordSize = 64 << 10
+
 // ReadRecord reads package name's install record. When there is none the
-// error wraps os.ErrNotExist.
+// error wraps fs.ErrNotExist; when it cannot be used, ErrBadRecord.
 func (l Layout) ReadRecord(name string) (Record, error) {
 	if err := CheckName(name); err != nil {
 		return Record{}, err
 	}
-	path := l.RecordPath(name)
-	data, err := readLimited(path, 1<<20)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return Record{}, fmt.Errorf("no install record of %s: %w", name, err)
-		}
+	data, err := l.readOwn(maxRecordSize, FolderInstalled, name+".json")
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return Record{}, fmt.Errorf("no install record of %s: %w", name, err)
+	case errors.Is(err, fsutil.ErrNotRegular), errors.Is(err, fsutil.ErrTooLarge):
+		return Record{}, fmt.Errorf("install record of %s: %w: %w", name, ErrBadRecord, err)
+	case err != nil:
 		return Record{}, fmt.Errorf("read install record of %s: %w", name, err)
 	}
 	var r Record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return Record{}, fmt.Errorf("read install record of %s: %s: %w", name, path, err)
+		return Record{}, fmt.Errorf("install record %s: %w: not valid JSON: %v", l.RecordPath(name), ErrBadRecord, err)
 	}
 	return r, nil
 }
 
-// WriteRecord replaces package name's install record atomically.
+// WriteRecord replaces package name's install record atomically (whatever
+// unusable thing is in its place is set aside).
 func (l Layout) WriteRecord(name string, r Record) error {
 	if err := CheckName(name); err != nil {
 		return err
@@ -54,10 +64,7 @@ func (l Layout) WriteRecord(name string, r Record) error {
 	if err != nil {
 		return fmt.Errorf("write install record of %s: %w", name, err)
 	}
-	if err := os.MkdirAll(l.InstalledDir(), 0o755); err != nil {
-		return fmt.Errorf("write install record of %s: %w", name, err)
-	}
-	if err := fsutil.WriteFileAtomic(l.RecordPath(name), append(data, '\n'), 0o644); err != nil {
+	if err := l.writeOwn(FolderInstalled, name+".json", append(data, '\n')); err != nil {
 		return fmt.Errorf("write install record of %s: %w", name, err)
 	}
 	return nil
@@ -65,17 +72,5 @@ func (l Layout) WriteRecord(name string, r Record) error {
 
 // removeRecord deletes package name's install record, if any.
 func (l Layout) removeRecord(name string) error {
-	return removeSynced(l.RecordPath(name))
-}
-
-// removeSynced removes a file (absent is fine) and syncs its folder.
-func removeSynced(path string) error {
-	err := os.Remove(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	return fsutil.SyncDir(filepath.Dir(path))
+	return l.removeOwn(FolderInstalled, name+".json")
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/modup/modup/internal/fsutil"
@@ -17,12 +19,13 @@ const (
 	ActionFinished   = "finished"    // an interrupted change was completed: the new version is in place
 	ActionRolledBack = "rolled-back" // an interrupted change was undone: the old version is in place
 	ActionSwept      = "swept"       // a leftover temporary or staging file was removed
+	ActionSetAside   = "set-aside"   // a journal modup cannot use was moved aside, kept for inspection
 )
 
 // Recovery is one thing Recover did.
 type Recovery struct {
 	Package string
-	Action  string // ActionFinished, ActionRolledBack or ActionSwept
+	Action  string // ActionFinished, ActionRolledBack, ActionSwept or ActionSetAside
 	Detail  string
 }
 
@@ -38,9 +41,14 @@ const (
 // in progress), it looks at what is on disk: if the new folder is in place
 // it finishes the change (backup, record, journal), otherwise it puts the
 // old folder back, so that each package is wholly its old or wholly its
-// new version. Then it removes everything under tmp/ and staging/ (and
-// stray temporary files of atomic writes) that belongs to no package whose
-// lock is held.
+// new version; a journal it cannot use is set aside (see Settle). Then it
+// removes what modup left under tmp/ and staging/ (downloads, staging
+// folders, trash: names it recognises as its own, nothing else) and stray
+// temporary files of atomic writes, of every package whose lock is free.
+//
+// First of all it checks the layout (Check): in a root whose .modup holds
+// a link, a file or a named pipe where modup keeps a folder, it does
+// nothing and returns an error matching ErrUnsafeLayout.
 //
 // Recover is idempotent: if it is itself interrupted, the next run still
 // reaches the same end. Problems with one package are returned joined and
@@ -53,14 +61,19 @@ func (l Layout) recover(ctx context.Context, hook func(string) error) ([]Recover
 	var done []Recovery
 	var errs []error
 
+	if err := l.Check(); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(l.JournalDir())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("recover %s: %w", l.Root, err)
 	}
 	for _, e := range entries {
+		// Whatever its type: a folder or a named pipe in a journal's place
+		// is set aside, not left to block the package.
 		name, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || strings.HasPrefix(e.Name(), ".") || !e.Type().IsRegular() {
-			continue
+		if !ok || CheckName(name) != nil {
+			continue // not a journal modup writes: left alone
 		}
 		if err := ctx.Err(); err != nil {
 			return done, errors.Join(append(errs, err)...)
@@ -75,15 +88,15 @@ func (l Layout) recover(ctx context.Context, hook func(string) error) ([]Recover
 		}
 	}
 
-	for _, dir := range []string{l.TmpDir(), l.StagingDir()} {
-		swept, err := l.sweepDir(ctx, dir)
+	for _, folder := range []string{FolderTmp, FolderStaging} {
+		swept, err := l.sweepDir(ctx, folder)
 		done = append(done, swept...)
 		if err != nil {
 			errs = append(errs, err)
 		}
 	}
-	for _, dir := range []string{l.JournalDir(), l.InstalledDir(), l.LocksDir()} {
-		swept, err := l.sweepAtomicTemps(ctx, dir)
+	for _, f := range []struct{ folder, ext string }{{FolderJournal, ".json"}, {FolderInstalled, ".json"}, {FolderLocks, ".holder"}} {
+		swept, err := l.sweepAtomicTemps(ctx, f.folder, f.ext)
 		done = append(done, swept...)
 		if err != nil {
 			errs = append(errs, err)
@@ -136,9 +149,6 @@ func (l Layout) sweepHolders(ctx context.Context) ([]Recovery, error) {
 // recoverJournal settles package name's journal, unless its lock is held.
 // A zero Recovery means there was nothing to do.
 func (l Layout) recoverJournal(ctx context.Context, name string, hook func(string) error) (Recovery, error) {
-	if err := CheckName(name); err != nil {
-		return Recovery{}, fmt.Errorf("recover: journal %s: %w", l.JournalPath(name), err)
-	}
 	lk, err := l.Lock(ctx, name, 0)
 	if errors.Is(err, ErrLocked) {
 		return Recovery{}, nil // in progress
@@ -147,9 +157,31 @@ func (l Layout) recoverJournal(ctx context.Context, name string, hook func(strin
 		return Recovery{}, fmt.Errorf("recover %s: %w", name, err)
 	}
 	defer lk.Unlock()
+	return l.settleHeld(name, hook)
+}
+
+// Settle settles an interrupted change of package name, if its journal is
+// pending; the caller holds the package's lock. A change is finished or
+// undone as Recover does. A journal modup cannot use (empty, not JSON, a
+// folder or a named pipe in its place, paths modup never uses) is moved
+// aside to journal/<name>.json.broken-<time>, kept for inspection, and the
+// package is left as it is on disk: the Recovery (ActionSetAside) says
+// so, for the caller to warn. A zero Recovery means there was nothing to
+// do.
+func (l Layout) Settle(name string) (Recovery, error) {
+	if err := CheckName(name); err != nil {
+		return Recovery{}, err
+	}
+	return l.settleHeld(name, nil)
+}
+
+func (l Layout) settleHeld(name string, hook func(string) error) (Recovery, error) {
 	j, err := l.readJournal(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Recovery{}, nil // settled by its owner meanwhile
+		return Recovery{}, nil // settled by its owner meanwhile, or none
+	}
+	if errors.Is(err, errUnusableJournal) {
+		return l.setAsideJournal(name, err)
 	}
 	if err != nil {
 		return Recovery{}, fmt.Errorf("recover %s: %w", name, err)
@@ -159,6 +191,33 @@ func (l Layout) recoverJournal(ctx context.Context, name string, hook func(strin
 		return Recovery{}, fmt.Errorf("recover %s: %w", name, err)
 	}
 	return r, nil
+}
+
+// hasSetAsideJournal reports whether a journal of package name was set
+// aside: what it may name in staging/ and tmp/ (after an interrupted swap,
+// one of the package's versions) is kept as long as it is.
+func (l Layout) hasSetAsideJournal(name string) bool {
+	ents, _ := os.ReadDir(l.JournalDir())
+	return slices.ContainsFunc(ents, func(e fs.DirEntry) bool {
+		return strings.HasPrefix(e.Name(), name+".json.broken-")
+	})
+}
+
+// setAsideJournal moves package name's unusable journal aside.
+func (l Layout) setAsideJournal(name string, why error) (Recovery, error) {
+	path := l.JournalPath(name)
+	r, err := l.OpenOwn(false, FolderJournal)
+	if err != nil {
+		return Recovery{}, fmt.Errorf("recover %s: %w", name, err)
+	}
+	defer r.Close()
+	aside, err := setAside(r, name+".json")
+	if err != nil {
+		return Recovery{}, fmt.Errorf("recover %s: %v, and it cannot be moved aside: %w; move %s away by hand", name, why, err, path)
+	}
+	return Recovery{Package: name, Action: ActionSetAside, Detail: fmt.Sprintf(
+		"%v; it is kept as %s (and so are the package's files in %s and %s until you delete it); %s is taken as it is on disk",
+		why, aside, l.StagingDir(), l.TmpDir(), name)}, nil
 }
 
 // settle brings an interrupted change to an end, deciding from what is on
@@ -185,7 +244,7 @@ func (l Layout) settle(j *journal, hook func(string) error) (Recovery, error) {
 // folders elsewhere.
 func (l Layout) checkJournal(j *journal) error {
 	bad := func(why string) error {
-		return fmt.Errorf("journal %s: %s; move it away if you settled the change by hand", l.JournalPath(j.Name), why)
+		return fmt.Errorf("journal %s: %s", l.JournalPath(j.Name), why)
 	}
 	if err := CheckName(j.Name); err != nil {
 		return bad(err.Error())
@@ -341,10 +400,16 @@ func (l Layout) settleSwap(j *journal, hook func(string) error) (Recovery, error
 // finish writes the record and removes the journal: the new folder is in
 // place and the old one in its backup.
 func (l Layout) finish(j *journal, staged string, hook func(string) error, detail string) (Recovery, error) {
+	if err := hook(StepRecord); err != nil {
+		return Recovery{}, err
+	}
+	if err := l.recordBackup(j); err != nil {
+		return Recovery{}, err
+	}
+	if j.Op == opRollback {
+		l.forgetBackup(j.Name, path.Base(j.Staged))
+	}
 	if j.Record != nil {
-		if err := hook(StepRecord); err != nil {
-			return Recovery{}, err
-		}
 		if err := l.WriteRecord(j.Name, *j.Record); err != nil {
 			return Recovery{}, err
 		}
@@ -352,7 +417,7 @@ func (l Layout) finish(j *journal, staged string, hook func(string) error, detai
 	if err := hook(StepUnjournal); err != nil {
 		return Recovery{}, err
 	}
-	if err := removeSynced(l.JournalPath(j.Name)); err != nil {
+	if err := l.removeJournal(j.Name); err != nil {
 		return Recovery{}, err
 	}
 	l.cleanStagedParents(j.Op, staged)
@@ -367,14 +432,14 @@ func (l Layout) undo(j *journal, staged string, hook func(string) error, detail 
 	if err := hook(StepUnjournal); err != nil {
 		return Recovery{}, err
 	}
-	if err := removeSynced(l.JournalPath(j.Name)); err != nil {
+	if err := l.removeJournal(j.Name); err != nil {
 		return Recovery{}, err
 	}
 	if j.Op != opRollback {
 		if err := hook(recStepRemoveStaged); err != nil {
 			return Recovery{}, err
 		}
-		if err := os.RemoveAll(staged); err != nil {
+		if err := l.removeTree(staged); err != nil {
 			return Recovery{}, err
 		}
 		l.cleanStagedParents(j.Op, staged)
@@ -410,10 +475,15 @@ func (l Layout) settleRemove(j *journal, hook func(string) error) (Recovery, err
 		if err := hook(StepUnjournal); err != nil {
 			return Recovery{}, err
 		}
-		if err := removeSynced(l.JournalPath(j.Name)); err != nil {
+		if err := l.removeJournal(j.Name); err != nil {
 			return Recovery{}, err
 		}
 		return Recovery{Package: j.Name, Action: ActionRolledBack, Detail: fmt.Sprintf("undid the interrupted %s of %s; it stays installed", j.Op, j.Name)}, nil
+	}
+	if j.Op == opRemove {
+		if err := l.recordBackup(j); err != nil {
+			return Recovery{}, err
+		}
 	}
 	if err := hook(StepUnrecord); err != nil {
 		return Recovery{}, err
@@ -424,7 +494,7 @@ func (l Layout) settleRemove(j *journal, hook func(string) error) (Recovery, err
 	if err := hook(StepUnjournal); err != nil {
 		return Recovery{}, err
 	}
-	if err := removeSynced(l.JournalPath(j.Name)); err != nil {
+	if err := l.removeJournal(j.Name); err != nil {
 		return Recovery{}, err
 	}
 	detail := fmt.Sprintf("finished the interrupted removal of %s; it is kept in %s", j.Name, movedPath)
@@ -432,93 +502,132 @@ func (l Layout) settleRemove(j *journal, hook func(string) error) (Recovery, err
 		if err := hook(StepDelete); err != nil {
 			return Recovery{}, err
 		}
-		if err := os.RemoveAll(filepath.Dir(movedPath)); err != nil {
+		if err := l.removeTree(filepath.Dir(movedPath)); err != nil {
 			return Recovery{}, err
 		}
+		l.removeEmptyTmp(j.Name)
 		detail = fmt.Sprintf("finished the interrupted deletion of %s", j.Name)
 	}
 	return Recovery{Package: j.Name, Action: ActionFinished, Detail: detail}, nil
 }
 
-// sweepDir removes each entry of tmp/ or staging/ whose package (the
-// entry's name, see NewStaging and CreateTemp) is not locked and has no
-// journal pending.
-func (l Layout) sweepDir(ctx context.Context, dir string) ([]Recovery, error) {
-	entries, err := os.ReadDir(dir)
+// sweepDir removes, from each package's folder of tmp/ or staging/, what
+// modup left there (the names in ownTemps: downloads, staging folders,
+// trash), unless the package is locked by someone or has a journal
+// pending, then that package's folder once it is empty. Anything else is
+// not modup's and stays.
+func (l Layout) sweepDir(ctx context.Context, folder string) ([]Recovery, error) {
+	r, err := l.OpenOwn(false, folder)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sweep %s: %w", dir, err)
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	defer r.Close()
+	entries, err := readDirIn(r, ".")
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", r.Name(), err)
 	}
 	var done []Recovery
 	var errs []error
 	for _, e := range entries {
-		path := filepath.Join(dir, e.Name())
-		removed, err := l.sweepOwned(ctx, e.Name(), func() error { return os.RemoveAll(path) })
+		name := e.Name()
+		if CheckName(name) != nil || !e.IsDir() {
+			continue // not a package's folder: not modup's (Check refused links)
+		}
+		path := filepath.Join(r.Name(), name)
+		pr, err := l.openChild(r, name, path, false, 0)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sweep: %w", err))
+			continue
+		}
+		var ours []string
+		items, err := readDirIn(pr, ".")
+		for _, it := range items {
+			if slices.ContainsFunc(ownTemps[folder], func(p tempPattern) bool { return p.match(it.Name()) }) {
+				ours = append(ours, it.Name())
+			}
+		}
+		if err == nil && (len(ours) > 0 || len(items) == 0) {
+			var removed []string
+			_, err = l.sweepOwned(ctx, name, func() error {
+				var errs []error
+				for _, it := range ours {
+					if err := fsutil.RemoveAllIn(pr, it); err != nil {
+						errs = append(errs, err)
+						continue
+					}
+					removed = append(removed, filepath.Join(path, it))
+				}
+				removeIfEmpty(r, name)
+				return errors.Join(errs...)
+			})
+			for _, p := range removed {
+				done = append(done, Recovery{Package: name, Action: ActionSwept, Detail: "removed leftover " + p})
+			}
+		}
+		pr.Close()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("sweep %s: %w", path, err))
-		}
-		if removed {
-			done = append(done, Recovery{Package: e.Name(), Action: ActionSwept, Detail: "removed leftover " + path})
 		}
 	}
 	return done, errors.Join(errs...)
 }
 
 // sweepOwned runs remove unless package name is locked by someone or has
-// a journal pending. A name no package can have is nobody's.
+// a journal pending.
 func (l Layout) sweepOwned(ctx context.Context, name string, remove func() error) (bool, error) {
-	if CheckName(name) == nil {
-		if pending, err := exists(l.JournalPath(name)); err != nil || pending {
-			return false, err
-		}
-		lk, err := l.Lock(ctx, name, 0)
-		if errors.Is(err, ErrLocked) {
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		defer lk.Unlock()
+	if pending, err := exists(l.JournalPath(name)); err != nil || pending {
+		return false, err
 	}
+	if l.hasSetAsideJournal(name) {
+		return false, nil // kept with it, for inspection
+	}
+	lk, err := l.Lock(ctx, name, 0)
+	if errors.Is(err, ErrLocked) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer lk.Unlock()
 	if err := remove(); err != nil {
 		return false, err
 	}
 	return true, nil
 }
 
-// sweepAtomicTemps removes the temporary files fsutil.WriteFileAtomic
-// leaves when killed (".<name>.json.tmp-123"), unless their package is
-// locked: its holder may be writing them right now.
-func (l Layout) sweepAtomicTemps(ctx context.Context, dir string) ([]Recovery, error) {
-	entries, err := os.ReadDir(dir)
+// sweepAtomicTemps removes the temporary files fsutil.WriteFileAtomicIn
+// leaves when killed (".<name>.json.tmp-123", ".<name>.holder.tmp-123"),
+// unless their package is locked: its holder may be writing them right
+// now. Other names are not modup's and stay.
+func (l Layout) sweepAtomicTemps(ctx context.Context, folder, ext string) ([]Recovery, error) {
+	r, err := l.OpenOwn(false, folder)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sweep %s: %w", dir, err)
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	defer r.Close()
+	entries, err := readDirIn(r, ".")
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", r.Name(), err)
 	}
 	var done []Recovery
 	var errs []error
 	for _, e := range entries {
 		file := e.Name()
-		rest, ok := strings.CutPrefix(file, ".")
-		if !ok || !e.Type().IsRegular() {
+		i := strings.LastIndex(file, ext+".tmp-")
+		if i < 0 || !e.Type().IsRegular() || !fsutil.IsTempName(file[i:], ext+".tmp-", "") {
 			continue
 		}
-		i := strings.LastIndex(rest, ".tmp-")
-		if i < 0 {
-			continue
-		}
-		name := rest[:i]
-		for _, ext := range []string{".json", ".holder"} {
-			name = strings.TrimSuffix(name, ext)
-		}
-		if CheckName(name) != nil {
+		name, ok := strings.CutPrefix(file[:i], ".")
+		if !ok || CheckName(name) != nil {
 			continue // not one of ours: leave it
 		}
-		path := filepath.Join(dir, file)
+		path := filepath.Join(r.Name(), file)
 		// A pending journal does not protect these: the journal itself is
 		// complete (it was renamed into place) or it was never written.
 		lk, err := l.Lock(ctx, name, 0)
@@ -529,16 +638,16 @@ func (l Layout) sweepAtomicTemps(ctx context.Context, dir string) ([]Recovery, e
 			errs = append(errs, fmt.Errorf("sweep %s: %w", path, err))
 			continue
 		}
-		err = os.Remove(path)
+		err = r.Remove(file)
 		lk.Unlock()
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, fmt.Errorf("sweep %s: %w", path, err))
+			errs = append(errs, fmt.Errorf("sweep %s: %w", path, unwrapPath(err)))
 			continue
 		}
 		done = append(done, Recovery{Package: name, Action: ActionSwept, Detail: "removed leftover " + path})
 	}
 	if len(done) > 0 {
-		if err := fsutil.SyncDir(dir); err != nil {
+		if err := fsutil.SyncRoot(r); err != nil {
 			errs = append(errs, err)
 		}
 	}

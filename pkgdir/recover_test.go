@@ -82,12 +82,13 @@ func TestRecoverLeavesLockedPackagesAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	otherTmp, err := l.CreateTemp("other", "*.part")
+	otherTmp, err := l.CreateTemp("other", "download-*.zip")
 	if err != nil {
 		t.Fatal(err)
 	}
 	otherTmp.Close()
-	writeTree(t, l.TmpDir(), map[string]string{".stray": "x"})
+	// Names modup does not give are not its own: they stay.
+	writeTree(t, l.TmpDir(), map[string]string{".stray": "x", "other/notes.txt": "x", "other/download-x.zip": "x"})
 
 	rs, err := l.Recover(t.Context())
 	if err != nil {
@@ -98,7 +99,7 @@ func TestRecoverLeavesLockedPackagesAlone(t *testing.T) {
 		got = append(got, r.Package+" "+r.Action)
 	}
 	slices.Sort(got)
-	want := []string{".stray swept", "other swept", "other swept"}
+	want := []string{"other swept", "other swept"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Recover did %v, want %v", got, want)
 	}
@@ -112,6 +113,19 @@ func TestRecoverLeavesLockedPackagesAlone(t *testing.T) {
 			t.Errorf("leftover %s not swept: %v", p, err)
 		}
 	}
+	for _, p := range []string{".stray", "other/notes.txt", "other/download-x.zip"} {
+		if _, err := os.Stat(filepath.Join(l.TmpDir(), p)); err != nil {
+			t.Errorf("%s, not modup's, was removed: %v", p, err)
+		}
+	}
+	if err := os.RemoveAll(l.TmpDir()); err != nil {
+		t.Fatal(err)
+	}
+	f, err = l.CreateTemp(pkgName, "download-*.zip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 
 	held.Unlock()
 	rs, err = l.Recover(t.Context())
@@ -124,7 +138,9 @@ func TestRecoverLeavesLockedPackagesAlone(t *testing.T) {
 	checkState(t, l, pkgState{live: "1.0.0", record: "1.0.0"})
 }
 
-func TestRecoverRefusesBadJournals(t *testing.T) {
+// A journal naming paths modup never uses (damaged or forged) is set
+// aside, never acted on: nothing moves, and what it may name stays.
+func TestRecoverSetsAsideForgedJournals(t *testing.T) {
 	tests := []struct {
 		name    string
 		journal func(j *journal)
@@ -140,7 +156,7 @@ func TestRecoverRefusesBadJournals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			l := Layout{Root: t.TempDir()}
-			crashSwap(t, l)
+			staged := crashSwap(t, l)
 			j, err := l.readJournal(pkgName)
 			if err != nil {
 				t.Fatal(err)
@@ -154,13 +170,13 @@ func TestRecoverRefusesBadJournals(t *testing.T) {
 			l2 := Layout{Root: l.Root}
 			other := filepath.Join(l.Root, "other")
 			writeTree(t, other, pkgTree("1.0.0"))
-			staged, err := l2.NewStaging("other")
+			otherStaged, err := l2.NewStaging("other")
 			if err != nil {
 				t.Fatal(err)
 			}
-			writeTree(t, staged, pkgTree("2.0.0"))
+			writeTree(t, otherStaged, pkgTree("2.0.0"))
 			locked(t, l2, "other", func() {
-				_, err = l2.Swap(t.Context(), SwapRequest{Name: "other", Staged: staged, OldVersion: "1.0.0", NewVersion: "2.0.0",
+				_, err = l2.Swap(t.Context(), SwapRequest{Name: "other", Staged: otherStaged, OldVersion: "1.0.0", NewVersion: "2.0.0",
 					Inject: func(s string) error {
 						if s == StepRecord {
 							return errCrash
@@ -174,14 +190,26 @@ func TestRecoverRefusesBadJournals(t *testing.T) {
 
 			before := mustTreeHash(t, filepath.Join(l.BackupsDir(), pkgName))
 			rs, err := l.Recover(t.Context())
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Recover = %v, want an error containing %q", err, tc.wantErr)
+			if err != nil {
+				t.Fatalf("Recover = %v, want the bad journal set aside", err)
 			}
-			if _, err := os.Stat(l.JournalPath(pkgName)); err != nil {
-				t.Errorf("bad journal removed: %v", err)
+			i := slices.IndexFunc(rs, func(r Recovery) bool { return r.Package == pkgName })
+			if i < 0 || rs[i].Action != ActionSetAside || !strings.Contains(rs[i].Detail, tc.wantErr) {
+				t.Fatalf("Recover = %+v, want %s set aside because %q", rs, pkgName, tc.wantErr)
+			}
+			if _, err := os.Stat(l.JournalPath(pkgName)); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("bad journal still in place: %v", err)
+			}
+			aside, _ := filepath.Glob(l.JournalPath(pkgName) + ".broken-*")
+			if len(aside) != 1 || !strings.Contains(rs[i].Detail, aside[0]) {
+				t.Errorf("set aside as %v; the warning says %q", aside, rs[i].Detail)
 			}
 			if mustTreeHash(t, filepath.Join(l.BackupsDir(), pkgName)) != before {
 				t.Error("recovery moved things for a bad journal")
+			}
+			// What the journal may name is kept with it.
+			if _, err := os.Stat(staged); err != nil {
+				t.Errorf("the staged folder a set-aside journal names was swept: %v", err)
 			}
 			if _, err := os.Stat(filepath.Join(l.Root, pkgName)); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("recovery put something at the live path for a bad journal: %v", err)

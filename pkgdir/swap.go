@@ -71,17 +71,20 @@ type SwapResult struct {
 // reads what is on disk and uses the journal only to name the places to
 // look; NewHash tells the new folder from the old one where both exist.
 type journal struct {
-	Op         string    `json:"op"`
-	Name       string    `json:"name"`
-	Live       string    `json:"live"`
-	Staged     string    `json:"staged,omitempty"`
-	Backup     string    `json:"backup,omitempty"`
-	Trash      string    `json:"trash,omitempty"`
-	OldVersion string    `json:"old_version"`
-	NewVersion string    `json:"new_version"`
-	NewHash    string    `json:"new_hash,omitempty"`
-	Record     *Record   `json:"record,omitempty"`
-	Started    time.Time `json:"started"`
+	Op         string `json:"op"`
+	Name       string `json:"name"`
+	Live       string `json:"live"`
+	Staged     string `json:"staged,omitempty"`
+	Backup     string `json:"backup,omitempty"`
+	Trash      string `json:"trash,omitempty"`
+	OldVersion string `json:"old_version"`
+	NewVersion string `json:"new_version"`
+	NewHash    string `json:"new_hash,omitempty"`
+	// BackupSeq places the backup this change makes among the package's
+	// backups (see backupRecord); 0 in journals of older versions.
+	BackupSeq int64     `json:"backup_seq,omitempty"`
+	Record    *Record   `json:"record,omitempty"`
+	Started   time.Time `json:"started"`
 }
 
 // Swap replaces package req.Name by the staged folder, keeping the old
@@ -168,6 +171,9 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 	if err := l.checkLocked(p.name); err != nil {
 		return SwapResult{}, err
 	}
+	if err := l.Check(); err != nil {
+		return SwapResult{}, fmt.Errorf("%s: %w", what, err)
+	}
 	if err := l.checkNoJournal(p.name); err != nil {
 		return SwapResult{}, err
 	}
@@ -183,8 +189,9 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 	}
 	live := filepath.Join(l.Root, p.name)
 	var backup string
+	var backupSeq int64
 	if p.hasOld {
-		if backup, err = l.newBackupPath(p.name, p.oldVersion); err != nil {
+		if backup, backupSeq, err = l.newBackupPath(p.name, p.oldVersion); err != nil {
 			return SwapResult{}, fmt.Errorf("%s: %w", what, err)
 		}
 	}
@@ -206,7 +213,7 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 	j := &journal{
 		Op: p.op, Name: p.name,
 		OldVersion: p.oldVersion, NewVersion: p.newVersion,
-		NewHash: newHash, Record: &rec, Started: started,
+		NewHash: newHash, Record: &rec, Started: started, BackupSeq: backupSeq,
 	}
 	if j.Live, err = l.relPath(live); err != nil {
 		return SwapResult{}, err
@@ -229,7 +236,7 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 	fail := func(err error) (SwapResult, error) {
 		r, serr := l.settle(j, nil)
 		if serr != nil {
-			return SwapResult{}, fmt.Errorf("%s: %w; the change could not be settled (%v): modup settles it on its next start", what, err, serr)
+			return SwapResult{}, fmt.Errorf("%s: %w; the change could not be settled (%v): its journal %s stays, and the next modup command tries again", what, err, serr, l.JournalPath(p.name))
 		}
 		if r.Action == ActionFinished {
 			return SwapResult{Backup: backup}, fmt.Errorf("%s: %w; the new version is in place nonetheless", what, err)
@@ -243,7 +250,7 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 	if err := l.writeJournal(j); err != nil {
 		// Nothing has moved; a journal that got written all the same would
 		// only block the next attempt.
-		_ = removeSynced(l.JournalPath(j.Name))
+		_ = l.removeJournal(j.Name)
 		return SwapResult{}, fmt.Errorf("%s: %w", what, err)
 	}
 
@@ -293,13 +300,19 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 	if err := inject(StepRecord); err != nil {
 		return SwapResult{}, err
 	}
+	if err := l.recordBackup(j); err != nil {
+		return fail(err)
+	}
+	if j.Op == opRollback {
+		l.forgetBackup(p.name, filepath.Base(p.staged))
+	}
 	if err := l.WriteRecord(p.name, rec); err != nil {
 		return fail(err)
 	}
 	if err := inject(StepUnjournal); err != nil {
 		return SwapResult{}, err
 	}
-	if err := removeSynced(l.JournalPath(p.name)); err != nil {
+	if err := l.removeJournal(p.name); err != nil {
 		return fail(err)
 	}
 	l.cleanStagedParents(j.Op, p.staged)
@@ -335,15 +348,18 @@ func syncDirs(dirs ...string) error {
 	return nil
 }
 
-// newBackupPath picks backups/<name>/<version>/, or <version>~2, ~3... when
-// that exists, and creates backups/<name>/.
-func (l Layout) newBackupPath(name, version string) (string, error) {
-	parent := filepath.Join(l.BackupsDir(), name)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return "", fmt.Errorf("create backup folder: %w", err)
+// newBackupPath picks backups/<name>/<version>/, or <version>~2, ~3...
+// when that exists, creating backups/<name>/, and the sequence number of
+// the backup to be made there.
+func (l Layout) newBackupPath(name, version string) (string, int64, error) {
+	r, err := l.OpenOwn(true, FolderBackups, name)
+	if err != nil {
+		return "", 0, fmt.Errorf("create backup folder: %w", err)
 	}
-	if err := syncDirs(l.BackupsDir(), l.Dir()); err != nil {
-		return "", err
+	defer r.Close()
+	seq, err := nextBackupSeq(r)
+	if err != nil {
+		return "", 0, fmt.Errorf("backups of %s: %w", name, err)
 	}
 	base := versionDirName(version)
 	for i := 1; i < 10000; i++ {
@@ -351,21 +367,25 @@ func (l Layout) newBackupPath(name, version string) (string, error) {
 		if i > 1 {
 			dir += "~" + strconv.Itoa(i)
 		}
-		path := filepath.Join(parent, dir)
-		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
-			return l.absPath(path)
+		if _, err := r.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
+			path, err := l.absPath(filepath.Join(r.Name(), dir))
+			return path, seq, err
 		} else if err != nil {
-			return "", err
+			return "", 0, err
 		}
 	}
-	return "", fmt.Errorf("too many backups of %s %s in %s: prune them", name, version, parent)
+	return "", 0, fmt.Errorf("too many backups of %s %s in %s: prune them", name, version, r.Name())
 }
 
+// checkNoJournal refuses to start a change of package name while a journal
+// of an earlier one is pending. Settle (which every modup command runs
+// first, through Recover or the updater) settles such a journal, or sets
+// it aside when it cannot be read.
 func (l Layout) checkNoJournal(name string) error {
 	_, err := os.Lstat(l.JournalPath(name))
 	switch {
 	case err == nil:
-		return fmt.Errorf("%s: an interrupted change is pending (%s); modup settles it when it next starts without another process changing %s", name, l.JournalPath(name), name)
+		return fmt.Errorf("%s: an interrupted change is pending (%s) and was not settled: run `modup list`, which settles it or says why it cannot", name, l.JournalPath(name))
 	case errors.Is(err, fs.ErrNotExist):
 		return nil
 	default:
@@ -373,39 +393,59 @@ func (l Layout) checkNoJournal(name string) error {
 	}
 }
 
+// maxJournal bounds what is read of a journal (they are about a kilobyte).
+const maxJournal = 1 << 20
+
 func (l Layout) writeJournal(j *journal) error {
 	data, err := json.MarshalIndent(j, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	if err := os.MkdirAll(l.JournalDir(), 0o755); err != nil {
+	// OpenOwn makes .modup and journal/ durable when it creates them;
+	// WriteFileAtomicIn syncs the file and then the journal folder.
+	r, err := l.OpenOwn(true, FolderJournal)
+	if err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	// .modup and journal/ may be new: their entries must be durable before
-	// the journal is relied on.
-	if err := syncDirs(l.Dir(), l.Root); err != nil {
-		return fmt.Errorf("write journal: %w", err)
-	}
-	// WriteFileAtomic syncs the file and then the journal folder.
-	if err := fsutil.WriteFileAtomic(l.JournalPath(j.Name), append(data, '\n'), 0o644); err != nil {
+	defer r.Close()
+	if err := fsutil.WriteFileAtomicIn(r, j.Name+".json", append(data, '\n'), 0o666); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	return nil
 }
 
+// errUnusableJournal marks a journal that is there but cannot be used:
+// not a regular file, too large, not JSON, about another package, or
+// naming paths modup never uses. Settle sets it aside.
+var errUnusableJournal = errors.New("modup cannot use it")
+
 func (l Layout) readJournal(name string) (*journal, error) {
-	data, err := readLimited(l.JournalPath(name), 1<<20)
+	data, err := l.readOwn(maxJournal, FolderJournal, name+".json")
+	if errors.Is(err, fsutil.ErrNotRegular) || errors.Is(err, fsutil.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w", err, errUnusableJournal)
+	}
 	if err != nil {
 		return nil, err
 	}
 	var j journal
 	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("journal %s: %w", l.JournalPath(name), err)
+		if len(data) == 0 {
+			return nil, fmt.Errorf("journal %s is empty: %w", l.JournalPath(name), errUnusableJournal)
+		}
+		return nil, fmt.Errorf("journal %s is not valid JSON (%v): %w", l.JournalPath(name), err, errUnusableJournal)
 	}
 	if j.Name != name {
-		return nil, fmt.Errorf("journal %s is about %q, not %q", l.JournalPath(name), j.Name, name)
+		return nil, fmt.Errorf("journal %s is about %q, not %q: %w", l.JournalPath(name), j.Name, name, errUnusableJournal)
+	}
+	if err := l.checkJournal(&j); err != nil {
+		return nil, fmt.Errorf("%w: %w", err, errUnusableJournal)
 	}
 	return &j, nil
+}
+
+// removeJournal removes package name's journal and syncs its folder.
+func (l Layout) removeJournal(name string) error {
+	return l.removeOwn(FolderJournal, name+".json")
 }
 
 // isDir reports whether path is a folder (not a symlink to one); a missing

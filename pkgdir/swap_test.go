@@ -107,6 +107,9 @@ func checkState(t *testing.T, l Layout, st pkgState) {
 	got := map[string]string{}
 	entries, _ := os.ReadDir(filepath.Join(l.BackupsDir(), pkgName))
 	for _, e := range entries {
+		if _, ok := isBackupRecordName(e.Name()); ok {
+			continue // checked by checkNoLeftovers
+		}
 		got[e.Name()] = "?"
 		h, err := TreeHash(filepath.Join(l.BackupsDir(), pkgName, e.Name()))
 		if err != nil {
@@ -150,6 +153,13 @@ func checkNoLeftovers(t *testing.T, l Layout) {
 	for _, dir := range []string{l.InstalledDir(), l.LocksDir(), filepath.Join(l.BackupsDir(), pkgName)} {
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
+			if b, ok := isBackupRecordName(e.Name()); ok && strings.HasPrefix(dir, l.BackupsDir()) {
+				// A backup's record, which must not outlive it.
+				if _, err := os.Lstat(filepath.Join(dir, b)); err != nil {
+					t.Errorf("record %s of a backup that is gone (%v)", e.Name(), err)
+				}
+				continue
+			}
 			if strings.HasPrefix(e.Name(), ".") || strings.HasSuffix(e.Name(), ".holder") {
 				t.Errorf("leftover %s in %s", e.Name(), dir)
 			}

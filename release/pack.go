@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 
@@ -155,7 +156,7 @@ func Pack(ctx context.Context, dir string, opt PackOptions) (PackResult, error) 
 		return res, err
 	}
 
-	if err := os.MkdirAll(out, 0o755); err != nil {
+	if err := os.MkdirAll(out, 0o777); err != nil { // less the umask, as mkdir(1)
 		return res, fmt.Errorf("create release folder: %w", err)
 	}
 	res.ZipPath = filepath.Join(out, sources.ZipName(res.Version))
@@ -178,7 +179,7 @@ func Pack(ctx context.Context, dir string, opt PackOptions) (PackResult, error) 
 	if err != nil {
 		return res, err
 	}
-	if err := fsutil.WriteFileAtomic(res.ManifestPath, data, 0o644); err != nil {
+	if err := fsutil.WriteFileAtomic(res.ManifestPath, data, 0o666); err != nil {
 		return res, err
 	}
 	res.Kept, _ = otherZips(out, filepath.Base(res.ZipPath))
@@ -274,6 +275,13 @@ func writeZip(ctx context.Context, dir string, opt archive.PackOptions, res *Pac
 	res.Files, err = archive.Pack(ctx, cw, dir, opt)
 	if err != nil {
 		return err
+	}
+	if runtime.GOOS != "windows" {
+		// os.CreateTemp made it 0600: a published zip is for everyone
+		// to read, 0666 less the umask as any new file.
+		if err := tmp.Chmod(fsutil.Perm(0o666)); err != nil {
+			return fmt.Errorf("pack: %w", err)
+		}
 	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("pack: %w", err)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,7 +59,10 @@ func (u *Updater) cache(root string) sources.Cache {
 	}
 	c, ok := u.caches[root]
 	if !ok {
-		c = httpx.NewLogCache(pkgdir.Layout{Root: root}.CacheDir())
+		l := pkgdir.Layout{Root: root}
+		c = httpx.NewLogCacheIn(l.CacheDir(), func(create bool) (*os.Root, error) {
+			return l.OpenOwn(create, pkgdir.FolderCache)
+		})
 		u.caches[root] = c
 	}
 	return c

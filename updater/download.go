@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -117,7 +116,7 @@ func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string
 			err = fmt.Errorf("download %s %s: %w", name, rel.Version, cerr)
 		}
 		if err != nil {
-			removeTemp(f.Name())
+			_ = l.RemoveTemp(f.Name())
 		}
 	}()
 	total := p.Size
@@ -155,15 +154,6 @@ func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string
 		}
 	}
 	return f.Name(), nil
-}
-
-// removeTemp removes a download (a file under tmp/<name>/) or a staging
-// folder (under staging/<name>/), then that per-package folder if it is
-// left empty, so that nothing of a finished or failed change stays in
-// .modup/. The caller holds the package's lock, so nobody else uses it.
-func removeTemp(path string) {
-	_ = os.RemoveAll(path)
-	_ = os.Remove(filepath.Dir(path)) // fails, as wanted, unless empty
 }
 
 // isHTMLFile reports whether the file at path starts like an HTML page:

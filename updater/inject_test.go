@@ -2,6 +2,7 @@ package updater_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -197,33 +198,113 @@ func TestInstallCrashAtEverySwapStep(t *testing.T) {
 	}
 }
 
-// TestPendingJournalBlocksUpdate: a journal some crashed process left (and
-// recovery could not settle) stops the update before anything moves, and
-// the update leaves nothing of its own behind.
-func TestPendingJournalBlocksUpdate(t *testing.T) {
+// TestUnusableJournalIsSetAside: a journal modup cannot use (empty,
+// garbage, about nobody, a folder in its place) used to block the package
+// for ever, saying modup would settle it. It is moved aside, kept for
+// inspection and named in a warning, and the update goes on with the
+// package as it is on disk.
+func TestUnusableJournalIsSetAside(t *testing.T) {
+	tests := []struct {
+		name    string
+		journal map[string]string // under journal/
+		want    string            // in the warning
+	}{
+		{name: "empty", journal: map[string]string{"hello.json": ""}, want: "is empty"},
+		{name: "garbage", journal: map[string]string{"hello.json": "\x00\x01 not json"}, want: "not valid JSON"},
+		{name: "about nobody", journal: map[string]string{"hello.json": "{}\n"}, want: `is about ""`},
+		{name: "a folder", journal: map[string]string{"hello.json/x": "y"}, want: "is a folder"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newFSRemote(t)
+			root := t.TempDir()
+			dir := filepath.Join(root, "hello")
+			testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", r.dir))
+			r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
+			l := pkgdir.Layout{Root: root}
+			testpkg.WriteTree(t, l.JournalDir(), tc.journal)
+
+			c := newUpdater(t).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusUpdated)
+			aside, _ := filepath.Glob(l.JournalPath("hello") + ".broken-*")
+			if len(aside) != 1 {
+				t.Fatalf("set aside: %v, want one journal/hello.json.broken-*", aside)
+			}
+			warned := strings.Join(c.Warnings, "\n")
+			for _, s := range []string{tc.want, aside[0], "as it is on disk"} {
+				if !strings.Contains(warned, s) {
+					t.Errorf("warnings %q do not say %q", warned, s)
+				}
+			}
+			if strings.Contains(warned+c.Error, "next start") {
+				t.Errorf("a warning promises what modup does not do: %q", warned)
+			}
+			wantTree(t, dir, pkgFiles("hello", "1.1.0", r.dir))
+			if _, err := os.Lstat(l.JournalPath("hello")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("journal still there: %v", err)
+			}
+		})
+	}
+}
+
+// TestUnsettledJournalBlocksUpdate: a journal modup reads but cannot
+// settle (which folder holds which version is unclear) stops the update
+// before anything moves, says why and what to do, and the update leaves
+// nothing of its own behind.
+func TestUnsettledJournalBlocksUpdate(t *testing.T) {
 	r := newFSRemote(t)
 	root := t.TempDir()
 	dir := filepath.Join(root, "hello")
 	testpkg.WriteTree(t, dir, pkgFiles("hello", "1.0.0", r.dir))
 	r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
 	l := pkgdir.Layout{Root: root}
-	testpkg.WriteTree(t, l.JournalDir(), map[string]string{"hello.json": "{}\n"})
+	// The staged folder and the live one both exist and neither has the
+	// journal's tree hash.
+	testpkg.WriteTree(t, filepath.Join(l.StagingDir(), "hello", "new-1"), pkgFiles("hello", "0.5.0", r.dir))
+	testpkg.WriteTree(t, l.JournalDir(), map[string]string{"hello.json": `{"op": "update", "name": "hello", "live": "hello",
+		"staged": ".modup/staging/hello/new-1", "backup": ".modup/backups/hello/1.0.0",
+		"old_version": "1.0.0", "new_version": "1.1.0", "new_hash": "sha256:0000", "started": "2024-01-01T00:00:00Z"}`})
 	before := treeHash(t, dir)
 
 	u := newUpdater(t)
 	for range 2 {
 		c := u.Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
 		wantStatus(t, c, updater.StatusFailed)
-		if !strings.Contains(c.Error, "an interrupted change is pending") {
+		if !strings.Contains(c.Error, "cannot tell which") || !strings.Contains(c.Error, l.JournalPath("hello")) {
 			t.Errorf("error %q", c.Error)
 		}
 	}
 	if treeHash(t, dir) != before {
 		t.Error("the package changed")
 	}
-	for _, d := range []string{l.TmpDir(), l.StagingDir()} {
-		if entries, _ := os.ReadDir(d); len(entries) > 0 {
-			t.Errorf("leftovers in %s: %d", d, len(entries))
-		}
+	if entries, _ := os.ReadDir(l.TmpDir()); len(entries) > 0 {
+		t.Errorf("leftovers in %s: %d", l.TmpDir(), len(entries))
+	}
+	if entries, _ := os.ReadDir(filepath.Join(l.StagingDir(), "hello")); len(entries) != 1 {
+		t.Errorf("staging/hello holds %d entries, want only what the journal names", len(entries))
+	}
+}
+
+// TestGarbageRecordIsNoRecord: an install record modup cannot read is
+// taken as none, with a warning naming it, not a raw JSON error; the
+// update replaces it.
+func TestGarbageRecordIsNoRecord(t *testing.T) {
+	for _, content := range []string{"", "garbage", `{"version": 7}`} {
+		t.Run(fmt.Sprintf("%q", content), func(t *testing.T) {
+			r := newFSRemote(t)
+			root := t.TempDir()
+			testpkg.WriteTree(t, filepath.Join(root, "hello"), pkgFiles("hello", "1.0.0", r.dir))
+			r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
+			l := pkgdir.Layout{Root: root}
+			testpkg.WriteTree(t, l.InstalledDir(), map[string]string{"hello.json": content})
+
+			c := newUpdater(t).Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
+			wantStatus(t, c, updater.StatusUpdated)
+			warned := strings.Join(c.Warnings, "\n")
+			if !strings.Contains(warned, l.RecordPath("hello")) || !strings.Contains(warned, "taken as no record") {
+				t.Errorf("warnings %q: want the record named and taken as none", warned)
+			}
+			checkRecord(t, root, "hello", "1.1.0", "fs", r.dir)
+		})
 	}
 }

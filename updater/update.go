@@ -126,6 +126,9 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 			return c.failed(err)
 		}
 		defer lk.Unlock()
+		if err := settle(l, p.Name, &c); err != nil {
+			return c.failed(err)
+		}
 		// Another process may have changed it while we waited.
 		fresh, ok := pkgdir.Load(p.Root, p.Dir)
 		if !ok {
@@ -250,7 +253,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	if err != nil {
 		return "", nil, err
 	}
-	defer removeTemp(zipPath)
+	defer l.RemoveTemp(zipPath)
 	staging, err := l.NewStaging(name)
 	if err != nil {
 		return "", nil, err
@@ -258,7 +261,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	keepStaging := false
 	defer func() {
 		if !keepStaging {
-			removeTemp(staging)
+			l.RemoveTemp(staging)
 		}
 	}()
 	// Where one syncfs makes the staged tree durable, extraction does not
@@ -273,7 +276,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 		}
 		return "", nil, fmt.Errorf("%s %s: %s: %w", name, rel.Version, rel.PayloadURL, err)
 	}
-	removeTemp(zipPath)
+	l.RemoveTemp(zipPath)
 	warnings, err = fixManifest(res.Root, name, rel, t.updateURL)
 	if err != nil {
 		return "", warnings, err
@@ -285,15 +288,19 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	delete(res.Digests, pkgdir.ManifestFile)
 	var stagedHash string
 	var syncErr, hashErr, modErr error
+	var modWarning string
 	var wg sync.WaitGroup
 	if syncLater {
 		wg.Go(func() { syncErr = fsutil.SyncTree(staging) })
 	}
 	wg.Go(func() { stagedHash, hashErr = pkgdir.TreeHashKnown(res.Root, res.Digests) })
 	if t.oldVersion != "" && !t.force {
-		wg.Go(func() { modErr = checkUnmodified(l, name) })
+		wg.Go(func() { modWarning, modErr = checkUnmodified(l, name) })
 	}
 	wg.Wait()
+	if modWarning != "" {
+		warnings = append(warnings, modWarning)
+	}
 	switch {
 	case syncErr != nil:
 		return "", warnings, fmt.Errorf("%s: %w", name, syncErr)
@@ -302,7 +309,6 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	case modErr != nil:
 		return "", warnings, modErr
 	}
-	pendingBefore := journalPending(l, name)
 	sw, err := l.Swap(ctx, pkgdir.SwapRequest{
 		Name: name, Staged: res.Root, OldVersion: t.oldVersion, NewVersion: rel.Version,
 		Record: &pkgdir.Record{Source: rel.Kind, UpdateURL: t.updateURL},
@@ -312,8 +318,8 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 		// A journal this swap wrote and left means it stopped halfway;
 		// the journal names the staged folder, which after an exchange
 		// holds the old version: it is Recover's to settle, not ours to
-		// delete. (A journal pending before made Swap refuse at once.)
-		if !pendingBefore && journalPending(l, name) {
+		// delete. (The caller settled any earlier journal before.)
+		if journalPending(l, name) {
 			keepStaging = true
 		}
 		return "", warnings, err
@@ -329,6 +335,24 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 		}
 	}
 	return backup, warnings, nil
+}
+
+// settle settles an interrupted change of package name that a killed
+// process left (the caller holds the lock), and adds what it did to c's
+// warnings: the package is then as it is on disk, whatever the journal said.
+func settle(l pkgdir.Layout, name string, c *Change) error {
+	r, err := l.Settle(name)
+	if err != nil {
+		return err
+	}
+	switch r.Action {
+	case "":
+	case pkgdir.ActionSetAside:
+		c.Warnings = append(c.Warnings, r.Detail)
+	default:
+		c.Warnings = append(c.Warnings, fmt.Sprintf("an interrupted change was settled first (%s): %s", r.Action, r.Detail))
+	}
+	return nil
 }
 
 // journalPending reports whether a change of package name is journaled
@@ -377,28 +401,32 @@ func fixManifest(dir, name string, rel sources.Release, updateURL string) ([]str
 
 // checkUnmodified compares the live folder with the tree hash recorded when
 // modup installed it. Without a record (installed by a2 or by hand) there
-// is nothing to compare.
-func checkUnmodified(l pkgdir.Layout, name string) error {
+// is nothing to compare; a record modup cannot use counts as none, with a
+// warning.
+func checkUnmodified(l pkgdir.Layout, name string) (warning string, err error) {
 	rec, err := l.ReadRecord(name)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return "", nil
+	}
+	if errors.Is(err, pkgdir.ErrBadRecord) {
+		return fmt.Sprintf("%v; taken as no record (changes made to the package since it was installed cannot be detected), and replaced by this install", err), nil
 	}
 	if err != nil {
-		return err
+		return "", err
 	}
 	live := filepath.Join(l.Root, name)
 	m, err := pkgdir.ReadManifest(live)
 	if err != nil || !sameVersion(m.Version, rec.Version) || rec.TreeHash == "" {
-		return nil // the record is about another version; it says nothing now
+		return "", nil // the record is about another version; it says nothing now
 	}
 	h, err := pkgdir.TreeHash(live)
 	if err != nil {
-		return fmt.Errorf("%s: hash %s: %w", name, live, err)
+		return "", fmt.Errorf("%s: hash %s: %w", name, live, err)
 	}
 	if h != rec.TreeHash {
-		return fmt.Errorf("%s: files in %s changed since modup installed %s; update with --force to replace them (the current folder is kept as a backup): %w", name, live, rec.Version, ErrModified)
+		return "", fmt.Errorf("%s: files in %s changed since modup installed %s; update with --force to replace them (the current folder is kept as a backup): %w", name, live, rec.Version, ErrModified)
 	}
-	return nil
+	return "", nil
 }
 
 // sameVersion reports whether a and b name one version: equal as versions
@@ -431,7 +459,12 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 		updateURL = abs
 	}
 	l := pkgdir.Layout{Root: root}
-	q := sources.Query{Package: updateURL, UpdateURL: updateURL, Cache: u.cache(root)}
+	q := sources.Query{Package: updateURL, UpdateURL: updateURL}
+	if _, err := os.Stat(root); err == nil {
+		// A root that does not exist yet gets no cache: its .modup is
+		// made by the install, not by the first request.
+		q.Cache = u.cache(root)
+	}
 	latest, err := src.Latest(ctx, q)
 	if err != nil {
 		return c.failed(err)
@@ -470,7 +503,8 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 		c.Status = StatusWouldUpdate
 		return c
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
+	// 0777 less the umask, as mkdir(1) makes it.
+	if err := os.MkdirAll(root, 0o777); err != nil {
 		return c.failed(fmt.Errorf("create root %s: %w", root, err))
 	}
 	lk, err := l.Lock(ctx, name, u.lockTimeout())
@@ -478,6 +512,9 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 		return c.failed(err)
 	}
 	defer lk.Unlock()
+	if err := settle(l, name, &c); err != nil {
+		return c.failed(err)
+	}
 	if _, err := os.Lstat(c.Path); err == nil {
 		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", name, c.Path, name))
 	}
@@ -509,6 +546,9 @@ func (u *Updater) Rollback(ctx context.Context, p pkgdir.Package, toVersion stri
 		return c.failed(err)
 	}
 	defer lk.Unlock()
+	if err := settle(l, p.Name, &c); err != nil {
+		return c.failed(err)
+	}
 	sw, b, err := l.Rollback(ctx, p.Name, toVersion)
 	if err != nil {
 		return c.failed(err)
@@ -528,6 +568,9 @@ func (u *Updater) Remove(ctx context.Context, p pkgdir.Package, purge bool) Chan
 		return c.failed(err)
 	}
 	defer lk.Unlock()
+	if err := settle(l, p.Name, &c); err != nil {
+		return c.failed(err)
+	}
 	backup, err := l.Remove(ctx, p.Name, purge)
 	if err != nil {
 		return c.failed(err)

@@ -223,11 +223,19 @@ func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
 		}
 		recs, err := pkgdir.Layout{Root: root}.Recover(ctx)
 		for _, r := range recs {
-			if r.Action == pkgdir.ActionSwept {
+			switch r.Action {
+			case pkgdir.ActionSwept:
 				a.logger.Debug("recovered", "package", r.Package, "action", r.Action, "detail", r.Detail)
-				continue
+			case pkgdir.ActionSetAside:
+				fmt.Fprintf(a.stderr, "modup: warning: %s: %s\n", r.Package, r.Detail)
+			default:
+				fmt.Fprintf(a.stderr, "modup: recovered %s: %s (%s)\n", r.Package, r.Action, r.Detail)
 			}
-			fmt.Fprintf(a.stderr, "modup: recovered %s: %s (%s)\n", r.Package, r.Action, r.Detail)
+		}
+		if errors.Is(err, pkgdir.ErrUnsafeLayout) {
+			// modup refuses to work in a root whose own folder holds a
+			// link (or a file, a named pipe) where a folder of its belongs.
+			return nil, &exitError{code: exitFailure, err: err}
 		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "modup: recovery in %s: %v\n", root, err)

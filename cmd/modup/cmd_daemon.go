@@ -131,6 +131,9 @@ after it stopped. Packages never checked show "-".`,
 				if err != nil {
 					return err
 				}
+				if err := (pkgdir.Layout{Root: root}).Check(); err != nil {
+					return err
+				}
 				states, err := daemon.ReadStates(root)
 				if err != nil {
 					return err

@@ -60,7 +60,9 @@ roots, the first one receives the package.`,
 			if err != nil {
 				return err
 			}
-			if _, err := a.scan(cmd.Context()); err != nil && !os.IsNotExist(err) {
+			if _, err := a.scan(cmd.Context()); errors.Is(err, pkgdir.ErrUnsafeLayout) {
+				return err
+			} else if err != nil {
 				a.logger.Debug("scan before install", "error", err)
 			}
 			ch := a.changer(&f).Install(cmd.Context(), roots[0], args[0], updater.UpdateOptions{To: f.to, DryRun: f.dryRun})

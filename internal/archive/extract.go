@@ -224,9 +224,12 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 				manifests = append(manifests, name)
 			}
 		}
-		perm := fs.FileMode(0o644)
+		// As unzip and tar make them: 0666, or 0777 when the zip marks
+		// the file executable, less the umask; never setuid, setgid or
+		// sticky.
+		perm := fsutil.Perm(0o666)
 		if mode&0o111 != 0 {
-			perm = 0o755
+			perm = fsutil.Perm(0o777)
 		}
 		p.files = append(p.files, fileJob{f: f, name: name, perm: perm, size: int64(u)})
 	}
@@ -420,7 +423,7 @@ func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits
 				return Result{}, fmt.Errorf("extract: %w", err)
 			}
 		}
-		if err := root.Mkdir(d, 0o755); err != nil {
+		if err := root.Mkdir(d, 0o777); err != nil { // less the umask
 			return Result{}, fmt.Errorf("extract: %w", err)
 		}
 	}
@@ -605,7 +608,8 @@ func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, sum ha
 		sum.Sum(j.sum[:0])
 	}
 	if runtime.GOOS != "windows" {
-		// Exact modes whatever the umask; never setuid, setgid or sticky.
+		// The mode validate chose, also where the file system (or a
+		// default ACL) would have made it otherwise.
 		if err := out.Chmod(j.perm); err != nil {
 			return fmt.Errorf("extract: %w", err)
 		}

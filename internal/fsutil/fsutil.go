@@ -10,38 +10,19 @@ import (
 
 // WriteFileAtomic replaces path with data: it writes a temporary file in the
 // same folder, fsyncs it, renames it over path and fsyncs the folder, so a
-// crash leaves either the old file or the new one.
+// crash leaves either the old file or the new one. The file gets perm less
+// the umask.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	return writePath(path, data, perm, true)
+}
+
+func writePath(path string, data []byte, perm os.FileMode, durable bool) error {
+	r, err := os.OpenRoot(filepath.Dir(path))
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err := f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(perm); err != nil && runtime.GOOS != "windows" {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write %s: sync: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	ok = true
-	return SyncDir(dir)
+	defer r.Close()
+	return writeIn(r, filepath.Base(path), data, perm, durable)
 }
 
 // SyncDir fsyncs a folder so that renames inside it are durable. It is a
@@ -65,25 +46,5 @@ func SyncDir(dir string) error {
 // rename, without fsync: readers never see a torn file, but a power loss
 // may lose the new content. For caches and state that can be rebuilt.
 func ReplaceFile(path string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	tmp := f.Name()
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil && runtime.GOOS != "windows" {
-		werr = os.Chmod(tmp, perm)
-	}
-	if werr == nil {
-		werr = os.Rename(tmp, path)
-	}
-	if werr != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	return nil
+	return writePath(path, data, perm, false)
 }

@@ -12,3 +12,7 @@ import "syscall"
 // does not block the open waiting for a writer, so a caller that checks the
 // file's type after opening never hangs.
 const ONonblock = syscall.O_NONBLOCK
+
+// ONofollow, or'ed into the flags of os.OpenFile, makes the open fail
+// (ELOOP) when the last element of the path is a symbolic link.
+const ONofollow = syscall.O_NOFOLLOW

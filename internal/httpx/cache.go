@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -71,6 +72,9 @@ var ErrCacheCorrupt = errors.New("corrupt cache record")
 // LogCache is a sources.Cache kept in one append-only file per folder.
 type LogCache struct {
 	dir, path string
+	// openDir opens the folder (creating it when create is set); every
+	// file of the cache is reached through it.
+	openDir func(create bool) (*os.Root, error)
 
 	mu    sync.Mutex
 	f     *os.File
@@ -91,9 +95,24 @@ type span struct {
 }
 
 // NewLogCache returns the cache kept in dir/http.log. Nothing is created
-// until the first Put.
+// until the first Put, which creates dir (0700) and its parents.
 func NewLogCache(dir string) *LogCache {
-	return &LogCache{dir: dir, path: filepath.Join(dir, cacheLogName), idleAfter: cacheIdle}
+	return NewLogCacheIn(dir, func(create bool) (*os.Root, error) {
+		if create {
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return nil, err
+			}
+		}
+		return os.OpenRoot(dir)
+	})
+}
+
+// NewLogCacheIn returns the cache kept in http.log of the folder that open
+// opens (creating it when create is set); dir names that folder in
+// messages. The caller decides how the folder is reached: modup's own
+// folder in a root is opened without following links (pkgdir.Layout.OpenOwn).
+func NewLogCacheIn(dir string, open func(create bool) (*os.Root, error)) *LogCache {
+	return &LogCache{dir: dir, path: filepath.Join(dir, cacheLogName), openDir: open, idleAfter: cacheIdle}
 }
 
 // Get returns the entry stored for url. An unreadable or corrupt record is
@@ -146,7 +165,7 @@ func (c *LogCache) Put(url string, e sources.CacheEntry) error {
 	c.live += int64(len(rec))
 	c.size = max(c.size+int64(len(rec)), end)
 	if c.size >= compactMin && c.size-c.live > c.live {
-		if r, err := os.OpenRoot(c.dir); err == nil {
+		if r, err := c.openDir(false); err == nil {
 			c.compact(r)
 			r.Close()
 		}
@@ -183,12 +202,9 @@ func (c *LogCache) open(create bool) error {
 	}
 	flag := os.O_RDWR | os.O_APPEND
 	if create {
-		if err := os.MkdirAll(c.dir, 0o700); err != nil {
-			return err
-		}
 		flag |= os.O_CREATE
 	}
-	r, err := os.OpenRoot(c.dir)
+	r, err := c.openDir(create)
 	if err != nil {
 		return err
 	}
@@ -394,7 +410,7 @@ func (c *LogCache) compact(r *os.Root) bool {
 // the cache folder: one JSON file per URL (named by its sha256) and
 // temporary files older than an hour. Only names modup makes are touched.
 func (c *LogCache) sweep(r *os.Root) {
-	ents, err := os.ReadDir(c.dir)
+	ents, err := fs.ReadDir(r.FS(), ".")
 	if err != nil {
 		return
 	}

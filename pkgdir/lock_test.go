@@ -23,6 +23,8 @@ const helperEnv = "MODUP_PKGDIR_HELPER"
 // set, it does what the variable says and never returns normally.
 //
 //	lock:<root>:<name>   take the lock, print "locked", sleep
+//	swap:<spec>          run a swap and die at a step (swap_kill_linux_test.go)
+//	readonly:<root>      purge, prune and sweep read-only trash (readonly_linux_test.go)
 func TestHelperProcess(t *testing.T) {
 	spec := os.Getenv(helperEnv)
 	if spec == "" {
@@ -44,6 +46,8 @@ func TestHelperProcess(t *testing.T) {
 		os.Exit(0)
 	case "swap":
 		helperSwap(rest) // swap_kill_linux_test.go
+	case "readonly":
+		helperReadOnly(rest) // readonly_linux_test.go
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper", spec)
 	os.Exit(2)

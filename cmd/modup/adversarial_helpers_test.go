@@ -175,9 +175,15 @@ func advStart(t testing.TB, args ...string) *advProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &advProc{done: make(chan struct{})}
-	p.cmd = exec.Command(exe)
-	p.cmd.Args = append([]string{"modup"}, args...)
+	cmd := exec.Command(exe)
+	cmd.Args = append([]string{"modup"}, args...)
+	return advLaunch(t, cmd)
+}
+
+// advLaunch starts cmd, which runs modup, with a clean environment.
+func advLaunch(t testing.TB, cmd *exec.Cmd) *advProc {
+	t.Helper()
+	p := &advProc{done: make(chan struct{}), cmd: cmd}
 	p.cmd.Env = append(os.Environ(), "MODUP_ROOTS=", "NO_COLOR=1", "GITHUB_TOKEN=", "GH_TOKEN=",
 		"GORACE=atexit_sleep_ms=0") // under -race: no extra second at exit
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr

@@ -53,6 +53,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"exits":  exitsCmd,
 			"zipdir": zipdirCmd,
+			"mode":   modeCmd,
 		},
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,27 @@ func zipdirCmd(ts *testscript.TestScript, neg bool, args []string) {
 	dst := ts.MkAbs(args[1])
 	ts.Check(os.MkdirAll(filepath.Dir(dst), 0o755))
 	ts.Check(os.WriteFile(dst, data, 0o644))
+}
+
+// modeCmd is "mode PATH PERM": require PATH (not followed if a link) to
+// have the permission bits PERM, in octal (0644), and no setuid, setgid or
+// sticky bit.
+func modeCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: mode PATH PERM")
+	}
+	want, err := strconv.ParseUint(args[1], 8, 32)
+	if err != nil {
+		ts.Fatalf("mode: %q is not an octal mode", args[1])
+	}
+	fi, err := os.Lstat(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if special := fi.Mode() & (fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky); special != 0 {
+		ts.Fatalf("%s has mode %v: setuid, setgid or sticky", args[0], fi.Mode())
+	}
+	if got := fi.Mode().Perm(); got != fs.FileMode(want) {
+		ts.Fatalf("%s has mode %#o, want %#o", args[0], uint32(got), want)
+	}
 }
 
 // zipDir zips the regular files and folders under src deterministically.

@@ -71,14 +71,18 @@ var ErrUnsafeLayout = errors.New("modup's folder in this root is not as modup ma
 // UnsafeError names what is wrong in .modup and what to do. It matches
 // ErrUnsafeLayout.
 type UnsafeError struct {
-	Path string // what is wrong
-	What string // what it is: "a symbolic link", "a named pipe (FIFO)"...
-	Own  string // the root's .modup folder
-	link bool
-	file bool // modup keeps a file there, not a folder
+	Path  string // what is wrong
+	What  string // what it is: "a symbolic link", "a named pipe (FIFO)"...
+	Own   string // the root's .modup folder
+	link  bool
+	file  bool // modup keeps a file there, not a folder
+	raced bool // replaced between modup's look and its open
 }
 
 func (e *UnsafeError) Error() string {
+	if e.raced {
+		return fmt.Sprintf("%s was replaced while modup opened it: check what is there; modup keeps its files in %s and does not follow links there", e.Path, e.Own)
+	}
 	todo := "move it out of the way"
 	if e.link {
 		todo = "remove the link"
@@ -171,7 +175,7 @@ func (l Layout) openChild(parent *os.Root, name, path string, create bool, perm 
 	}
 	if st, err := r.Stat("."); err != nil || !os.SameFile(fi, st) {
 		r.Close()
-		return nil, &UnsafeError{Path: path, What: "a folder that was replaced while modup opened it", Own: l.Dir()}
+		return nil, &UnsafeError{Path: path, What: "a replaced folder", Own: l.Dir(), raced: true}
 	}
 	return r, nil
 }

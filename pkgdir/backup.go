@@ -310,7 +310,9 @@ func (l Layout) Prune(name string, keep int) ([]Backup, error) {
 }
 
 // forgetOrphans removes the backup records of package name whose folder
-// is gone, then backups/<name>/ if that is left empty.
+// is gone and the temporary files of record writes a killed process left
+// (".<folder>.json.tmp-123"), then backups/<name>/ if that is left empty.
+// The caller holds the package's lock.
 func (l Layout) forgetOrphans(name string) {
 	r, err := l.OpenOwn(false, FolderBackups)
 	if err != nil {
@@ -320,6 +322,11 @@ func (l Layout) forgetOrphans(name string) {
 	if pr, err := l.openChild(r, name, filepath.Join(r.Name(), name), false, 0); err == nil {
 		ents, _ := readDirIn(pr, ".")
 		for _, e := range ents {
+			if i := strings.LastIndex(e.Name(), ".json.tmp-"); i > 0 && e.Type().IsRegular() && strings.HasPrefix(e.Name(), ".") &&
+				fsutil.IsTempName(e.Name()[i:], ".json.tmp-", "") {
+				_ = pr.Remove(e.Name())
+				continue
+			}
 			dir, ok := isBackupRecordName(e.Name())
 			if !ok || !e.Type().IsRegular() {
 				continue

@@ -123,3 +123,25 @@ func TestLegacyBackupOrder(t *testing.T) {
 		t.Errorf("newest backup %+v, want the one just made (%s), first in sequence", bs[0], res.Backup)
 	}
 }
+
+// Pruning also drops the records of backups that are gone and what killed
+// record writes left, and nothing else of the backups folder.
+func TestPruneForgetsOrphanRecords(t *testing.T) {
+	l := Layout{Root: t.TempDir()}
+	writeTree(t, filepath.Join(l.Root, pkgName), pkgTree("1.0.0"))
+	swapTo(t, l, "1.0.0", "1.1.0")
+	dir := filepath.Join(l.BackupsDir(), pkgName)
+	writeTree(t, dir, map[string]string{
+		".0.5.0.json":          `{"version": "0.5.0", "seq": 7}`, // its backup was deleted by hand
+		".1.0.0.json.tmp-4242": "partial",
+		".DS_Store":            "a file manager's",
+	})
+	if _, err := l.Prune(pkgName, 3); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]bool{".0.5.0.json": false, ".1.0.0.json.tmp-4242": false, ".DS_Store": true, ".1.0.0.json": true, "1.0.0": true} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); (err == nil) != want {
+			t.Errorf("%s exists: %v, want %v", name, err == nil, want)
+		}
+	}
+}

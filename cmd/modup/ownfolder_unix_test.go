@@ -47,7 +47,7 @@ func ownRoot(t *testing.T, base string) (string, string) {
 func TestOwnFolderHazardsCLI(t *testing.T) {
 	commands := [][]string{
 		{"list"}, {"check"}, {"update", "hello"}, {"rollback", "hello"},
-		{"remove", "hello"}, {"remove", "hello", "--purge"}, {"backups"}, {"status"},
+		{"remove", "hello"}, {"remove", "hello", "--purge", "--yes"}, {"backups"}, {"status"},
 		{"install", "OTHER"},
 	}
 	for _, folder := range testpkg.ModupFolders("hello") {

@@ -57,7 +57,7 @@ func (e *HostileError) Error() string {
 	if e.Entry == "" {
 		return prefix + ": " + e.Reason
 	}
-	return fmt.Sprintf("%s: entry %q: %s", prefix, e.Entry, e.Reason)
+	return fmt.Sprintf("%s: entry %s: %s", prefix, quoteName(e.Entry), e.Reason)
 }
 
 // Is makes errors.Is(err, ErrHostile) true.
@@ -80,18 +80,26 @@ type Limits struct {
 	MaxEntries int   // entries in the central directory, and files plus folders (implied ones too); default 100_000
 	MaxBytes   int64 // total uncompressed bytes, declared and actually written; default 2 GiB
 	MaxRatio   int64 // per-entry uncompressed/compressed ratio; default 1000; entries under 1 MiB are exempt
+	// MaxTotalRatio is the ratio of the whole archive: the files' declared
+	// sizes over their compressed sizes; default 100; archives that expand
+	// to less than 64 MiB are exempt. Deflate cannot shrink one entry much
+	// beyond 1000:1, so MaxRatio alone lets 1,500 entries of almost 1 MiB
+	// of zeros (each exempt) turn a 1.6 MB download into 1.5 GB.
+	MaxTotalRatio int64
 }
 
 const (
-	defaultMaxEntries = 100_000
-	defaultMaxBytes   = 2 << 30
-	defaultMaxRatio   = 1000
-	ratioExempt       = 1 << 20 // entries smaller than this are not ratio-checked
+	defaultMaxEntries    = 100_000
+	defaultMaxBytes      = 2 << 30
+	defaultMaxRatio      = 1000
+	defaultMaxTotalRatio = 100
+	ratioExempt          = 1 << 20  // entries smaller than this are not ratio-checked
+	totalRatioExempt     = 64 << 20 // archives expanding to less than this are not ratio-checked as a whole
 )
 
 // DefaultLimits returns the caps used for fields left at zero.
 func DefaultLimits() Limits {
-	return Limits{MaxEntries: defaultMaxEntries, MaxBytes: defaultMaxBytes, MaxRatio: defaultMaxRatio}
+	return Limits{MaxEntries: defaultMaxEntries, MaxBytes: defaultMaxBytes, MaxRatio: defaultMaxRatio, MaxTotalRatio: defaultMaxTotalRatio}
 }
 
 func (l Limits) withDefaults() Limits {
@@ -104,6 +112,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxRatio <= 0 {
 		l.MaxRatio = d.MaxRatio
+	}
+	if l.MaxTotalRatio <= 0 {
+		l.MaxTotalRatio = d.MaxTotalRatio
 	}
 	return l
 }

@@ -158,7 +158,7 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 	}
 	p := &plan{}
 	nodes := make(map[string]*node, len(zr.File))
-	var total uint64
+	var total, totalComp uint64
 	var manifests []string
 	// A corrupt entry is remembered, not returned at once: an archive that
 	// is also hostile is reported as hostile.
@@ -187,7 +187,7 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 			switch f.Method {
 			case zip.Store:
 				if c != u && corrupt == nil {
-					corrupt = fmt.Errorf("%w: entry %q: stored (uncompressed) entry declares %d bytes but holds %d", ErrCorrupt, f.Name, u, c)
+					corrupt = fmt.Errorf("%w: entry %s: stored (uncompressed) entry declares %d bytes but holds %d", ErrCorrupt, quoteName(f.Name), u, c)
 				}
 			case zip.Deflate:
 			default:
@@ -197,6 +197,7 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 				return nil, tooLarge(f.Name, "declared sizes add up to more than the limit of %d bytes", lim.MaxBytes)
 			}
 			total += u
+			totalComp += c
 			if u >= ratioExempt && (c == 0 || u/c > uint64(lim.MaxRatio)) {
 				ratio := "infinite"
 				if c != 0 {
@@ -234,6 +235,9 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 		p.files = append(p.files, fileJob{f: f, name: name, perm: perm, size: int64(u)})
 	}
 
+	if err := checkTotalRatio(total, totalComp, lim.MaxTotalRatio); err != nil {
+		return nil, err
+	}
 	if err := checkOverlaps(ctx, zr.File, size); err != nil {
 		return nil, err
 	}
@@ -248,7 +252,7 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 		p.root = path.Dir(manifests[0])
 	default:
 		slices.Sort(manifests)
-		return nil, hostile(manifests[1], "ambiguous package root: %q and %q are both at the shallowest depth", manifests[0], manifests[1])
+		return nil, hostile(manifests[1], "ambiguous package root: %s and %s are both at the shallowest depth", quoteName(manifests[0]), quoteName(manifests[1]))
 	}
 
 	for _, n := range nodes {
@@ -369,13 +373,45 @@ func put(nodes map[string]*node, entry, key, name string, dir, explicit bool) er
 func conflict(entry string, n *node, name string, dir, explicit bool) error {
 	switch {
 	case n.name != name && !strings.EqualFold(n.name, name):
-		return hostile(entry, "%q and %q are the same name on macOS, which ignores the Unicode normalization form: spell both in one form (NFC)", n.name, name)
+		return hostile(entry, "%s and %s are the same name on macOS, which ignores the Unicode normalization form: spell both in one form (NFC)", quoteName(n.name), quoteName(name))
 	case n.name != name:
-		return hostile(entry, "%q and %q collide on case-insensitive file systems", n.name, name)
+		return hostile(entry, "%s and %s collide on case-insensitive file systems", quoteName(n.name), quoteName(name))
 	case n.dir != dir:
-		return hostile(entry, "%q is both a file and a folder", name)
+		return hostile(entry, "%s is both a file and a folder", quoteName(name))
 	}
 	return nil
+}
+
+// checkTotalRatio applies the ratio cap to the archive as a whole: the
+// files' declared sizes over their compressed sizes (total and comp), once
+// they add up to totalRatioExempt.
+func checkTotalRatio(total, comp uint64, maxRatio int64) error {
+	if total < totalRatioExempt {
+		return nil
+	}
+	if comp != 0 && total/comp <= uint64(maxRatio) {
+		return nil
+	}
+	ratio := "an infinite ratio"
+	if comp != 0 {
+		ratio = fmt.Sprintf("%d:1", total/comp)
+	}
+	return tooLarge("", "%s of compressed data expand to %s (%s), beyond the limit of %d:1 for a whole archive",
+		byteSize(comp), byteSize(total), ratio, maxRatio)
+}
+
+// byteSize is n in the largest binary unit that keeps it at least 1.
+func byteSize(n uint64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	f, i := float64(n), 0
+	for f >= unit && i < 4 {
+		f /= unit
+		i++
+	}
+	return fmt.Sprintf("%.1f %s", f, []string{"B", "KiB", "MiB", "GiB", "TiB"}[i])
 }
 
 // checkOverlaps rejects entries whose data lies outside the archive or
@@ -395,11 +431,11 @@ func checkOverlaps(ctx context.Context, files []*zip.File, size int64) error {
 		}
 		off, err := f.DataOffset()
 		if err != nil {
-			return fmt.Errorf("%w: entry %q: read local header: %w", ErrCorrupt, f.Name, err)
+			return fmt.Errorf("%w: entry %s: read local header: %w", ErrCorrupt, quoteName(f.Name), err)
 		}
 		c := f.CompressedSize64
 		if off < 0 || off > size || c > uint64(size-off) {
-			return fmt.Errorf("%w: entry %q: data extends past the end of the archive", ErrCorrupt, f.Name)
+			return fmt.Errorf("%w: entry %s: data extends past the end of the archive", ErrCorrupt, quoteName(f.Name))
 		}
 		// An empty body still owns its offset: two records sharing one
 		// local header are an overlap even when there is no data.
@@ -409,7 +445,7 @@ func checkOverlaps(ctx context.Context, files []*zip.File, size int64) error {
 	slices.SortFunc(spans, func(a, b span) int { return cmp.Compare(a.start, b.start) })
 	for i := 1; i < len(spans); i++ {
 		if prev := spans[i-1]; spans[i].start < prev.end {
-			return hostile(spans[i].name, "data overlaps entry %q", prev.name)
+			return hostile(spans[i].name, "data overlaps entry %s", quoteName(prev.name))
 		}
 	}
 	return nil
@@ -420,11 +456,11 @@ func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits
 	for i, d := range p.dirs {
 		if i%256 == 0 {
 			if err := ctx.Err(); err != nil {
-				return Result{}, fmt.Errorf("extract: %w", err)
+				return Result{}, extractError(err)
 			}
 		}
 		if err := root.Mkdir(d, 0o777); err != nil { // less the umask
-			return Result{}, fmt.Errorf("extract: %w", err)
+			return Result{}, extractError(err)
 		}
 	}
 
@@ -440,7 +476,7 @@ func (p *plan) write(ctx context.Context, root *os.Root, opt Options, lim Limits
 		if b.dir != "." {
 			sub, err := root.OpenRoot(b.dir)
 			if err != nil {
-				return fmt.Errorf("extract: %w", err)
+				return extractError(err)
 			}
 			defer sub.Close()
 			dir = sub
@@ -487,7 +523,7 @@ func (p *plan) sync(ctx context.Context, root *os.Root, opt Options, filesSynced
 	if !filesSynced {
 		d, err := root.Open(".")
 		if err != nil {
-			return fmt.Errorf("extract: %w", err)
+			return extractError(err)
 		}
 		err = fsutil.SyncFS(d)
 		d.Close()
@@ -495,7 +531,7 @@ func (p *plan) sync(ctx context.Context, root *os.Root, opt Options, filesSynced
 			return nil
 		}
 		if !errors.Is(err, fsutil.ErrSyncFSUnsupported) {
-			return fmt.Errorf("extract: %w", err)
+			return extractError(err)
 		}
 		err = parallel(ctx, opt.Workers, len(p.files), func(ctx context.Context, i int, _ []byte) error {
 			return syncFile(root, p.files[i].name)
@@ -542,7 +578,7 @@ func parallel(ctx context.Context, workers, n int, job func(ctx context.Context,
 	}
 	wg.Wait()
 	if err := parent.Err(); err != nil {
-		return fmt.Errorf("extract: %w", err)
+		return extractError(err)
 	}
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
@@ -555,12 +591,12 @@ func parallel(ctx context.Context, workers, n int, job func(ctx context.Context,
 func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, sum hash.Hash, written *atomic.Int64, maxBytes int64, durable bool) (err error) {
 	rc, err := j.f.Open()
 	if err != nil {
-		return fmt.Errorf("%w: entry %q: %w", ErrCorrupt, j.f.Name, err)
+		return fmt.Errorf("%w: entry %s: %w", ErrCorrupt, quoteName(j.f.Name), err)
 	}
 	defer rc.Close()
 	out, err := dir.OpenFile(path.Base(j.name), os.O_WRONLY|os.O_CREATE|os.O_EXCL|fsutil.ONonblock, j.perm)
 	if err != nil {
-		return fmt.Errorf("extract: %w", err)
+		return extractError(err)
 	}
 	defer func() {
 		if cerr := out.Close(); cerr != nil && err == nil {
@@ -582,7 +618,7 @@ func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, sum ha
 		if m > 0 {
 			n += int64(m)
 			if n > j.size {
-				return fmt.Errorf("%w: entry %q: data is longer than the declared %d bytes", ErrCorrupt, j.f.Name, j.size)
+				return fmt.Errorf("%w: entry %s: data is longer than the declared %d bytes", ErrCorrupt, quoteName(j.f.Name), j.size)
 			}
 			if written.Add(int64(m)) > maxBytes {
 				return tooLarge(j.f.Name, "bytes written exceed the limit of %d", maxBytes)
@@ -602,7 +638,7 @@ func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, sum ha
 		}
 	}
 	if n != j.size {
-		return fmt.Errorf("%w: entry %q: data is shorter than the declared %d bytes (%d)", ErrCorrupt, j.f.Name, j.size, n)
+		return fmt.Errorf("%w: entry %s: data is shorter than the declared %d bytes (%d)", ErrCorrupt, quoteName(j.f.Name), j.size, n)
 	}
 	if sum != nil {
 		sum.Sum(j.sum[:0])
@@ -611,12 +647,12 @@ func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, sum ha
 		// The mode validate chose, also where the file system (or a
 		// default ACL) would have made it otherwise.
 		if err := out.Chmod(j.perm); err != nil {
-			return fmt.Errorf("extract: %w", err)
+			return extractError(err)
 		}
 	}
 	if durable {
 		if err := out.Sync(); err != nil {
-			return fmt.Errorf("extract: %w", err)
+			return extractError(err)
 		}
 	}
 	return nil
@@ -627,15 +663,15 @@ func writeFile(ctx context.Context, dir *os.Root, j *fileJob, buf []byte, sum ha
 func readError(j *fileJob, err error) error {
 	switch {
 	case errors.Is(err, zip.ErrChecksum):
-		return fmt.Errorf("%w: entry %q: checksum mismatch (CRC-32)", ErrCorrupt, j.f.Name)
+		return fmt.Errorf("%w: entry %s: checksum mismatch (CRC-32)", ErrCorrupt, quoteName(j.f.Name))
 	case errors.Is(err, zip.ErrFormat):
 		// archive/zip's reader says this only when it decompressed more
 		// than the header declares.
-		return fmt.Errorf("%w: entry %q: data is longer than the declared %d bytes", ErrCorrupt, j.f.Name, j.size)
+		return fmt.Errorf("%w: entry %s: data is longer than the declared %d bytes", ErrCorrupt, quoteName(j.f.Name), j.size)
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("%w: entry %q: data is shorter than the declared %d bytes, or truncated", ErrCorrupt, j.f.Name, j.size)
+		return fmt.Errorf("%w: entry %s: data is shorter than the declared %d bytes, or truncated", ErrCorrupt, quoteName(j.f.Name), j.size)
 	}
-	return fmt.Errorf("%w: entry %q: %w", ErrCorrupt, j.f.Name, err)
+	return fmt.Errorf("%w: entry %s: %w", ErrCorrupt, quoteName(j.f.Name), err)
 }
 
 // syncFile fsyncs a file written and closed earlier (the fallback where
@@ -643,11 +679,11 @@ func readError(j *fileJob, err error) error {
 func syncFile(root *os.Root, name string) error {
 	f, err := root.Open(name)
 	if err != nil {
-		return fmt.Errorf("extract: %w", err)
+		return extractError(err)
 	}
 	defer f.Close()
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("extract: sync %s: %w", name, err)
+		return fmt.Errorf("extract: sync %s: %w", shortName(name), err)
 	}
 	return nil
 }
@@ -655,11 +691,24 @@ func syncFile(root *os.Root, name string) error {
 func syncDir(root *os.Root, name string) error {
 	d, err := root.Open(name)
 	if err != nil {
-		return fmt.Errorf("extract: %w", err)
+		return extractError(err)
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil {
-		return fmt.Errorf("extract: sync %s: %w", name, err)
+		return fmt.Errorf("extract: sync %s: %w", shortName(name), err)
 	}
 	return nil
+}
+
+// extractError wraps an error of the file system met while writing; a
+// path in it is shortened as names are (see shortName), so that a name
+// 1,000 folders deep does not make a 13 KB message.
+func extractError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		if short := shortName(pe.Path); short != pe.Path {
+			err = &fs.PathError{Op: pe.Op, Path: short, Err: pe.Err}
+		}
+	}
+	return fmt.Errorf("extract: %w", err)
 }

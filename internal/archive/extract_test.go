@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // zipOf builds a well-formed zip of name -> content (folders end in '/').
@@ -205,7 +206,13 @@ func TestExtractOverlap(t *testing.T) {
 		for i := 1; i < 200; i++ {
 			z = duplicateRecord(t, z, "k000", fmt.Sprintf("k%03d", i))
 		}
-		expectOverlap(t, z, Limits{})
+		// The ratio cap of the whole archive refuses it first; lifted,
+		// the overlap check must still catch it.
+		_, dest := newDest(t)
+		if _, err := extractBytes(t, t.Context(), z, dest, Options{}); !errors.Is(err, ErrTooLarge) {
+			t.Errorf("with default limits: err = %v, want ErrTooLarge (whole-archive ratio)", err)
+		}
+		expectOverlap(t, z, Limits{MaxTotalRatio: 1 << 40})
 	})
 	t.Run("empty entries sharing a local header", func(t *testing.T) {
 		z := zipOf(t, ManifestName, "{}", "e1", "")
@@ -417,13 +424,13 @@ func TestWriteThroughRoot(t *testing.T) {
 
 func TestLimitsDefaults(t *testing.T) {
 	d := DefaultLimits()
-	if d.MaxEntries != 100_000 || d.MaxBytes != 2<<30 || d.MaxRatio != 1000 {
+	if d.MaxEntries != 100_000 || d.MaxBytes != 2<<30 || d.MaxRatio != 1000 || d.MaxTotalRatio != 100 {
 		t.Errorf("DefaultLimits() = %+v", d)
 	}
-	if got := (Limits{MaxBytes: 5}).withDefaults(); got != (Limits{MaxEntries: 100_000, MaxBytes: 5, MaxRatio: 1000}) {
+	if got := (Limits{MaxBytes: 5}).withDefaults(); got != (Limits{MaxEntries: 100_000, MaxBytes: 5, MaxRatio: 1000, MaxTotalRatio: 100}) {
 		t.Errorf("withDefaults kept zero fields: %+v", got)
 	}
-	if got := (Limits{MaxEntries: -1, MaxBytes: -1, MaxRatio: -1}).withDefaults(); got != d {
+	if got := (Limits{MaxEntries: -1, MaxBytes: -1, MaxRatio: -1, MaxTotalRatio: -1}).withDefaults(); got != d {
 		t.Errorf("withDefaults kept negative fields: %+v", got)
 	}
 }
@@ -453,6 +460,84 @@ func TestHostileError(t *testing.T) {
 		if !errors.As(err, &h) || h != tt.err {
 			t.Errorf("errors.As failed for %v", err)
 		}
+	}
+}
+
+// TestTotalRatioBoundary checks where the ratio cap of a whole archive
+// starts: archives that expand to less than 64 MiB are never judged by it,
+// whatever their ratio; from 64 MiB on, the whole must stay within
+// MaxTotalRatio. Only validation runs: nothing is written.
+func TestTotalRatioBoundary(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries int // of almost 1 MiB of zeros each (1011:1)
+		limits  Limits
+		wantErr bool
+	}{
+		{name: "just under 64 MiB at 1011:1 is exempt", entries: 64, wantErr: false},
+		{name: "65 MiB at 1011:1 is refused", entries: 65, wantErr: true},
+		{name: "65 MiB within a raised cap", entries: 65, limits: Limits{MaxTotalRatio: 2000}, wantErr: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &caseSpec{}
+			data := make([]byte, 1<<20-1)
+			c.zip.entries = append(c.zip.entries, &entrySpec{name: ManifestName, data: []byte("{}"), method: zip.Deflate})
+			for i := 1; i <= tt.entries; i++ {
+				c.zip.entries = append(c.zip.entries, &entrySpec{name: copyName("zeros.bin", i), data: data, method: zip.Deflate})
+			}
+			z := c.zip.build(t)
+			zr, err := zip.NewReader(bytes.NewReader(z), int64(len(z)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = validate(t.Context(), zr, int64(len(z)), tt.limits.withDefaults())
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("validate = %v, want error: %v", err, tt.wantErr)
+			}
+			if err != nil && (!errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "for a whole archive")) {
+				t.Errorf("validate = %v, want ErrTooLarge for the whole archive", err)
+			}
+		})
+	}
+}
+
+// TestLongNamesInErrors: an entry 1,000 folders deep is named in a message
+// of a few lines (its start, its end and its length), not 12 KB of it.
+func TestLongNamesInErrors(t *testing.T) {
+	deep := strings.Repeat("folder-name/", 1000)
+	tests := []struct {
+		name  string
+		files []string
+		want  []string // in the message
+	}{
+		{name: "hostile name", files: []string{ManifestName, "{}", deep + "bad\\x.txt", "x"},
+			want: []string{`entry "folder-name/folder-name/`, `folder-name/bad\\x.txt" (12009 bytes)`, "backslash in name"}},
+		{name: "case collision of two deep names", files: []string{ManifestName, "{}", deep + "A.txt", "x", deep + "a.txt", "y"},
+			want: []string{`folder-name/A.txt" (12005 bytes) and "folder-name/`, `folder-name/a.txt" (12005 bytes) collide`}},
+		{name: "ends in a dot", files: []string{ManifestName, "{}", strings.Repeat("é", 120) + "./x", "x"},
+			want: []string{`path component "éé`, `éé." (241 bytes) ends in a dot`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, dest := newDest(t)
+			_, err := extractBytes(t, t.Context(), zipOf(t, tt.files...), dest, Options{})
+			if !errors.Is(err, ErrHostile) {
+				t.Fatalf("Extract = %v, want a hostile archive", err)
+			}
+			msg := err.Error()
+			if len(msg) > 500 {
+				t.Errorf("message of %d bytes: %.200s…", len(msg), msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("message %q lacks %q", msg, w)
+				}
+			}
+			if !utf8.ValidString(msg) {
+				t.Errorf("message %q is not valid UTF-8: a cut fell inside a rune", msg)
+			}
+		})
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -89,23 +90,40 @@ func (s *zipSpec) build(t testing.TB) []byte {
 	buf.Write(s.prepend)
 	zw := zip.NewWriter(&buf)
 	zw.SetOffset(int64(len(s.prepend)))
+	// Copies of one entry share their data: it is compressed and summed once.
+	type packed struct {
+		comp []byte
+		crc  uint32
+	}
+	memo := map[memoKey]packed{}
 	for _, e := range s.entries {
-		comp := e.data
 		if strings.HasSuffix(e.name, "/") {
 			e.method = zip.Store // folders carry no data
 		}
-		if e.method == zip.Deflate {
-			var cb bytes.Buffer
-			fw, _ := flate.NewWriter(&cb, flate.BestCompression)
-			fw.Write(e.data)
-			fw.Close()
-			comp = cb.Bytes()
+		k := memoKey{method: e.method, n: len(e.data)}
+		if len(e.data) > 0 {
+			k.data = &e.data[0]
 		}
+		pk, ok := memo[k]
+		if !ok {
+			pk = packed{comp: e.data, crc: crc32.ChecksumIEEE(e.data)}
+			if e.method == zip.Deflate {
+				var cb bytes.Buffer
+				fw, _ := flate.NewWriter(&cb, flate.BestCompression)
+				fw.Write(e.data)
+				fw.Close()
+				pk.comp = cb.Bytes()
+			}
+			if k.data != nil {
+				memo[k] = pk
+			}
+		}
+		comp := pk.comp
 		h := &zip.FileHeader{
 			Name:               e.name,
 			Method:             e.method,
 			Modified:           fixedTime,
-			CRC32:              crc32.ChecksumIEEE(e.data),
+			CRC32:              pk.crc,
 			CompressedSize64:   uint64(len(comp)),
 			UncompressedSize64: uint64(len(e.data)),
 			Flags:              e.flags,
@@ -158,6 +176,14 @@ func (s *zipSpec) build(t testing.TB) []byte {
 		}
 	}
 	return z[:len(z)-s.truncate]
+}
+
+// memoKey identifies an entry's data for build's memo: the same backing
+// array, length and method.
+type memoKey struct {
+	data   *byte
+	n      int
+	method uint16
 }
 
 // cdRecord is one central directory record in a built zip (no zip64).
@@ -386,6 +412,24 @@ func parseCase(t testing.TB, data []byte) *caseSpec {
 			for _, e := range entries(args[0]) {
 				e.flip = true
 			}
+		case "copies":
+			// copies FILE N: FILE stands for N entries sharing its data,
+			// named FILE-0001 ... FILE-N (before the extension).
+			need(2)
+			n := int(num(args[1]))
+			var out []*entrySpec
+			for _, e := range c.zip.entries {
+				if e.key != args[0] {
+					out = append(out, e)
+					continue
+				}
+				for i := 1; i <= n; i++ {
+					cp := *e
+					cp.name = copyName(e.name, i)
+					out = append(out, &cp)
+				}
+			}
+			c.zip.entries = out
 		case "truncate":
 			need(1)
 			c.zip.truncate = int(num(args[0]))
@@ -407,6 +451,8 @@ func parseCase(t testing.TB, data []byte) *caseSpec {
 					c.limits.MaxBytes = int64(num(v))
 				case "ratio":
 					c.limits.MaxRatio = int64(num(v))
+				case "total-ratio":
+					c.limits.MaxTotalRatio = int64(num(v))
 				default:
 					t.Fatalf("directive %q: unknown limit %q", line, k)
 				}
@@ -492,4 +538,11 @@ func checkEmptyDir(t testing.TB, dir string) {
 	for _, e := range ents {
 		t.Errorf("dest not empty after a rejected archive: %s", e.Name())
 	}
+}
+
+// copyName is the name of copy i of an entry (the copies directive):
+// "zeros.bin" -> "zeros-0001.bin".
+func copyName(name string, i int) string {
+	ext := path.Ext(name)
+	return fmt.Sprintf("%s-%04d%s", strings.TrimSuffix(name, ext), i, ext)
 }

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -62,7 +63,7 @@ func checkComponent(c string) string {
 	case c == ".":
 		return `"." path component`
 	case strings.HasSuffix(c, ".") || strings.HasSuffix(c, " "):
-		return fmt.Sprintf("path component %q ends in a dot or space", c)
+		return fmt.Sprintf("path component %s ends in a dot or space", quoteName(c))
 	case len(c) > maxComponent:
 		return fmt.Sprintf("path component longer than %d bytes", maxComponent)
 	case isReserved(c):
@@ -129,4 +130,40 @@ func foldKey(s string) string {
 		b.WriteRune(m)
 	}
 	return b.String()
+}
+
+// Names in messages: one longer than maxShown bytes is shown as its first
+// and last shownEach bytes around an ellipsis, so that a name 1,000
+// folders deep makes an error of a few lines, not of 13 KB.
+const (
+	maxShown  = 120
+	shownEach = 40
+)
+
+// shortName is name, or for a long one its start and end around "…" and
+// its length in bytes. Cuts fall on rune boundaries.
+func shortName(name string) string {
+	if len(name) <= maxShown {
+		return name
+	}
+	i := shownEach
+	for i > 0 && !utf8.RuneStart(name[i]) {
+		i--
+	}
+	j := len(name) - shownEach
+	for j < len(name) && !utf8.RuneStart(name[j]) {
+		j++
+	}
+	return fmt.Sprintf("%s…%s (%d bytes)", name[:i], name[j:], len(name))
+}
+
+// quoteName quotes a name for a message, shortened as shortName does: the
+// quotes hold the start and end, the length follows them.
+func quoteName(name string) string {
+	if len(name) <= maxShown {
+		return strconv.Quote(name)
+	}
+	short := shortName(name)
+	k := strings.LastIndex(short, " (")
+	return strconv.Quote(short[:k]) + short[k:]
 }

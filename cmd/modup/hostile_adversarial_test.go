@@ -3,12 +3,11 @@ package main
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/modup/modup/internal/faults"
+	"github.com/modup/modup/internal/testpkg"
 )
 
 // TestHostileArchivesEndToEnd serves the hostile archives of
@@ -203,6 +203,22 @@ func advBuildTxtarZip(data []byte) (z []byte, absolute []string, why string) {
 				return nil, nil, "bad raw-name"
 			}
 			each(key, func(e *entry) { e.name = s })
+		case "copies":
+			// N entries sharing the file's data, named NAME-0001.ext ...
+			var out []*entry
+			for _, e := range entries {
+				if e.key != args[0] {
+					out = append(out, e)
+					continue
+				}
+				ext := path.Ext(e.name)
+				for i := 1; i <= int(num(args[1])); i++ {
+					cp := *e
+					cp.name = fmt.Sprintf("%s-%04d%s", strings.TrimSuffix(e.name, ext), i, ext)
+					out = append(out, &cp)
+				}
+			}
+			entries = out
 		case "raw-zip":
 			raw = true
 		case "truncate":
@@ -219,23 +235,18 @@ func advBuildTxtarZip(data []byte) (z []byte, absolute []string, why string) {
 	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
+	var packer testpkg.Packer // copies share their data: compress it once
 	for _, e := range entries {
 		if strings.HasPrefix(e.name, "/") {
 			absolute = append(absolute, e.name)
 		}
-		comp := e.data
 		if strings.HasSuffix(e.name, "/") {
 			e.method = zip.Store
 		}
-		if e.method == zip.Deflate {
-			var cb bytes.Buffer
-			fw, _ := flate.NewWriter(&cb, flate.BestCompression)
-			fw.Write(e.data)
-			fw.Close()
-			comp = cb.Bytes()
-		}
+		pk := packer.Pack(e.data, e.method == zip.Deflate)
+		comp := pk.Data
 		h := &zip.FileHeader{Name: e.name, Method: e.method, Modified: time.Date(2020, 2, 2, 0, 0, 0, 0, time.UTC),
-			CRC32: crc32.ChecksumIEEE(e.data), CompressedSize64: uint64(len(comp)), UncompressedSize64: uint64(len(e.data)), Flags: e.flags}
+			CRC32: pk.CRC, CompressedSize64: uint64(len(comp)), UncompressedSize64: uint64(len(e.data)), Flags: e.flags}
 		if e.mode != 0 {
 			h.CreatorVersion = 3 << 8 // Unix
 			h.ExternalAttrs = e.mode << 16

@@ -3,10 +3,8 @@ package archive
 import (
 	"archive/zip"
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"io/fs"
 	"os"
 	"path"
@@ -16,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/modup/modup/internal/testpkg"
 )
 
 // A test case file is txtar: a comment of directives, then "-- name --"
@@ -90,40 +90,18 @@ func (s *zipSpec) build(t testing.TB) []byte {
 	buf.Write(s.prepend)
 	zw := zip.NewWriter(&buf)
 	zw.SetOffset(int64(len(s.prepend)))
-	// Copies of one entry share their data: it is compressed and summed once.
-	type packed struct {
-		comp []byte
-		crc  uint32
-	}
-	memo := map[memoKey]packed{}
+	var packer testpkg.Packer // copies of one entry share their data: compress it once
 	for _, e := range s.entries {
 		if strings.HasSuffix(e.name, "/") {
 			e.method = zip.Store // folders carry no data
 		}
-		k := memoKey{method: e.method, n: len(e.data)}
-		if len(e.data) > 0 {
-			k.data = &e.data[0]
-		}
-		pk, ok := memo[k]
-		if !ok {
-			pk = packed{comp: e.data, crc: crc32.ChecksumIEEE(e.data)}
-			if e.method == zip.Deflate {
-				var cb bytes.Buffer
-				fw, _ := flate.NewWriter(&cb, flate.BestCompression)
-				fw.Write(e.data)
-				fw.Close()
-				pk.comp = cb.Bytes()
-			}
-			if k.data != nil {
-				memo[k] = pk
-			}
-		}
-		comp := pk.comp
+		pk := packer.Pack(e.data, e.method == zip.Deflate)
+		comp := pk.Data
 		h := &zip.FileHeader{
 			Name:               e.name,
 			Method:             e.method,
 			Modified:           fixedTime,
-			CRC32:              pk.crc,
+			CRC32:              pk.CRC,
 			CompressedSize64:   uint64(len(comp)),
 			UncompressedSize64: uint64(len(e.data)),
 			Flags:              e.flags,
@@ -176,14 +154,6 @@ func (s *zipSpec) build(t testing.TB) []byte {
 		}
 	}
 	return z[:len(z)-s.truncate]
-}
-
-// memoKey identifies an entry's data for build's memo: the same backing
-// array, length and method.
-type memoKey struct {
-	data   *byte
-	n      int
-	method uint16
 }
 
 // cdRecord is one central directory record in a built zip (no zip64).

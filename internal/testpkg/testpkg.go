@@ -6,7 +6,9 @@ package testpkg
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"encoding/json"
+	"hash/crc32"
 	"maps"
 	"os"
 	"path/filepath"
@@ -68,4 +70,50 @@ func Zip(t testing.TB, prefix string, files map[string]string) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+// Packed is an entry's data as a hand-built zip stores it.
+type Packed struct {
+	Data []byte // compressed, or the data itself when stored
+	CRC  uint32 // CRC-32 of the uncompressed data
+}
+
+// Packer compresses entries for zips built record by record (with
+// zip.Writer.CreateRaw), once per backing array: the 1,500 names of a zip
+// bomb that share one slice of zeros cost one compression.
+type Packer struct {
+	memo map[packKey]Packed
+}
+
+type packKey struct {
+	data    *byte
+	n       int
+	deflate bool
+}
+
+// Pack returns data deflated at best compression (or as it is when
+// deflate is false) and its CRC-32.
+func (p *Packer) Pack(data []byte, deflate bool) Packed {
+	k := packKey{n: len(data), deflate: deflate}
+	if len(data) > 0 {
+		k.data = &data[0]
+		if pk, ok := p.memo[k]; ok {
+			return pk
+		}
+	}
+	pk := Packed{Data: data, CRC: crc32.ChecksumIEEE(data)}
+	if deflate {
+		var b bytes.Buffer
+		fw, _ := flate.NewWriter(&b, flate.BestCompression)
+		fw.Write(data)
+		fw.Close()
+		pk.Data = b.Bytes()
+	}
+	if k.data != nil {
+		if p.memo == nil {
+			p.memo = map[packKey]Packed{}
+		}
+		p.memo[k] = pk
+	}
+	return pk
 }

@@ -2,6 +2,8 @@ package httpx
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/sources"
 )
 
@@ -62,7 +65,7 @@ func (c *Client) FetchAccept(ctx context.Context, rawURL, accept string, cache s
 	if err != nil {
 		return nil, false, err
 	}
-	name := u.Redacted()
+	name := redact.URL(u.String())
 	hdr := http.Header{}
 	if accept != "" {
 		hdr.Set("Accept", accept)
@@ -70,7 +73,7 @@ func (c *Client) FetchAccept(ctx context.Context, rawURL, accept string, cache s
 	var cached sources.CacheEntry
 	conditional := false
 	if cache != nil {
-		if e, ok := cache.Get(rawURL); ok && (e.ETag != "" || e.LastModified != "") {
+		if e, ok := cache.Get(cacheKey(rawURL, u)); ok && (e.ETag != "" || e.LastModified != "") {
 			cached, conditional = e, true
 			if e.ETag != "" {
 				hdr.Set("If-None-Match", e.ETag)
@@ -83,9 +86,10 @@ func (c *Client) FetchAccept(ctx context.Context, rawURL, accept string, cache s
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	defer c.armDeadline(cancel)()
 	resp, attempts, err := c.send(ctx, http.MethodGet, u, hdr)
 	if err != nil {
-		return nil, false, err
+		return nil, false, limitError(ctx, name, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusNotModified && conditional {
@@ -97,10 +101,10 @@ func (c *Client) FetchAccept(ctx context.Context, rawURL, accept string, cache s
 	if resp.ContentLength > max {
 		return nil, false, fmt.Errorf("%s: %w: %d bytes announced, the limit is %d", name, ErrTooLarge, resp.ContentLength, max)
 	}
-	r := c.watch(resp.Body, cancel, name)
+	r := c.watch(resp.Body, cancel, name, false)
 	b, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
-		return nil, false, err
+		return nil, false, limitError(ctx, name, err)
 	}
 	if int64(len(b)) > max {
 		return nil, false, fmt.Errorf("%s: %w: more than %d bytes", name, ErrTooLarge, max)
@@ -113,7 +117,7 @@ func (c *Client) FetchAccept(ctx context.Context, rawURL, accept string, cache s
 			Stored:       time.Now().UTC(),
 		}
 		if e.ETag != "" || e.LastModified != "" {
-			if err := cache.Put(rawURL, e); err != nil {
+			if err := cache.Put(cacheKey(rawURL, u), e); err != nil {
 				c.log.Warn("http cache not updated", "url", name, "error", err)
 			}
 		}
@@ -129,15 +133,19 @@ func (c *Client) Stat(ctx context.Context, rawURL string) (size int64, err error
 	if err != nil {
 		return -1, err
 	}
-	name := u.Redacted()
+	name := redact.URL(u.String())
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer c.armDeadline(cancel)()
 	resp, attempts, err := c.send(ctx, http.MethodHead, u, nil)
 	if err != nil {
-		return -1, err
+		return -1, limitError(ctx, name, err)
 	}
 	resp.Body.Close()
 	if headRefused(resp) {
 		c.log.Debug("HEAD refused, asking for one byte", "url", name, "status", resp.StatusCode)
-		return c.statRange(ctx, u)
+		size, err := c.statRange(ctx, u)
+		return size, limitError(ctx, name, err)
 	}
 	if err := c.responseError(name, resp, attempts); err != nil {
 		return -1, err
@@ -157,7 +165,7 @@ func headRefused(resp *http.Response) bool {
 }
 
 func (c *Client) statRange(ctx context.Context, u *url.URL) (int64, error) {
-	name := u.Redacted()
+	name := redact.URL(u.String())
 	hdr := http.Header{"Range": {"bytes=0-0"}}
 	resp, attempts, err := c.send(ctx, http.MethodGet, u, hdr)
 	if err != nil {
@@ -215,23 +223,55 @@ func (c *Client) OpenAccept(ctx context.Context, rawURL, accept string) (body io
 	if err != nil {
 		return nil, -1, err
 	}
-	name := u.Redacted()
+	name := redact.URL(u.String())
 	var hdr http.Header
 	if accept != "" {
 		hdr = http.Header{"Accept": {accept}}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
+	stop := c.armDeadline(cancel)
 	resp, attempts, err := c.send(ctx, http.MethodGet, u, hdr)
+	if !stop() && err == nil {
+		// The deadline fired as the headers came: the body is cancelled.
+		resp.Body.Close()
+		err = context.Cause(ctx)
+	}
 	if err != nil {
 		cancel(nil)
-		return nil, -1, err
+		return nil, -1, limitError(ctx, name, err)
 	}
 	if err := c.responseError(name, resp, attempts); err != nil {
 		resp.Body.Close()
 		cancel(nil)
 		return nil, -1, err
 	}
-	return c.watch(resp.Body, cancel, name), resp.ContentLength, nil
+	return c.watch(resp.Body, cancel, name, true), resp.ContentLength, nil
+}
+
+// limitError is err, or when a limit of this client cut the request short
+// (see limitCause), that limit's error naming the URL.
+func limitError(ctx context.Context, name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if lim := limitCause(ctx); lim != nil {
+		return fmt.Errorf("%s: %w", name, lim)
+	}
+	return err
+}
+
+// cacheKey is the cache's key for rawURL (parsed: u): the URL as given,
+// or with credentials, the URL with them replaced by a digest, so that the
+// cache file never holds a password and other credentials still make
+// another entry.
+func cacheKey(rawURL string, u *url.URL) string {
+	if u.User == nil {
+		return rawURL
+	}
+	sum := sha256.Sum256([]byte(u.User.String()))
+	k := *u
+	k.User = url.User("sha256-" + hex.EncodeToString(sum[:8]))
+	return k.String()
 }
 
 // ResponseError maps a response to modup's errors: nil for 2xx, an error
@@ -241,7 +281,7 @@ func (c *Client) OpenAccept(ctx context.Context, rawURL, accept string) (body io
 func (c *Client) ResponseError(rawURL string, resp *http.Response) error {
 	name := rawURL
 	if u, err := url.Parse(rawURL); err == nil {
-		name = u.Redacted()
+		name = redact.URL(u.String())
 	}
 	return c.responseError(name, resp, 1)
 }
@@ -267,7 +307,7 @@ func (c *Client) responseError(name string, resp *http.Response, attempts int) e
 func (c *Client) parse(rawURL string) (*url.URL, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("invalid url %q: %w", rawURL, err)
+		return nil, fmt.Errorf("invalid url %q: %w", redact.URL(rawURL), redact.Error(err))
 	}
 	if err := c.checkURL(u); err != nil {
 		return nil, err
@@ -282,7 +322,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, hdr http.H
 	ctx = context.WithValue(ctx, attemptsKey{}, &attempts)
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", u.Redacted(), err)
+		return nil, 0, fmt.Errorf("%s: %w", redact.URL(u.String()), err)
 	}
 	for k, v := range hdr {
 		req.Header[k] = v
@@ -296,18 +336,22 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, hdr http.H
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, 0, fmt.Errorf("%s: %w", u.Redacted(), err)
+		return nil, 0, fmt.Errorf("%s: %w", redact.URL(u.String()), err)
 	}
 	return resp, max(int(attempts.Load()), 1), nil
 }
 
-// watch wraps body in the stall watchdog (when enabled) and names the URL
-// in read errors.
-func (c *Client) watch(body io.ReadCloser, cancel context.CancelCauseFunc, name string) io.ReadCloser {
+// watch wraps body in the stall watchdog (when enabled), with rate in the
+// minimum-rate check (when enabled), and names the URL in read errors.
+func (c *Client) watch(body io.ReadCloser, cancel context.CancelCauseFunc, name string, rate bool) io.ReadCloser {
 	w := &watchdog{body: body, cancel: cancel, name: name, timeout: c.stall}
 	if c.stall > 0 {
 		w.timer = time.AfterFunc(c.stall, w.fire)
 		w.timer.Stop()
+	}
+	if rate && c.minRate > 0 {
+		w.minRate, w.window = c.minRate, c.rateWindow
+		w.rateTimer = time.AfterFunc(w.window, w.checkRate)
 	}
 	return w
 }
@@ -315,6 +359,10 @@ func (c *Client) watch(body io.ReadCloser, cancel context.CancelCauseFunc, name 
 // watchdog arms a timer for the duration of each Read: a Read that waits
 // longer than timeout for its first byte cancels the request. Time the
 // caller spends between reads does not count.
+//
+// With a minimum rate, it also counts the bytes of each window (wall
+// time, from the headers on) and cancels the request with a *slowError
+// when a window ends with fewer than minRate × window bytes.
 type watchdog struct {
 	body    io.ReadCloser
 	cancel  context.CancelCauseFunc
@@ -322,6 +370,26 @@ type watchdog struct {
 	timeout time.Duration
 	timer   *time.Timer
 	stalled atomic.Bool
+
+	minRate   Rate
+	window    time.Duration
+	rateTimer *time.Timer
+	got       atomic.Int64 // bytes in the current window
+	slow      atomic.Pointer[slowError]
+}
+
+// checkRate ends a window: too few bytes cancel the request, else the
+// next window starts.
+func (w *watchdog) checkRate() {
+	n := w.got.Swap(0)
+	rate := Rate(float64(n) / w.window.Seconds())
+	if rate < w.minRate {
+		e := &slowError{got: rate, limit: w.minRate, window: w.window}
+		w.slow.Store(e)
+		w.cancel(e)
+		return
+	}
+	w.rateTimer.Reset(w.window)
 }
 
 func (w *watchdog) fire() {
@@ -344,11 +412,18 @@ func (w *watchdog) Read(p []byte) (int, error) {
 	if w.timer != nil {
 		w.timer.Stop()
 	}
+	w.got.Add(int64(n))
+	if err == io.EOF && w.rateTimer != nil {
+		w.rateTimer.Stop() // all there: no window to judge
+	}
 	if err == nil || err == io.EOF {
 		return n, err
 	}
 	if w.stalled.Load() {
 		return n, w.stallError()
+	}
+	if e := w.slow.Load(); e != nil {
+		return n, fmt.Errorf("read %s: %w", w.name, e)
 	}
 	return n, fmt.Errorf("read %s: %w", w.name, err)
 }
@@ -356,6 +431,9 @@ func (w *watchdog) Read(p []byte) (int, error) {
 func (w *watchdog) Close() error {
 	if w.timer != nil {
 		w.timer.Stop()
+	}
+	if w.rateTimer != nil {
+		w.rateTimer.Stop()
 	}
 	err := w.body.Close()
 	w.cancel(nil)

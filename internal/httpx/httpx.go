@@ -28,6 +28,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/sources"
 )
 
@@ -76,6 +77,21 @@ type Options struct {
 	// StallTimeout aborts a body that delivers no byte for this long while
 	// it is being read. It is not a total timeout. Negative disables it.
 	StallTimeout time.Duration
+	// FetchTimeout bounds each Fetch and Stat, and each request through
+	// HTTPClient (the GitHub API), from the first attempt to the end of
+	// the body: retries and redirects share it, so a server that never
+	// answers costs one FetchTimeout, not one HeaderTimeout per attempt.
+	// For Open it bounds the wait for the answer's headers (all attempts);
+	// the body is then held to MinRate. 0 means DefaultFetchTimeout;
+	// negative disables it.
+	FetchTimeout time.Duration
+	// MinRate is the lowest average rate an Open body may keep over each
+	// MinRateWindow (DefaultMinRate when 0; negative disables it). A
+	// server dripping one byte every 20 s never trips StallTimeout.
+	MinRate Rate
+	// MinRateWindow is the span MinRate is averaged over
+	// (DefaultMinRateWindow when 0).
+	MinRateWindow time.Duration
 	// Logger receives debug records (retries, cache failures); may be nil.
 	Logger *slog.Logger
 	// Transport replaces the tuned default transport; for tests only (the
@@ -91,6 +107,9 @@ type Client struct {
 	tokenHost     string // canonical host:port, "" when no token
 	maxRetryAfter time.Duration
 	stall         time.Duration
+	fetchTimeout  time.Duration // 0: none
+	minRate       Rate          // 0: none
+	rateWindow    time.Duration
 	log           *slog.Logger
 
 	base   http.RoundTripper // the network (tuned *http.Transport or Options.Transport)
@@ -120,6 +139,22 @@ func New(o Options) *Client {
 	}
 	if c.stall == 0 {
 		c.stall = DefaultStallTimeout
+	}
+	switch {
+	case o.FetchTimeout == 0:
+		c.fetchTimeout = DefaultFetchTimeout
+	case o.FetchTimeout > 0:
+		c.fetchTimeout = o.FetchTimeout
+	}
+	switch {
+	case o.MinRate == 0:
+		c.minRate = DefaultMinRate
+	case o.MinRate > 0:
+		c.minRate = o.MinRate
+	}
+	c.rateWindow = o.MinRateWindow
+	if c.rateWindow <= 0 {
+		c.rateWindow = DefaultMinRateWindow
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -169,7 +204,9 @@ func New(o Options) *Client {
 	if o.Logger != nil {
 		c.retry.Logger = debugLogger{o.Logger}
 	}
-	c.client = c.HTTPClient()
+	// Fetch, Stat and Open apply the fetch timeout themselves, across
+	// redirects.
+	c.client = &http.Client{Transport: &retryTransport{c: c}, CheckRedirect: c.checkRedirect}
 	return c
 }
 
@@ -198,13 +235,14 @@ func newTransport(connect, header time.Duration) *http.Transport {
 }
 
 // HTTPClient returns an *http.Client that goes through the same retries,
-// token scoping, redirect policy and User-Agent (for go-github). Do not add
-// another token layer (such as go-github's WithAuthToken) on top: the client
-// adds the token itself, and strips an Authorization header bound for any
-// host other than TokenHost.
+// token scoping, redirect policy and User-Agent (for go-github), each
+// request within the fetch timeout (retries included; a redirect is a
+// request of its own). Do not add another token layer (such as go-github's
+// WithAuthToken) on top: the client adds the token itself, and strips an
+// Authorization header bound for any host other than TokenHost.
 func (c *Client) HTTPClient() *http.Client {
 	return &http.Client{
-		Transport:     &retryTransport{c: c},
+		Transport:     &deadlineTransport{next: &retryTransport{c: c}, c: c},
 		CheckRedirect: c.checkRedirect,
 	}
 }
@@ -215,7 +253,7 @@ func (c *Client) HTTPClient() *http.Client {
 func (c *Client) CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("invalid url %q: %w", raw, err)
+		return fmt.Errorf("invalid url %q: %w", redact.URL(raw), redact.Error(err))
 	}
 	return c.checkURL(u)
 }
@@ -225,15 +263,15 @@ func (c *Client) checkURL(u *url.URL) error {
 	case "https":
 	case "http":
 		if !c.allowHTTP && !isLoopback(u.Hostname()) {
-			return fmt.Errorf("%s: %w: plain http to a remote host (use https or pass --allow-http)", u.Redacted(), sources.ErrInsecure)
+			return fmt.Errorf("%s: %w: plain http to a remote host (use https or pass --allow-http)", redact.URL(u.String()), sources.ErrInsecure)
 		}
 	case "":
-		return fmt.Errorf("%s: not an absolute url (want https://...)", u.Redacted())
+		return fmt.Errorf("%s: not an absolute url (want https://...)", redact.URL(u.String()))
 	default:
-		return fmt.Errorf("%s: unsupported url scheme %q (want https)", u.Redacted(), u.Scheme)
+		return fmt.Errorf("%s: unsupported url scheme %q (want https)", redact.URL(u.String()), u.Scheme)
 	}
 	if u.Hostname() == "" {
-		return fmt.Errorf("%s: url has no host", u.Redacted())
+		return fmt.Errorf("%s: url has no host", redact.URL(u.String()))
 	}
 	return nil
 }
@@ -248,11 +286,11 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	next := req.URL.String()
 	for _, v := range via {
 		if v.URL.String() == next {
-			return fmt.Errorf("redirect loop: %s leads back to %s", prev.Redacted(), req.URL.Redacted())
+			return fmt.Errorf("redirect loop: %s leads back to %s", redact.URL(prev.String()), redact.URL(req.URL.String()))
 		}
 	}
 	if strings.EqualFold(prev.Scheme, "https") && strings.EqualFold(req.URL.Scheme, "http") && !loopbackTest(via[0].URL, req.URL) {
-		return fmt.Errorf("%w: redirect from https to plain http (%s)", sources.ErrInsecure, req.URL.Redacted())
+		return fmt.Errorf("%w: redirect from https to plain http (%s)", sources.ErrInsecure, redact.URL(req.URL.String()))
 	}
 	if err := c.checkURL(req.URL); err != nil {
 		return fmt.Errorf("redirected: %w", err)
@@ -398,12 +436,27 @@ func countAttempt(_ retryablehttp.Logger, req *http.Request, i int) {
 	}
 }
 
-// debugLogger routes retryablehttp's records to slog at debug level.
+// debugLogger routes retryablehttp's records to slog at debug level, with
+// the credentials of URLs hidden (retryablehttp hides passwords only).
 type debugLogger struct{ l *slog.Logger }
 
-func (d debugLogger) Error(msg string, kv ...any) { d.l.Debug(msg, kv...) }
-func (d debugLogger) Warn(msg string, kv ...any)  { d.l.Debug(msg, kv...) }
-func (d debugLogger) Info(msg string, kv ...any)  { d.l.Debug(msg, kv...) }
-func (d debugLogger) Debug(msg string, kv ...any) { d.l.Debug(msg, kv...) }
+func (d debugLogger) Error(msg string, kv ...any) { d.log(msg, kv) }
+func (d debugLogger) Warn(msg string, kv ...any)  { d.log(msg, kv) }
+func (d debugLogger) Info(msg string, kv ...any)  { d.log(msg, kv) }
+func (d debugLogger) Debug(msg string, kv ...any) { d.log(msg, kv) }
+
+func (d debugLogger) log(msg string, kv []any) {
+	for i, v := range kv {
+		switch v := v.(type) {
+		case string:
+			kv[i] = redact.Text(v)
+		case error:
+			kv[i] = redact.Text(v.Error())
+		case fmt.Stringer:
+			kv[i] = redact.Text(v.String())
+		}
+	}
+	d.l.Debug(msg, kv...)
+}
 
 var _ retryablehttp.LeveledLogger = debugLogger{}

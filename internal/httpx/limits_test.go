@@ -41,6 +41,20 @@ func noHeaders(w http.ResponseWriter, r *http.Request) {
 // every answer's headers must arrive, within FetchTimeout, whatever the
 // server's pace and however often the client retries.
 func TestFetchTimeout(t *testing.T) {
+	fetch := func(ctx context.Context, c *Client, url string) error {
+		_, _, err := c.Fetch(ctx, url, nil, 0)
+		return err
+	}
+	apiGet := func(ctx context.Context, c *Client, url string) error {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := c.HTTPClient().Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		_, err = io.ReadAll(resp.Body)
+		return err
+	}
 	manifest := `{"name":"x","version":"1.0.0"}` // 31 bytes
 	tests := []struct {
 		name    string
@@ -55,20 +69,14 @@ func TestFetchTimeout(t *testing.T) {
 			name:    "manifest dripping a byte per 40ms, under the stall timeout",
 			handler: drip(manifest, 40*time.Millisecond),
 			opts:    Options{StallTimeout: time.Second},
-			call: func(ctx context.Context, c *Client, url string) error {
-				_, _, err := c.Fetch(ctx, url, nil, 0)
-				return err
-			},
+			call:    fetch,
 			maxHits: 1,
 		},
 		{
 			name:    "manifest whose server never sends headers, header timeouts retried",
 			handler: noHeaders,
 			opts:    Options{HeaderTimeout: 100 * time.Millisecond, RetryMax: 10},
-			call: func(ctx context.Context, c *Client, url string) error {
-				_, _, err := c.Fetch(ctx, url, nil, 0)
-				return err
-			},
+			call:    fetch,
 			maxHits: 4,
 		},
 		{
@@ -95,30 +103,14 @@ func TestFetchTimeout(t *testing.T) {
 		{
 			name:    "API answer dripping through HTTPClient",
 			handler: drip(`{"tag_name":"v1.0.0","body":"notes"}`, 40*time.Millisecond),
-			call: func(ctx context.Context, c *Client, url string) error {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-				resp, err := c.HTTPClient().Do(req)
-				if err != nil {
-					return err
-				}
-				defer resp.Body.Close()
-				_, err = io.ReadAll(resp.Body)
-				return err
-			},
+			call:    apiGet,
 			maxHits: 1,
 		},
 		{
 			name:    "API whose server never sends headers, through HTTPClient",
 			handler: noHeaders,
 			opts:    Options{HeaderTimeout: 100 * time.Millisecond, RetryMax: 10},
-			call: func(ctx context.Context, c *Client, url string) error {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-				resp, err := c.HTTPClient().Do(req)
-				if err == nil {
-					resp.Body.Close()
-				}
-				return err
-			},
+			call:    apiGet,
 			maxHits: 4,
 		},
 	}

@@ -3,6 +3,7 @@ package updater
 import (
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/sources"
@@ -20,7 +21,14 @@ type Config struct {
 	// UserAgent is sent on every request.
 	UserAgent string
 	Logger    *slog.Logger
-	// HTTP overrides the client options (tests: fast retries).
+	// FetchTimeout bounds each manifest and API request, retries included
+	// (--fetch-timeout; 0: httpx.DefaultFetchTimeout, negative: none).
+	FetchTimeout time.Duration
+	// MinRate is the lowest average rate of a download over a minute
+	// (--min-rate; 0: httpx.DefaultMinRate, negative: none).
+	MinRate httpx.Rate
+	// HTTP overrides the client options (tests: fast retries); its
+	// non-zero FetchTimeout and MinRate win over the fields above.
 	HTTP *httpx.Options
 	// GitHubHosts are GitHub Enterprise hosts checked besides github.com,
 	// each with its own endpoints and token.
@@ -53,6 +61,12 @@ func NewSources(cfg Config) *Sources {
 	opts := httpx.Options{}
 	if cfg.HTTP != nil {
 		opts = *cfg.HTTP
+	}
+	if opts.FetchTimeout == 0 {
+		opts.FetchTimeout = cfg.FetchTimeout
+	}
+	if opts.MinRate == 0 {
+		opts.MinRate = cfg.MinRate
 	}
 	opts.UserAgent = cfg.UserAgent
 	opts.AllowHTTP = cfg.AllowHTTP

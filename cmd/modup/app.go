@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modup/modup/config"
+	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/updater"
 )
@@ -73,6 +74,9 @@ type app struct {
 	verbose     bool
 	logFormat   string
 	lockTimeout time.Duration
+	// fetchTimeout and minRate hold slow servers to account (0: off).
+	fetchTimeout time.Duration
+	minRate      httpx.Rate
 
 	// cfg is the configuration file (never nil after setup); origins says
 	// where each setting's value came from.
@@ -141,6 +145,9 @@ func (a *app) rootCmd() *cobra.Command {
 	pf.StringVar(&a.logFormat, "log-format", "text", "log format: text or json")
 	c.RegisterFlagCompletionFunc("log-format", completeChoices("text", "json"))
 	pf.DurationVar(&a.lockTimeout, "lock-timeout", 30*time.Second, "how long to wait for another modup working on the same package")
+	pf.DurationVar(&a.fetchTimeout, "fetch-timeout", httpx.DefaultFetchTimeout, "longest a manifest or API request may take, retries included (0: no limit)")
+	a.minRate = httpx.DefaultMinRate
+	pf.Var(&a.minRate, "min-rate", "lowest average download rate over a minute, e.g. 1KiB, 512B, 2MiB (0: no limit)")
 	// --version and -V print the version (cobra's own flag would take -v,
 	// which is --verbose here).
 	c.Version = modupVersion()
@@ -171,6 +178,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 	}
 	if a.logFormat != "text" && a.logFormat != "json" {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--log-format %q: want text or json", a.logFormat)}
+	}
+	if a.fetchTimeout < 0 {
+		return &exitError{code: exitUsage, err: fmt.Errorf("--fetch-timeout %s: want a duration such as 60s, or 0 for no limit", a.fetchTimeout)}
 	}
 	a.logger = a.newLogger(level)
 	return nil
@@ -251,15 +261,26 @@ func (a *app) updater() *updater.Updater {
 	}
 	return &updater.Updater{
 		Sources: updater.NewSources(updater.Config{
-			Getenv:      a.getenv,
-			AllowHTTP:   a.allowHTTP,
-			UserAgent:   "modup/" + modupVersion(),
-			Logger:      a.logger,
-			GitHubHosts: hosts,
+			Getenv:       a.getenv,
+			AllowHTTP:    a.allowHTTP,
+			UserAgent:    "modup/" + modupVersion(),
+			Logger:       a.logger,
+			GitHubHosts:  hosts,
+			FetchTimeout: offIfZero(a.fetchTimeout),
+			MinRate:      offIfZero(a.minRate),
 		}),
 		Logger:      a.logger,
 		LockTimeout: a.lockTimeout,
 	}
+}
+
+// offIfZero maps a limit flag's 0 ("no limit") to the negative value
+// that turns the limit off in updater.Config, whose 0 means the default.
+func offIfZero[T ~int64](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // scanNamed scans the roots (see scan) and keeps the packages named, in

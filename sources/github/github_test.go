@@ -1061,3 +1061,95 @@ func TestTokenRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowServers: a GitHub host that drips its answers far slower than
+// any stall timer, or never sends headers, costs one fetch timeout (or,
+// for a download, the minimum rate's window) and says which limit was
+// hit. An API that does not answer in time is an outage: Resolve falls
+// back to the tag archive; what needs the API fails.
+func TestSlowServers(t *testing.T) {
+	const token = "ghp_slow"
+	archive := sourcetest.Zip(t, map[string]string{"x/a2modsource.json": `{"version": "1.2.0"}`})
+	tests := []struct {
+		name  string
+		token string
+		slow  func(srv *githubtest.Server)
+		run   func(ctx context.Context, src *github.Source, q sources.Query) error
+		want  error  // the limit hit; nil when the call must succeed
+		cause string // in the message
+	}{
+		{name: "raw manifest dripping", slow: func(s *githubtest.Server) { s.Drip("raw", 50*time.Millisecond) },
+			run: func(ctx context.Context, src *github.Source, q sources.Query) error {
+				_, err := src.Latest(ctx, q)
+				return err
+			},
+			want: httpx.ErrFetchTimeout, cause: "/a2modsource.json: took longer than --fetch-timeout 300ms"},
+		{name: "private manifest dripping from the contents API", token: token,
+			slow: func(s *githubtest.Server) { s.SetPrivate(owner, repo, token); s.Drip("api", 50*time.Millisecond) },
+			run: func(ctx context.Context, src *github.Source, q sources.Query) error {
+				_, err := src.Latest(ctx, q)
+				return err
+			},
+			want: httpx.ErrFetchTimeout, cause: "/contents/a2modsource.json: took longer than --fetch-timeout 300ms"},
+		{name: "release list from an API that never answers", slow: func(s *githubtest.Server) { s.Hang("api") },
+			run: func(ctx context.Context, src *github.Source, q sources.Query) error {
+				_, err := src.Releases(ctx, q)
+				return err
+			},
+			want: httpx.ErrFetchTimeout, cause: "/releases?per_page=100&page=1\": took longer than --fetch-timeout 300ms"},
+		{name: "release look-up dripping: the tag archive stands in", slow: func(s *githubtest.Server) { s.Drip("api", 50*time.Millisecond) },
+			run: func(ctx context.Context, src *github.Source, q sources.Query) error {
+				rel, err := src.Resolve(ctx, q, sources.Release{Version: "1.2.0", Origin: "manifest"})
+				if err == nil && (rel.Origin != github.OriginTagArchive || !rel.NotesUnavailable) {
+					return fmt.Errorf("resolved %+v, want the tag archive without notes", rel)
+				}
+				return err
+			}},
+		{name: "tag archive whose host never answers", slow: func(s *githubtest.Server) { s.Hang("web") },
+			run: func(ctx context.Context, src *github.Source, q sources.Query) error {
+				_, err := src.Open(ctx, sources.Release{Version: "1.2.0", PayloadURL: q.UpdateURL + "/archive/refs/tags/1.2.0.zip"})
+				return err
+			},
+			want: httpx.ErrFetchTimeout, cause: "/archive/refs/tags/1.2.0.zip: took longer than --fetch-timeout 300ms"},
+		{name: "tag archive dripping", slow: func(s *githubtest.Server) { s.Drip("web", 50*time.Millisecond) },
+			run: func(ctx context.Context, src *github.Source, q sources.Query) error {
+				p, err := src.Open(ctx, sources.Release{Version: "1.2.0", PayloadURL: q.UpdateURL + "/archive/refs/tags/1.2.0.zip"})
+				if err != nil {
+					return err
+				}
+				defer p.Body.Close()
+				_, err = io.Copy(io.Discard, p.Body)
+				return err
+			},
+			want: httpx.ErrTooSlow, cause: "/archive/refs/tags/1.2.0.zip: averaged "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := githubtest.New(t)
+			srv.SetManifest(owner, repo, "HEAD", manifest(t, "1.2.0", nil))
+			srv.AddRelease(owner, repo, githubtest.Release{Tag: "1.2.0", Body: "notes", Archive: archive})
+			tt.slow(srv)
+			client := httpx.New(httpx.Options{
+				UserAgent: "modup-test", Token: tt.token, TokenHost: github.TokenHost(srv.Config(nil)),
+				RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond,
+				StallTimeout: 5 * time.Second, FetchTimeout: 300 * time.Millisecond, MinRateWindow: 200 * time.Millisecond,
+			})
+			src := github.New(srv.Config(client))
+			q := sources.Query{Package: repo, UpdateURL: srv.RepoURL(owner, repo)}
+			err := tt.run(t.Context(), src, q)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.cause) {
+				t.Errorf("error %q does not say %q", err, tt.cause)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ package githubtest
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -94,6 +95,7 @@ type Server struct {
 	refused   map[string]bool   // tokens the API answers 401
 	requests  []Request
 	clock     time.Time
+	slow      map[string]time.Duration // host -> one byte per this; <0: no answer at all
 }
 
 // New starts a fake GitHub; it is closed when the test ends.
@@ -103,6 +105,7 @@ func New(t testing.TB) *Server {
 		raw:     map[string]*rawFile{},
 		private: map[string]string{},
 		refused: map[string]bool{},
+		slow:    map[string]time.Duration{},
 		nextID:  1000,
 		clock:   time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
@@ -278,6 +281,53 @@ func (s *Server) RateLimit(until time.Time) {
 	s.limitedTo = until
 }
 
+// Drip makes host ("api", "raw" or "web") send its answers' headers at
+// once and then their bodies one byte every interval, as a server far
+// slower than any stall timer does. Zero lifts it.
+func (s *Server) Drip(host string, every time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if every <= 0 {
+		delete(s.slow, host)
+		return
+	}
+	s.slow[host] = every
+}
+
+// Hang makes host ("api", "raw" or "web") never answer: each request waits,
+// without headers, until the client gives up. Drip(host, 0) lifts it.
+func (s *Server) Hang(host string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.slow[host] = -1
+}
+
+// dripWriter writes what a handler writes one byte at a time, every
+// interval, flushing each.
+type dripWriter struct {
+	http.ResponseWriter
+	ctx   context.Context
+	every time.Duration
+}
+
+func (w *dripWriter) Write(b []byte) (int, error) {
+	rc := http.NewResponseController(w.ResponseWriter)
+	for i := range b {
+		if _, err := w.ResponseWriter.Write(b[i : i+1]); err != nil {
+			return i, err
+		}
+		if err := rc.Flush(); err != nil {
+			return i + 1, err
+		}
+		select {
+		case <-w.ctx.Done():
+			return i + 1, w.ctx.Err()
+		case <-time.After(w.every):
+		}
+	}
+	return len(b), nil
+}
+
 // FailAPI makes the API answer 500 to everything (an outage).
 func (s *Server) FailAPI(on bool) {
 	s.mu.Lock()
@@ -335,7 +385,18 @@ func (w *statusRecorder) Write(b []byte) (int, error) {
 func (s *Server) record(host string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusRecorder{ResponseWriter: w}
-		h.ServeHTTP(rec, r)
+		s.mu.Lock()
+		every := s.slow[host]
+		s.mu.Unlock()
+		switch {
+		case every < 0:
+			<-r.Context().Done()
+		case every > 0:
+			rec.ResponseWriter = &dripWriter{ResponseWriter: w, ctx: r.Context(), every: every}
+			h.ServeHTTP(rec, r)
+		default:
+			h.ServeHTTP(rec, r)
+		}
 		kind := host
 		if host == "web" {
 			kind = webKind(r.URL.Path)

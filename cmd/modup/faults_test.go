@@ -111,6 +111,12 @@ func advFaultCases() []advFaultCase {
 	fast := func(f *advFaultFixture) *httpx.Options {
 		return &httpx.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond, StallTimeout: 300 * time.Millisecond}
 	}
+	// slow holds slow servers to short limits: a stall timer they never
+	// trip, a fetch timeout and a minimum-rate window they do.
+	slow := func(f *advFaultFixture) *httpx.Options {
+		return &httpx.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond, StallTimeout: 2 * time.Second,
+			FetchTimeout: 300 * time.Millisecond, MinRateWindow: 200 * time.Millisecond}
+	}
 	trustTLS := func(f *advFaultFixture) *httpx.Options {
 		o := fast(f)
 		o.Transport = f.srv.Client().Transport
@@ -156,6 +162,16 @@ func advFaultCases() []advFaultCase {
 			check: advCheckFails("download stalled: no data for 300ms"), update: advUpdateFails("download stalled: no data for 300ms")},
 		{name: "drip one byte per second", path: "zip", fault: fault(faults.Drip(time.Second)), client: fast,
 			check: advCheckOK, update: advUpdateFails("download stalled: no data for 300ms")},
+		{name: "drip one byte per 100ms, under the stall timer", path: "manifest", fault: fault(faults.Drip(100 * time.Millisecond)), client: slow,
+			check: advCheckFails("took longer than --fetch-timeout 300ms"), update: advUpdateFails("took longer than --fetch-timeout 300ms")},
+		{name: "drip one byte per 100ms, under the stall timer", path: "zip", fault: fault(faults.Drip(100 * time.Millisecond)), client: slow,
+			check: advCheckOK, update: advUpdateFails("over 200ms, under --min-rate 1KiB/s")},
+		{name: "no headers, ever", path: "manifest", fault: fault(faults.NoHeaders()), client: slow,
+			check: advCheckFails("took longer than --fetch-timeout 300ms"), update: advUpdateFails("took longer than --fetch-timeout 300ms")},
+		{name: "no headers, ever", path: "zip", fault: fault(faults.NoHeaders()), client: slow,
+			check: advCheckFails("took longer than --fetch-timeout 300ms"), update: advUpdateFails("took longer than --fetch-timeout 300ms")},
+		{name: "no headers for a download (HEAD answered)", path: "zip", fault: fault(faults.OnlyGET(faults.NoHeaders())), client: slow,
+			check: advCheckOK, update: advUpdateFails("took longer than --fetch-timeout 300ms")},
 		{name: "redirect loop", path: "manifest", fault: fault(faults.RedirectLoop()),
 			check: advCheckFails("redirect loop"), update: advUpdateFails("redirect loop")},
 		{name: "redirect loop", path: "zip", fault: fault(faults.RedirectLoop()),
@@ -361,5 +377,25 @@ func advUpdaterRun(ctx context.Context, opts httpx.Options, root, name, cmd stri
 			o.code = exitFailure
 		}
 		return o
+	}
+}
+
+// TestFetchTimeoutFlag: the global --fetch-timeout reaches every request of
+// the CLI: a manifest whose server never answers, or drips slower than the
+// stall timer, fails naming the package, the URL and the limit.
+func TestFetchTimeoutFlag(t *testing.T) {
+	for _, fl := range []faults.Fault{faults.NoHeaders(), faults.Drip(100 * time.Millisecond)} {
+		t.Run(fl.Name(), func(t *testing.T) {
+			t.Parallel()
+			f := newAdvFaultFixture(t, advFaultCase{})
+			f.srv.Inject("/a2modsource.json", fl)
+			for _, cmd := range []string{"check", "update"} {
+				code, out, errOut := advRun(t.Context(), nil, cmd, f.name, "--root", f.root, "--fetch-timeout", "300ms")
+				want := regexp.MustCompile(`(?m)^fx: .*` + regexp.QuoteMeta(f.srv.URL+"/a2modsource.json: took longer than --fetch-timeout 300ms") + `$`)
+				if code != exitFailure || !want.MatchString(errOut) {
+					t.Errorf("%s: exit %d, want 1 and a line matching %s\n%s%s", cmd, code, want, out, errOut)
+				}
+			}
+		})
 	}
 }

@@ -2,8 +2,8 @@
 // httptest server serving a release folder (a2modsource.json and
 // <version>.zip files) where each path can be given a fault, such as a
 // connection reset halfway through the body, a storm of 500s, a rate
-// limit, a body that drips one byte per second, a redirect loop or an HTML
-// page where a zip belongs. Tests of every layer that speaks HTTP use it to
+// limit, a body that drips one byte per second, a server that never sends
+// headers, a redirect loop or an HTML page where a zip belongs. Tests of every layer that speaks HTTP use it to
 // check that modup fails cleanly, or recovers, when the network or the
 // remote lies.
 //
@@ -386,6 +386,15 @@ func Drip(every time.Duration) Fault {
 			case <-t.C:
 			}
 		}
+		return true
+	}}
+}
+
+// NoHeaders never answers: each request (HEAD too) waits, without a
+// status line, until the client goes away.
+func NoHeaders() Fault {
+	return &fault{name: "no headers, ever", fn: func(w http.ResponseWriter, r *http.Request, _ []byte, _ int) bool {
+		<-r.Context().Done()
 		return true
 	}}
 }

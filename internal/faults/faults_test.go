@@ -155,6 +155,22 @@ func TestFaults(t *testing.T) {
 			t.Fatalf("read %d bytes, err %v; want 1 byte, then the deadline", n, err)
 		}
 	})
+	t.Run("no headers", func(t *testing.T) {
+		s.Inject(p, NoHeaders())
+		for _, method := range []string{http.MethodHead, http.MethodGet} {
+			ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+			req, _ := http.NewRequestWithContext(ctx, method, s.URL+p, nil)
+			resp, err := s.Client().Do(req)
+			cancel()
+			if err == nil {
+				resp.Body.Close()
+				t.Fatalf("%s: answered %d; want no answer before the client gives up", method, resp.StatusCode)
+			}
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("%s: %v, want the client's deadline", method, err)
+			}
+		}
+	})
 	t.Run("redirect loop", func(t *testing.T) {
 		s.Inject(p, RedirectLoop())
 		resp, _, _ := get(t, s, http.MethodGet, p)

@@ -19,6 +19,7 @@ import (
 	"github.com/modup/modup/internal/archive"
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/internal/manifest"
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/github"
@@ -126,7 +127,8 @@ type checker struct {
 }
 
 func (c *checker) set(name string, st Status, detail, hint string) {
-	c.steps[name] = &Step{Name: name, Status: st, Detail: detail, Hint: hint}
+	// Details quote URLs: never their credentials.
+	c.steps[name] = &Step{Name: name, Status: st, Detail: redact.Text(detail), Hint: redact.Text(hint)}
 }
 
 func (c *checker) maxSize() int64 {

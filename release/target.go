@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/sources"
 )
 
@@ -27,7 +28,7 @@ func Target(arg string) (dir, updateURL string, err error) {
 	}
 	st, err := os.Stat(arg)
 	if err != nil {
-		return "", "", fmt.Errorf("%s: %w (pass a package folder, a release folder or an update_url)", arg, err)
+		return "", "", fmt.Errorf("%s: %w (pass a package folder, a release folder or an update_url)", arg, redact.Error(err))
 	}
 	if !st.IsDir() {
 		return "", "", fmt.Errorf("%s is not a folder (pass a package folder, a release folder or an update_url)", arg)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/modup/modup/internal/manifest"
+	"github.com/modup/modup/internal/redact"
 )
 
 // LooksLikeHTML reports whether b starts like an HTML page (after white
@@ -19,6 +20,7 @@ func LooksLikeHTML(b []byte) bool {
 // PointerRelease parses a remote manifest (the author's pointer to the
 // current release) read from where, into the Release that Latest returns.
 func PointerRelease(body []byte, where, kind string) (Release, *manifest.Manifest, error) {
+	where = redact.URL(where) // named in messages and kept as ManifestURL
 	if LooksLikeHTML(body) {
 		return Release{}, nil, fmt.Errorf("%s: got an HTML page instead of a2modsource.json (a login page or captive portal? check the update_url): %w", where, ErrInvalid)
 	}

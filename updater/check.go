@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 )
@@ -119,7 +120,7 @@ func Describe(p pkgdir.Package) Result {
 		r.Status = StatusLocal
 	}
 	if p.Manifest != nil {
-		r.UpdateURL = p.Manifest.UpdateURL
+		r.UpdateURL = redact.URL(p.Manifest.UpdateURL)
 	}
 	return r
 }
@@ -176,7 +177,7 @@ func (u *Updater) decide(ctx context.Context, src sources.Source, q sources.Quer
 	switch {
 	case errors.Is(err, sources.ErrUnreleased):
 		r.Status = StatusUnreleased
-		r.Err = err
+		r.Err = redact.Error(err)
 		return
 	case err != nil:
 		r.fail(StatusError, err)

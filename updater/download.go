@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 )
@@ -104,7 +105,7 @@ func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string
 	}
 	defer p.Body.Close()
 	if p.Size > max {
-		return "", fmt.Errorf("download %s %s: %s is %d bytes, more than --max-size %d: %w", name, rel.Version, rel.PayloadURL, p.Size, max, ErrSize)
+		return "", fmt.Errorf("download %s %s: %s is %d bytes, more than --max-size %d: %w", name, rel.Version, redact.URL(rel.PayloadURL), p.Size, max, ErrSize)
 	}
 	f, err := l.CreateTemp(name, "download-*.zip")
 	if err != nil {
@@ -132,25 +133,25 @@ func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string
 	buf := make([]byte, 1<<20)
 	n, err := io.CopyBuffer(w, io.LimitReader(p.Body, max+1), buf)
 	if err != nil {
-		return "", fmt.Errorf("download %s %s from %s: %w", name, rel.Version, rel.PayloadURL, &bodyError{err})
+		return "", fmt.Errorf("download %s %s from %s: %w", name, rel.Version, redact.URL(rel.PayloadURL), &bodyError{err})
 	}
 	switch {
 	case n > max:
-		return "", fmt.Errorf("download %s %s: %s is larger than --max-size %d: %w", name, rel.Version, rel.PayloadURL, max, ErrSize)
+		return "", fmt.Errorf("download %s %s: %s is larger than --max-size %d: %w", name, rel.Version, redact.URL(rel.PayloadURL), max, ErrSize)
 	case p.Size >= 0 && n != p.Size:
-		return "", fmt.Errorf("download %s %s: got %d of %d bytes from %s: %w", name, rel.Version, n, p.Size, rel.PayloadURL, &bodyError{io.ErrUnexpectedEOF})
+		return "", fmt.Errorf("download %s %s: got %d of %d bytes from %s: %w", name, rel.Version, n, p.Size, redact.URL(rel.PayloadURL), &bodyError{io.ErrUnexpectedEOF})
 	case rel.Size > 0 && n != rel.Size:
 		from := rel.SizeFrom
 		if from == "" {
 			from = "the release"
 		}
 		return "", fmt.Errorf("download %s %s: %s is %d bytes but %s says %d (a stale size, or a changed or truncated zip): %w",
-			name, rel.Version, rel.PayloadURL, n, from, rel.Size, ErrSize)
+			name, rel.Version, redact.URL(rel.PayloadURL), n, from, rel.Size, ErrSize)
 	}
 	if want := strings.ToLower(strings.TrimSpace(rel.SHA256)); want != "" {
 		if got := hex.EncodeToString(h.Sum(nil)); got != want {
 			return "", fmt.Errorf("download %s %s: sha256 of %s is %s, the release declares %s; nothing was changed: %w",
-				name, rel.Version, rel.PayloadURL, got, want, ErrChecksum)
+				name, rel.Version, redact.URL(rel.PayloadURL), got, want, ErrChecksum)
 		}
 	}
 	return f.Name(), nil

@@ -3,6 +3,7 @@ package updater
 import (
 	"context"
 
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 )
@@ -40,7 +41,7 @@ type PackageInfo struct {
 func (u *Updater) Info(ctx context.Context, p pkgdir.Package) PackageInfo {
 	in := PackageInfo{Name: p.Name, Path: p.Dir}
 	if p.Err != nil {
-		in.ManifestError = p.Err.Error()
+		in.ManifestError = redact.Text(p.Err.Error())
 	}
 	if m := p.Manifest; m != nil {
 		for _, k := range m.Keys() {
@@ -50,7 +51,7 @@ func (u *Updater) Info(ctx context.Context, p pkgdir.Package) PackageInfo {
 			if len(raw) > 0 && raw[0] == '"' && jsonString(raw, &s) {
 				v = s
 			}
-			in.Manifest = append(in.Manifest, Field{Key: k, Value: v})
+			in.Manifest = append(in.Manifest, Field{Key: k, Value: redact.Text(v)})
 		}
 	}
 	if mods, err := pkgdir.Modules(p.Dir); err == nil {
@@ -73,6 +74,7 @@ func (u *Updater) Info(ctx context.Context, p pkgdir.Package) PackageInfo {
 			if in.Check.Release.PayloadURL != "" {
 				in.PayloadURL = in.Check.Release.PayloadURL
 			}
+			in.ManifestURL, in.PayloadURL = redact.URL(in.ManifestURL), redact.URL(in.PayloadURL)
 		}
 	}
 	return in

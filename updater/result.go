@@ -1,6 +1,7 @@
 package updater
 
 import (
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 )
@@ -64,6 +65,6 @@ type Result struct {
 
 func (r *Result) fail(status Status, err error) {
 	r.Status = status
-	r.Err = err
-	r.Error = err.Error()
+	r.Err = redact.Error(err) // its text is shown, logged and kept in state files
+	r.Error = r.Err.Error()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/modup/modup/internal/archive"
 	"github.com/modup/modup/internal/fsutil"
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/fs"
@@ -64,8 +65,8 @@ type Change struct {
 
 func (c *Change) failed(err error) Change {
 	c.Status = StatusFailed
-	c.Err = err
-	c.Error = err.Error()
+	c.Err = redact.Error(err) // its text is shown, logged and kept in state files
+	c.Error = c.Err.Error()
 	return *c
 }
 
@@ -274,7 +275,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 		if errors.Is(err, archive.ErrCorrupt) && isHTMLFile(zipPath) {
 			err = fmt.Errorf("got an HTML page instead of a zip (a login page or captive portal?): %w", err)
 		}
-		return "", nil, fmt.Errorf("%s %s: %s: %w", name, rel.Version, rel.PayloadURL, err)
+		return "", nil, fmt.Errorf("%s %s: %s: %w", name, rel.Version, redact.URL(rel.PayloadURL), err)
 	}
 	l.RemoveTemp(zipPath)
 	warnings, err = fixManifest(res.Root, name, rel, t.updateURL)
@@ -311,7 +312,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	}
 	sw, err := l.Swap(ctx, pkgdir.SwapRequest{
 		Name: name, Staged: res.Root, OldVersion: t.oldVersion, NewVersion: rel.Version,
-		Record: &pkgdir.Record{Source: rel.Kind, UpdateURL: t.updateURL},
+		Record: &pkgdir.Record{Source: rel.Kind, UpdateURL: redact.URL(t.updateURL)},
 		Inject: t.inject, StagedHash: stagedHash,
 	})
 	if err != nil {
@@ -368,7 +369,7 @@ func journalPending(l pkgdir.Layout, name string) bool {
 func fixManifest(dir, name string, rel sources.Release, updateURL string) ([]string, error) {
 	m, err := pkgdir.ReadManifest(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: the manifest in %s: %w", name, rel.Version, rel.PayloadURL, err)
+		return nil, fmt.Errorf("%s %s: the manifest in %s: %w", name, rel.Version, redact.URL(rel.PayloadURL), err)
 	}
 	var warnings []string
 	changed := false
@@ -381,7 +382,7 @@ func fixManifest(dir, name string, rel sources.Release, updateURL string) ([]str
 	}
 	if updateURL != "" && m.UpdateURL != updateURL {
 		if m.UpdateURL != "" {
-			warnings = append(warnings, fmt.Sprintf("the release's manifest points update_url to %q; keeping %q", m.UpdateURL, updateURL))
+			warnings = append(warnings, fmt.Sprintf("the release's manifest points update_url to %q; keeping %q", redact.URL(m.UpdateURL), redact.URL(updateURL)))
 		}
 		if err := m.Set("update_url", updateURL); err != nil {
 			return warnings, err

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/modup/modup/internal/manifest"
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/sources"
 )
 
@@ -54,15 +55,15 @@ func Folder(updateURL, dir string) (string, error) {
 	if strings.HasPrefix(strings.ToLower(u), "file://") {
 		parsed, err := url.Parse(u)
 		if err != nil {
-			return "", fmt.Errorf("update_url %q: %w", updateURL, err)
+			return "", fmt.Errorf("update_url %q: %w", redact.URL(updateURL), redact.Error(err))
 		}
 		if parsed.Host != "" && parsed.Host != "localhost" {
-			return "", fmt.Errorf("update_url %q: file URLs on other hosts are not supported: %w", updateURL, sources.ErrUnsupported)
+			return "", fmt.Errorf("update_url %q: file URLs on other hosts are not supported: %w", redact.URL(updateURL), sources.ErrUnsupported)
 		}
 		p := parsed.Path
 		if p == "" {
 			// filepath.Clean would make it ".": the working folder.
-			return "", fmt.Errorf("update_url %q: the file URL names no folder: %w", updateURL, sources.ErrUnsupported)
+			return "", fmt.Errorf("update_url %q: the file URL names no folder: %w", redact.URL(updateURL), sources.ErrUnsupported)
 		}
 		if runtime.GOOS == "windows" && len(p) > 2 && p[0] == '/' && p[2] == ':' {
 			p = p[1:] // file:///C:/x
@@ -71,7 +72,7 @@ func Folder(updateURL, dir string) (string, error) {
 	}
 	if runtime.GOOS != "windows" && driveLetter.MatchString(u) {
 		// Not absolute here: it would be read relative to the working folder.
-		return "", fmt.Errorf("update_url %q is a Windows path, which does not exist on %s: %w", updateURL, runtime.GOOS, sources.ErrUnsupported)
+		return "", fmt.Errorf("update_url %q is a Windows path, which does not exist on %s: %w", redact.URL(updateURL), runtime.GOOS, sources.ErrUnsupported)
 	}
 	p := filepath.FromSlash(u)
 	if !filepath.IsAbs(p) && !driveLetter.MatchString(u) {

@@ -35,6 +35,7 @@ import (
 
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/internal/manifest"
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/sources"
 )
 
@@ -174,7 +175,7 @@ func (s *Source) apiBlocked() (time.Time, bool) {
 func (s *Source) repo(q sources.Query) (Repo, error) {
 	r, ok := s.parse(q.UpdateURL)
 	if !ok {
-		return Repo{}, fmt.Errorf("%q is not a repository URL of %s: %w", q.UpdateURL, s.cfg.WebURL, sources.ErrUnsupported)
+		return Repo{}, fmt.Errorf("%q is not a repository URL of %s: %w", redact.URL(q.UpdateURL), redact.URL(s.cfg.WebURL), sources.ErrUnsupported)
 	}
 	return r, nil
 }
@@ -286,12 +287,12 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return sources.Release{}, fmt.Errorf("fetch %s: %w", u, ctxErr)
+			return sources.Release{}, fmt.Errorf("fetch %s: %w", redact.URL(u), ctxErr)
 		}
 		if errors.Is(err, sources.ErrNotFound) {
-			return sources.Release{}, &kindError{kind: sources.ErrNotFound, msg: notFoundMessage(r, br, rawURL, canAPI)}
+			return sources.Release{}, &kindError{kind: sources.ErrNotFound, msg: notFoundMessage(r, br, redact.URL(rawURL), canAPI)}
 		}
-		return sources.Release{}, fmt.Errorf("fetch %s: %w", u, s.tokenRefused(err))
+		return sources.Release{}, fmt.Errorf("fetch %s: %w", redact.URL(u), s.tokenRefused(err))
 	}
 	rel, _, err := sources.PointerRelease(body, u, Kind)
 	if err != nil {
@@ -419,7 +420,7 @@ func (s *Source) resolveArchive(ctx context.Context, q sources.Query, r Repo, wa
 		}
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
-				return sources.Release{}, fmt.Errorf("check tag archive %s: %w", u, ctxErr)
+				return sources.Release{}, fmt.Errorf("check tag archive %s: %w", redact.URL(u), ctxErr)
 			}
 			return sources.Release{}, fmt.Errorf("release API unavailable (%v), and checking the tag archive: %w", why, err)
 		}
@@ -626,17 +627,17 @@ func (s *Source) getJSON(ctx context.Context, path string, v any) (*gh.Response,
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse+1))
 	if err != nil {
-		return resp, fmt.Errorf("read %s: %w", req.URL.Redacted(), err)
+		return resp, fmt.Errorf("read %s: %w", redact.URL(req.URL.String()), err)
 	}
 	if len(body) > maxAPIResponse {
-		return resp, &kindError{kind: sources.ErrInvalid, msg: fmt.Sprintf("%s: answer larger than %d bytes", req.URL.Redacted(), maxAPIResponse)}
+		return resp, &kindError{kind: sources.ErrInvalid, msg: fmt.Sprintf("%s: answer larger than %d bytes", redact.URL(req.URL.String()), maxAPIResponse)}
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		what := "JSON"
 		if httpx.LooksLikeHTML(body) {
 			what = "JSON (got an HTML page)"
 		}
-		return resp, &kindError{kind: sources.ErrInvalid, msg: fmt.Sprintf("%s: not the expected %s: %v", req.URL.Redacted(), what, err)}
+		return resp, &kindError{kind: sources.ErrInvalid, msg: fmt.Sprintf("%s: not the expected %s: %v", redact.URL(req.URL.String()), what, err)}
 	}
 	return resp, nil
 }
@@ -743,7 +744,7 @@ func (s *Source) Open(ctx context.Context, r sources.Release) (*sources.Payload,
 		body, size, err = s.open(ctx, u)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", u, s.tokenRefused(err))
+		return nil, fmt.Errorf("download %s: %w", redact.URL(u), s.tokenRefused(err))
 	}
 	return &sources.Payload{Body: body, Size: size}, nil
 }

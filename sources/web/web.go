@@ -10,6 +10,7 @@ import (
 
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/internal/manifest"
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/sources"
 )
 
@@ -60,13 +61,14 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 	}
 	body, _, err := s.client.Fetch(ctx, u, q.Cache, manifest.MaxSize)
 	if err != nil {
+		shown := redact.URL(u)
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return sources.Release{}, fmt.Errorf("fetch %s: %w", u, ctxErr)
+			return sources.Release{}, fmt.Errorf("fetch %s: %w", shown, ctxErr)
 		}
 		if errors.Is(err, sources.ErrNotFound) {
-			return sources.Release{}, fmt.Errorf("%s: no a2modsource.json at %s (is update_url the folder that holds it?): %w", q.Package, u, sources.ErrNotFound)
+			return sources.Release{}, fmt.Errorf("%s: no a2modsource.json at %s (is update_url the folder that holds it?): %w", q.Package, shown, sources.ErrNotFound)
 		}
-		return sources.Release{}, fmt.Errorf("fetch %s: %w", u, err)
+		return sources.Release{}, fmt.Errorf("fetch %s: %w", shown, err)
 	}
 	rel, _, err := sources.PointerRelease(body, u, Kind)
 	return rel, err
@@ -88,7 +90,7 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 	}
 	if errors.Is(err, sources.ErrNotFound) {
 		_, asked, _ := s.Locate(q, want.Version)
-		return sources.Release{}, fmt.Errorf("%s %s: %s is not there yet: %w", q.Package, want.Version, asked, sources.ErrUnreleased)
+		return sources.Release{}, fmt.Errorf("%s %s: %s is not there yet: %w", q.Package, want.Version, redact.URL(asked), sources.ErrUnreleased)
 	}
 	if err != nil {
 		return sources.Release{}, fmt.Errorf("%s %s: %w", q.Package, want.Version, err)

@@ -101,18 +101,18 @@ func run(ctx context.Context, args []string, e env) int {
 	switch {
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintf(e.stderr, "modup: %v\n", ee.err)
+			printf(e.stderr, "modup: %v\n", ee.err)
 		}
 		code = ee.code
 	default:
-		fmt.Fprintf(e.stderr, "modup: %v\n", err)
+		printf(e.stderr, "modup: %v\n", err)
 		if isUsage(err) {
 			code = exitUsage
 		}
 	}
 	if code == exitUsage && cmd != nil {
 		// Say how the command is used, as a usage error should.
-		fmt.Fprintf(e.stderr, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
+		printf(e.stderr, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
 	}
 	return code
 }
@@ -237,9 +237,9 @@ func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
 			case pkgdir.ActionSwept:
 				a.logger.Debug("recovered", "package", r.Package, "action", r.Action, "detail", r.Detail)
 			case pkgdir.ActionSetAside:
-				fmt.Fprintf(a.stderr, "modup: warning: %s: %s\n", r.Package, r.Detail)
+				printf(a.stderr, "modup: warning: %s: %s\n", r.Package, r.Detail)
 			default:
-				fmt.Fprintf(a.stderr, "modup: recovered %s: %s (%s)\n", r.Package, r.Action, r.Detail)
+				printf(a.stderr, "modup: recovered %s: %s (%s)\n", r.Package, r.Action, r.Detail)
 			}
 		}
 		if errors.Is(err, pkgdir.ErrUnsafeLayout) {
@@ -248,7 +248,7 @@ func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
 			return nil, &exitError{code: exitFailure, err: err}
 		}
 		if err != nil {
-			fmt.Fprintf(a.stderr, "modup: recovery in %s: %v\n", root, err)
+			printf(a.stderr, "modup: recovery in %s: %v\n", root, err)
 		}
 	}
 	return pkgdir.Scan(roots)

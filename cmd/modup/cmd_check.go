@@ -59,12 +59,13 @@ func (a *app) listCmd() *cobra.Command {
 				key:    "packages",
 				none:   noPackages,
 				header: []string{"NAME", "VERSION", "KIND", "UPDATE_URL"},
-				cells: func(e listEntry, col bool) []string {
-					return []string{e.Name, e.Installed, paint(col, e.Status), e.UpdateURL}
+				cells: func(e listEntry) []string {
+					return []string{e.Name, e.Installed, string(e.Status), e.UpdateURL}
 				},
+				statusCol: 3,
 				notes: func(e listEntry) {
 					if e.Error != "" {
-						fmt.Fprintf(a.stderr, "%s: %s\n", e.Name, e.Error)
+						printf(a.stderr, "%s: %s\n", e.Name, e.Error)
 					}
 				},
 			})
@@ -131,20 +132,21 @@ func (a *app) printCheck(asJSON bool, results []updater.Result) error {
 		key:    "packages",
 		none:   noPackages,
 		header: []string{"NAME", "INSTALLED", "AVAILABLE", "STATUS", "SOURCE"},
-		cells: func(r updater.Result, col bool) []string {
-			return []string{r.Name, r.Installed, r.Available, paint(col, r.Status), r.Source}
+		cells: func(r updater.Result) []string {
+			return []string{r.Name, r.Installed, r.Available, string(r.Status), r.Source}
 		},
+		statusCol: 4,
 		notes: func(r updater.Result) {
 			switch {
 			case r.Status == updater.StatusError:
-				fmt.Fprintf(a.stderr, "%s: %s\n", r.Name, r.Error)
+				printf(a.stderr, "%s: %s\n", r.Name, r.Error)
 			case r.Status == updater.StatusUnreleased && r.Err != nil:
-				fmt.Fprintf(a.stdout, "%s: %v (nothing to download yet)\n", r.Name, r.Err)
+				printf(a.stdout, "%s: %v (nothing to download yet)\n", r.Name, r.Err)
 			case r.Status == updater.StatusRemoteOlder:
-				fmt.Fprintf(a.stdout, "%s: installed %s is newer than the release %s (a development copy?); not offered as an update\n", r.Name, r.Installed, r.Available)
+				printf(a.stdout, "%s: installed %s is newer than the release %s (a development copy?); not offered as an update\n", r.Name, r.Installed, r.Available)
 			}
 			for _, w := range r.Warnings {
-				fmt.Fprintf(a.stderr, "%s: warning: %s\n", r.Name, w)
+				printf(a.stderr, "%s: warning: %s\n", r.Name, w)
 			}
 		},
 	})
@@ -185,12 +187,12 @@ when the package could not be checked (as for modup check).`,
 
 func (a *app) printInfo(in updater.PackageInfo) error {
 	w := a.stdout
-	fmt.Fprintf(w, "%s\n  path:         %s\n", in.Name, in.Path)
+	printf(w, "%s\n  path:         %s\n", in.Name, in.Path)
 	if in.ManifestError != "" {
-		fmt.Fprintf(w, "  manifest:     %s\n", in.ManifestError)
+		printf(w, "  manifest:     %s\n", in.ManifestError)
 	}
 	if len(in.Manifest) > 0 {
-		fmt.Fprintln(w, "manifest:")
+		printf(w, "manifest:\n")
 		t := newTable(w)
 		for _, f := range in.Manifest {
 			t.row("  "+f.Key, oneLine(f.Value, 100))
@@ -198,18 +200,18 @@ func (a *app) printInfo(in updater.PackageInfo) error {
 		t.flush()
 	}
 	if len(in.Modules) > 0 {
-		fmt.Fprintln(w, "modules:")
+		printf(w, "modules:\n")
 		t := newTable(w)
 		for _, m := range in.Modules {
 			if m.Error != "" {
 				t.row("  "+m.Name, "error: "+m.Error)
 				continue
 			}
-			t.row("  "+m.Name, m.Version, oneLine(m.Description, 60))
+			t.row("  "+m.Name, m.Version, oneLine(htmlText(m.Description), 60))
 		}
 		t.flush()
 	}
-	fmt.Fprintln(w, "source:")
+	printf(w, "source:\n")
 	t := newTable(w)
 	t.row("  kind", in.Source)
 	t.row("  manifest_url", in.ManifestURL)
@@ -218,10 +220,10 @@ func (a *app) printInfo(in updater.PackageInfo) error {
 	t.row("  available", in.Check.Available)
 	t.flush()
 	if in.Check.Error != "" {
-		fmt.Fprintf(w, "  error: %s\n", in.Check.Error)
+		printf(w, "  error: %s\n", in.Check.Error)
 	}
 	if in.Check.News != "" {
-		fmt.Fprintf(w, "news:\n  %s\n", indent(in.Check.News))
+		printf(w, "news:\n  %s\n", indent(in.Check.News))
 	}
 	return nil
 }

@@ -161,15 +161,16 @@ after it stopped. Packages never checked show "-".`,
 			return showRows(a, asJSON, entries, rowsView[statusEntry]{
 				key:    "packages",
 				header: []string{"NAME", "INSTALLED", "AVAILABLE", "STATUS", "LAST CHECK", "NEXT CHECK"},
-				cells: func(e statusEntry, col bool) []string {
-					return []string{e.Name, e.Installed, e.Available, paint(col, e.Status), when(e.LastCheck), when(e.NextCheck)}
+				cells: func(e statusEntry) []string {
+					return []string{e.Name, e.Installed, e.Available, string(e.Status), when(e.LastCheck), when(e.NextCheck)}
 				},
+				statusCol: 4,
 				notes: func(e statusEntry) {
 					if e.Error != "" {
-						fmt.Fprintf(a.stdout, "%s: %s\n", e.Name, e.Error)
+						printf(a.stdout, "%s: %s\n", e.Name, e.Error)
 					}
 					if u := e.Update; u != nil && u.Error != "" {
-						fmt.Fprintf(a.stdout, "%s: last install (%s) failed: %s\n", e.Name, when(&u.At), u.Error)
+						printf(a.stdout, "%s: last install (%s) failed: %s\n", e.Name, when(&u.At), u.Error)
 					}
 					if u := e.Update; u != nil {
 						for _, w := range u.Warnings {

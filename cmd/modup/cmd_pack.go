@@ -80,45 +80,45 @@ func (a *app) printPack(dir string, res release.PackResult) {
 	if res.Reused {
 		verb = "kept (same bytes)"
 	}
-	fmt.Fprintf(w, "packed %s %s (%d files)\n", res.Name, res.Version, res.Files)
-	fmt.Fprintf(w, "  %s %s\n", verb, res.ZipPath)
-	fmt.Fprintf(w, "    sha256   %s\n    zip_size %d\n", res.SHA256, res.Size)
-	fmt.Fprintf(w, "  wrote %s\n", res.ManifestPath)
+	printf(w, "packed %s %s (%d files)\n", res.Name, res.Version, res.Files)
+	printf(w, "  %s %s\n", verb, res.ZipPath)
+	printf(w, "    sha256   %s\n    zip_size %d\n", res.SHA256, res.Size)
+	printf(w, "  wrote %s\n", res.ManifestPath)
 	if res.Bumped {
-		fmt.Fprintf(w, "  bumped %s: %s -> %s\n", own, res.Previous, res.Version)
+		printf(w, "  bumped %s: %s -> %s\n", own, res.Previous, res.Version)
 	}
 	if len(res.Kept) > 0 {
-		fmt.Fprintf(w, "  earlier releases kept: %s\n", strings.Join(res.Kept, ", "))
+		printf(w, "  earlier releases kept: %s\n", strings.Join(res.Kept, ", "))
 	}
 	if !res.Bumped && res.Previous != res.Version {
 		why := "keep the package folder in step with its releases"
 		if kind == github.Kind {
 			why = "users read it from the default branch and never see " + res.Version + " until it is pushed"
 		}
-		fmt.Fprintf(a.stderr, "modup: warning: %s still says %q: bump it too (--bump, or by hand); %s\n", own, res.Previous, why)
+		printf(a.stderr, "modup: warning: %s still says %q: bump it too (--bump, or by hand); %s\n", own, res.Previous, why)
 	}
 
-	fmt.Fprintln(w, "next steps:")
-	fmt.Fprintf(w, "  1. try the update locally: modup serve %s\n", res.OutDir)
-	fmt.Fprintln(w, "     and in another terminal: modup install http://127.0.0.1:8080 --root ./try  (later: modup update NAME --root ./try)")
+	printf(w, "next steps:\n")
+	printf(w, "  1. try the update locally: modup serve %s\n", res.OutDir)
+	printf(w, "     and in another terminal: modup install http://127.0.0.1:8080 --root ./try  (later: modup update NAME --root ./try)\n")
 	switch kind {
 	case github.Kind:
-		fmt.Fprintf(w, "  2. publish: a GitHub release tagged %s with %s attached, then push a2modsource.json (version %s) to the default branch\n",
+		printf(w, "  2. publish: a GitHub release tagged %s with %s attached, then push a2modsource.json (version %s) to the default branch\n",
 			res.Version, zip, res.Version)
 	case web.Kind:
-		fmt.Fprintf(w, "  2. publish: upload %s first, then a2modsource.json, to %s\n", zip, res.UpdateURL)
+		printf(w, "  2. publish: upload %s first, then a2modsource.json, to %s\n", zip, res.UpdateURL)
 	case "":
-		fmt.Fprintf(w, "  2. publish: set update_url in %s to where releases go (a GitHub repository, a web folder or a folder), then upload %s and a2modsource.json there\n", own, zip)
+		printf(w, "  2. publish: set update_url in %s to where releases go (a GitHub repository, a web folder or a folder), then upload %s and a2modsource.json there\n", own, zip)
 	default:
 		where := res.UpdateURL
 		if f, err := fs.Folder(res.UpdateURL, res.Dir); err == nil {
 			where = f
 		}
 		if where == res.OutDir {
-			fmt.Fprintf(w, "  2. publish: done, update_url is this release folder\n")
+			printf(w, "  2. publish: done, update_url is this release folder\n")
 		} else {
-			fmt.Fprintf(w, "  2. publish: copy %s first, then a2modsource.json, to %s\n", zip, where)
+			printf(w, "  2. publish: copy %s first, then a2modsource.json, to %s\n", zip, where)
 		}
 	}
-	fmt.Fprintf(w, "  3. check what users get: modup release check %s\n", dir)
+	printf(w, "  3. check what users get: modup release check %s\n", dir)
 }

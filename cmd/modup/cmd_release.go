@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -96,9 +95,9 @@ Exit status: 0 when no check fails (warnings allowed), 1 otherwise.`,
 func (a *app) printReleaseCheck(dir, url string, rep release.Report) {
 	w := a.stdout
 	if dir != "" {
-		fmt.Fprintf(w, "release check of the package in %s\n", dir)
+		printf(w, "release check of the package in %s\n", dir)
 	} else {
-		fmt.Fprintf(w, "release check of %s\n", url)
+		printf(w, "release check of %s\n", url)
 	}
 	t := newTable(w)
 	for _, s := range rep.Steps {
@@ -120,10 +119,10 @@ func (a *app) printReleaseCheck(dir, url string, rep release.Report) {
 	}
 	switch {
 	case fails > 0:
-		fmt.Fprintf(w, "%d check(s) failed: users cannot update to this release as published\n", fails)
+		printf(w, "%d check(s) failed: users cannot update to this release as published\n", fails)
 	case warns > 0:
-		fmt.Fprintf(w, "release OK, with %d warning(s)\n", warns)
+		printf(w, "release OK, with %d warning(s)\n", warns)
 	default:
-		fmt.Fprintln(w, "release OK")
+		printf(w, "release OK\n")
 	}
 }

@@ -74,14 +74,14 @@ func (a *app) serve(ctx context.Context, dir, addr string) error {
 		return &exitError{code: exitFailure, err: fmt.Errorf("serve: %w", err)}
 	}
 	url := "http://" + displayAddr(ln.Addr())
-	fmt.Fprintf(a.stdout, "serving %s\n", abs)
-	fmt.Fprintf(a.stdout, "update_url: %s\n", url)
-	fmt.Fprintf(a.stdout, "try it:     modup install %s --root ./try\n", url)
-	fmt.Fprintf(a.stdout, "            modup release check %s\n", url)
+	printf(a.stdout, "serving %s\n", abs)
+	printf(a.stdout, "update_url: %s\n", url)
+	printf(a.stdout, "try it:     modup install %s --root ./try\n", url)
+	printf(a.stdout, "            modup release check %s\n", url)
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
-		fmt.Fprintf(a.stdout, "other machines: use this machine's address, with --allow-http (plain http beyond loopback)\n")
+		printf(a.stdout, "other machines: use this machine's address, with --allow-http (plain http beyond loopback)\n")
 	}
-	fmt.Fprintln(a.stdout, "press Ctrl-C to stop")
+	printf(a.stdout, "press Ctrl-C to stop\n")
 
 	srv := &http.Server{
 		Handler:           h,
@@ -110,7 +110,7 @@ func (a *app) serve(ctx context.Context, dir, addr string) error {
 	if err != nil {
 		return &exitError{code: exitFailure, err: fmt.Errorf("serve: stop: %w", err)}
 	}
-	fmt.Fprintln(a.stdout, "stopped")
+	printf(a.stdout, "stopped\n")
 	return nil
 }
 
@@ -120,12 +120,12 @@ func (a *app) warnNotRelease(dir string) {
 	m, err := pkgdir.ReadManifest(dir)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		fmt.Fprintf(a.stderr, "modup: warning: %s holds no %s; is it a release folder? (modup pack writes one)\n", dir, sources.ManifestFile)
+		printf(a.stderr, "modup: warning: %s holds no %s; is it a release folder? (modup pack writes one)\n", dir, sources.ManifestFile)
 	case err != nil:
-		fmt.Fprintf(a.stderr, "modup: warning: %v\n", err)
+		printf(a.stderr, "modup: warning: %v\n", err)
 	case m.Version != "":
 		if _, err := os.Stat(filepath.Join(dir, sources.ZipName(m.Version))); err != nil {
-			fmt.Fprintf(a.stderr, "modup: warning: %s names version %s but %s is not there: updates will find nothing to download (modup pack writes both)\n",
+			printf(a.stderr, "modup: warning: %s names version %s but %s is not there: updates will find nothing to download (modup pack writes both)\n",
 				sources.ManifestFile, m.Version, sources.ZipName(m.Version))
 		}
 	}

@@ -261,7 +261,7 @@ func (a *app) backupsCmd() *cobra.Command {
 				key:    "backups",
 				none:   "no backups",
 				header: []string{"NAME", "VERSION", "SAVED", "PATH"},
-				cells: func(e backupEntry, _ bool) []string {
+				cells: func(e backupEntry) []string {
 					return []string{e.Name, e.Version, e.Time, e.Path}
 				},
 			})
@@ -282,10 +282,11 @@ func (a *app) reportChanges(f *changeFlags, changes []updater.Change) error {
 	err := showRows(a, f.asJSON, changes, rowsView[updater.Change]{
 		key:    "packages",
 		header: []string{"NAME", "FROM", "TO", "STATUS"},
-		cells: func(c updater.Change, col bool) []string {
-			return []string{c.Name, c.From, c.To, paint(col, c.Status)}
+		cells: func(c updater.Change) []string {
+			return []string{c.Name, c.From, c.To, string(c.Status)}
 		},
-		notes: func(c updater.Change) { a.explain(a.stdout, c) },
+		statusCol: 4,
+		notes:     func(c updater.Change) { a.explain(a.stdout, c) },
 	})
 	if err != nil {
 		return err
@@ -298,15 +299,15 @@ func (a *app) reportChanges(f *changeFlags, changes []updater.Change) error {
 
 func (a *app) explain(w io.Writer, c updater.Change) {
 	for _, warn := range c.Warnings {
-		fmt.Fprintf(a.stderr, "%s: warning: %s\n", c.Name, warn)
+		printf(a.stderr, "%s: warning: %s\n", c.Name, warn)
 	}
 	switch {
 	case c.Status == updater.StatusFailed:
-		fmt.Fprintf(a.stderr, "%s: %s\n", c.Name, c.Error)
+		printf(a.stderr, "%s: %s\n", c.Name, c.Error)
 	case c.Status == updater.StatusSkipped && c.Reason != "":
-		fmt.Fprintf(w, "%s: skipped: %s\n", c.Name, c.Reason)
+		printf(w, "%s: skipped: %s\n", c.Name, c.Reason)
 	case c.Backup != "":
-		fmt.Fprintf(w, "%s: previous version kept in %s\n", c.Name, relOrAbs(c.Backup))
+		printf(w, "%s: previous version kept in %s\n", c.Name, relOrAbs(c.Backup))
 	}
 }
 

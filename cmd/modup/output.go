@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/modup/modup/updater"
 )
@@ -39,25 +42,32 @@ var statusColour = map[updater.Status]string{
 	updater.StatusRemoteOlder:     "36",
 }
 
-func paint(on bool, s updater.Status) string {
-	code, ok := statusColour[s]
-	if !on || !ok {
-		return string(s)
+// paint colours a status (known ones only), its text already clean.
+func paint(s string) string {
+	code, ok := statusColour[updater.Status(s)]
+	if !ok {
+		return s
 	}
-	return "\x1b[" + code + "m" + string(s) + "\x1b[0m"
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
 // table writes aligned columns. tabwriter writes every cell and padding
 // separately, so its output is buffered: 10,000 rows are then a few dozen
 // writes instead of 80,000.
+//
+// Every cell is cleaned (cleanLine) before it is written: cells show what
+// remotes sent. The table adds the only escape sequences it writes itself,
+// the colour of the status column.
 type table struct {
 	tw  *tabwriter.Writer
 	out *bufio.Writer
+	// statusCol is the index of the column painted by status, -1 for none.
+	statusCol int
 }
 
 func newTable(w io.Writer, header ...string) *table {
 	out := bufio.NewWriterSize(w, 64<<10)
-	t := &table{tw: tabwriter.NewWriter(out, 0, 4, 2, ' ', 0), out: out}
+	t := &table{tw: tabwriter.NewWriter(out, 0, 4, 2, ' ', 0), out: out, statusCol: -1}
 	if len(header) > 0 {
 		t.row(header...)
 	}
@@ -66,8 +76,13 @@ func newTable(w io.Writer, header ...string) *table {
 
 func (t *table) row(cells ...string) {
 	for i, c := range cells {
-		if c == "" {
+		switch {
+		case c == "":
 			cells[i] = "-"
+		case i == t.statusCol:
+			cells[i] = paint(cleanLine(c))
+		default:
+			cells[i] = cleanLine(c)
 		}
 	}
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
@@ -87,9 +102,12 @@ type rowsView[T any] struct {
 	header []string
 	// none is said instead of an empty table; "" prints the header alone.
 	none string
-	// cells is r's table row; col says whether statuses get colours.
-	cells func(r T, col bool) []string
-	// notes, when set, prints r's lines under the table.
+	// cells is r's table row.
+	cells func(r T) []string
+	// statusCol is the position, from 1, of the column holding a status,
+	// coloured on a terminal; 0 for none.
+	statusCol int
+	// notes, when set, prints r's lines under the table (through printf).
 	notes func(r T)
 }
 
@@ -100,13 +118,15 @@ func showRows[T any](a *app, asJSON bool, rows []T, v rowsView[T]) error {
 		return writeJSON(a.stdout, map[string]any{v.key: rows})
 	}
 	if len(rows) == 0 && v.none != "" {
-		fmt.Fprintln(a.stdout, v.none)
+		printf(a.stdout, "%s\n", v.none)
 		return nil
 	}
-	col := a.colour(a.stdout)
 	t := newTable(a.stdout, v.header...)
+	if a.colour(a.stdout) {
+		t.statusCol = v.statusCol - 1
+	}
 	for _, r := range rows {
-		t.row(v.cells(r, col)...)
+		t.row(v.cells(r)...)
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -136,4 +156,139 @@ func oneLine(s string, max int) string {
 		s = string(r[:max-1]) + "…"
 	}
 	return s
+}
+
+// printf writes what format says to w, cleaned (cleanText): every human
+// line of modup goes through it, since lines quote what remotes sent
+// (names, versions, news, error texts). JSON output does not: it keeps
+// the exact text.
+func printf(w io.Writer, format string, args ...any) {
+	io.WriteString(w, cleanText(fmt.Sprintf(format, args...)))
+}
+
+// cleanText makes text safe to print on a terminal: control characters
+// (ESC above all: OSC 0 retitles the window, OSC 52 writes the clipboard,
+// CSI 2J clears the screen), C1 controls, bidirectional overrides, line
+// and paragraph separators and invalid UTF-8 are written as Go escapes
+// (\x1b, \u009b, \u202e, \xff), so that they show instead of acting.
+// Newlines and tabs stay.
+func cleanText(s string) string { return clean(s, false) }
+
+// cleanLine is cleanText for one line (a table cell): newlines and tabs
+// are escaped too.
+func cleanLine(s string) string { return clean(s, true) }
+
+func clean(s string, line bool) string {
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				if line || (c != '\n' && c != '\t') {
+					break
+				}
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || unsafeRune(r) {
+			break
+		}
+		i += size
+	}
+	if i == len(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	b.WriteString(s[:i])
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\n' || r == '\t':
+			if line {
+				b.WriteString(strconv.QuoteRune(r)[1:3])
+			} else {
+				b.WriteRune(r)
+			}
+		case r < 0x20 || r == 0x7f:
+			q := strconv.QuoteRuneToASCII(r) // '\x1b', '\r'
+			b.WriteString(q[1 : len(q)-1])
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// unsafeRune reports the non-ASCII runes a terminal may act on or that
+// reorder what is shown: C1 controls (U+0080-U+009F, CSI among them),
+// bidirectional marks, embeddings, overrides and isolates, and the line
+// and paragraph separators.
+func unsafeRune(r rune) bool {
+	switch {
+	case r >= 0x80 && r <= 0x9f:
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, r == 0x2028, r == 0x2029:
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
+}
+
+// htmlText shows a module description as text: a2 descriptions carry HTML
+// (<b>, <br>, <a href=…>, &amp;), which a terminal would print raw. Tags
+// are dropped (a line break, paragraph or list item becomes a space), entities are
+// decoded, and white space runs become one space. A '<' that starts no
+// tag ("a < b") stays.
+func htmlText(s string) string {
+	if strings.ContainsAny(s, "<&") {
+		var b strings.Builder
+		for {
+			i := strings.IndexByte(s, '<')
+			if i < 0 {
+				b.WriteString(s)
+				break
+			}
+			b.WriteString(s[:i])
+			s = s[i:]
+			end := strings.IndexByte(s, '>')
+			if len(s) < 2 || !isTagStart(s[1]) || end < 0 {
+				b.WriteByte('<')
+				s = s[1:]
+				continue
+			}
+			if breaksLine(s[1:end]) {
+				b.WriteByte(' ')
+			}
+			s = s[end+1:]
+		}
+		s = html.UnescapeString(b.String())
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func isTagStart(c byte) bool {
+	return c == '/' || c == '!' || c == '?' || ('a' <= c|0x20 && c|0x20 <= 'z')
+}
+
+// breaksLine reports whether a tag (its text between '<' and '>') ends a
+// line when rendered: <br>, </p>, <li>, ...; inline tags (<b>, <a>) do not.
+func breaksLine(tag string) bool {
+	name := strings.TrimLeft(tag, "/")
+	if i := strings.IndexAny(name, " \t\r\n/"); i >= 0 {
+		name = name[:i]
+	}
+	switch strings.ToLower(name) {
+	case "br", "p", "div", "li", "ul", "ol", "tr", "td", "th", "table", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre":
+		return true
+	}
+	return false
 }

@@ -29,7 +29,7 @@ func (p *progress) report(name string, done, total int64) {
 	if !p.terminal {
 		if !p.started[name] {
 			p.started[name] = true
-			fmt.Fprintf(p.w, "downloading %s (%s)\n", name, size(total))
+			printf(p.w, "downloading %s (%s)\n", name, size(total))
 		}
 		return
 	}
@@ -45,7 +45,7 @@ func (p *progress) report(name string, done, total int64) {
 		bar = strings.Repeat("=", n) + strings.Repeat(" ", width-n)
 		pct = fmt.Sprintf("%3d%%", done*100/total)
 	}
-	fmt.Fprintf(p.w, "\r%s [%s] %s %s/%s", name, bar, pct, size(done), size(total))
+	fmt.Fprintf(p.w, "\r%s [%s] %s %s/%s", cleanLine(name), bar, pct, size(done), size(total))
 	if finished {
 		fmt.Fprintln(p.w)
 	}

@@ -70,42 +70,15 @@ func TestSecretsInURLs(t *testing.T) {
 	}
 
 	// The daemon, once over every package, with its log.
-	logs := &advBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	d, err := daemon.New(daemon.Options{
-		Roots: []string{root}, Interval: time.Hour, StartSpread: time.Millisecond, Logger: logger, NoWatch: true,
-		Updater: &updater.Updater{
-			Sources: updater.NewSources(updater.Config{Logger: logger, HTTP: &httpx.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond}}),
-			Logger:  logger, RetryWait: time.Millisecond,
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- d.Run(ctx) }()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		states, _ := daemon.ReadStates(root)
-		if len(states) == 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the daemon checked %d of 3 packages in 30s", len(states))
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("daemon: %v", err)
-	}
-	outputs["daemon log"] = logs.String()
+	logs := advDaemonOnce(t, root, 3)
+	outputs["daemon log"] = logs
 	cli("status")
 	cli("status", "--json")
 
 	// Everything modup keeps in .modup/ but the backups, which are copies
 	// of the user's own package folders.
 	modup := filepath.Join(root, ".modup")
-	err = filepath.WalkDir(modup, func(p string, e fs.DirEntry, err error) error {
+	err := filepath.WalkDir(modup, func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -161,4 +134,40 @@ func TestSecretsInURLs(t *testing.T) {
 	if basic == 0 {
 		t.Error("no request carried the URL's credentials")
 	}
+}
+
+// advDaemonOnce runs the daemon (auto policy, text log at debug level) on
+// root until it has checked n packages once, stops it, and returns its log.
+func advDaemonOnce(t *testing.T, root string, n int) string {
+	t.Helper()
+	logs := &advBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	d, err := daemon.New(daemon.Options{
+		Roots: []string{root}, Interval: time.Hour, StartSpread: time.Millisecond, Logger: logger, NoWatch: true,
+		Updater: &updater.Updater{
+			Sources: updater.NewSources(updater.Config{Logger: logger, HTTP: &httpx.Options{RetryWaitMin: time.Millisecond, RetryWaitMax: 5 * time.Millisecond}}),
+			Logger:  logger, RetryWait: time.Millisecond,
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if states, _ := daemon.ReadStates(root); len(states) >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			<-done
+			t.Fatalf("the daemon did not check %d packages in 30s:\n%s", n, logs.String())
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("daemon: %v", err)
+	}
+	return logs.String()
 }

@@ -77,6 +77,7 @@ func TestRemoteEscapes(t *testing.T) {
 	cli("release", "check", srv.URL+"/newsy/")
 	cli("install", srv.URL+"/newsy/")
 
+	t.Logf("%d human outputs and logs searched for escapes; %d JSON outputs", len(human), len(jsonOut))
 	for what, text := range human {
 		for _, bad := range []string{"\x1b", "\u009b", "\u202e", "\r", "\x07"} {
 			if i := strings.Index(text, bad); i >= 0 {

@@ -99,6 +99,7 @@ func TestSecretsInURLs(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	t.Logf("%d outputs, logs and files searched for the password and the token", len(outputs))
 	for what, text := range outputs {
 		for _, secret := range []string{password, token} {
 			if i := strings.Index(text, secret); i >= 0 {

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/modup/modup/config"
+	"github.com/modup/modup/internal/redact"
 )
 
 func (a *app) configCmd() *cobra.Command {
@@ -38,9 +38,9 @@ func (a *app) configPathCmd() *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
-			fmt.Fprintln(a.stdout, path)
+			printf(a.stdout, "%s\n", path)
 			if _, err := os.Stat(path); err != nil {
-				fmt.Fprintf(a.stderr, "modup: %s does not exist yet; modup uses its defaults\n", path)
+				printf(a.stderr, "modup: %s does not exist yet; modup uses its defaults\n", path)
 			}
 			return nil
 		},
@@ -81,18 +81,18 @@ func (a *app) configShowCmd() *cobra.Command {
 			}
 			hosts := []githubJSON{}
 			for _, h := range a.cfg.GitHub {
-				hosts = append(hosts, githubJSON{Web: h.Web, API: h.API, Raw: h.Raw, TokenEnv: h.TokenEnv, TokenSet: h.TokenEnv != "" && a.getenv(h.TokenEnv) != ""})
+				hosts = append(hosts, githubJSON{Web: redact.URL(h.Web), API: redact.URL(h.API), Raw: redact.URL(h.Raw), TokenEnv: h.TokenEnv, TokenSet: h.TokenEnv != "" && a.getenv(h.TokenEnv) != ""})
 			}
 			if asJSON {
 				return writeJSON(a.stdout, map[string]any{"file": a.cfg.Path, "exists": a.cfg.Exists, "settings": rows, "github": hosts})
 			}
 			switch {
 			case a.cfg.Path == "":
-				fmt.Fprintln(a.stdout, "file: none (no configuration folder)")
+				printf(a.stdout, "file: none (no configuration folder)\n")
 			case a.cfg.Exists:
-				fmt.Fprintf(a.stdout, "file: %s\n", a.cfg.Path)
+				printf(a.stdout, "file: %s\n", a.cfg.Path)
 			default:
-				fmt.Fprintf(a.stdout, "file: %s (does not exist; defaults apply)\n", a.cfg.Path)
+				printf(a.stdout, "file: %s (does not exist; defaults apply)\n", a.cfg.Path)
 			}
 			t := newTable(a.stdout, "KEY", "VALUE", "SOURCE")
 			for _, r := range rows {
@@ -113,7 +113,7 @@ func (a *app) configShowCmd() *cobra.Command {
 						token += " (not set)"
 					}
 				}
-				fmt.Fprintf(a.stdout, "github host %s: api %s, raw %s, %s\n", h.Web, h.API, h.Raw, token)
+				printf(a.stdout, "github host %s: api %s, raw %s, %s\n", h.Web, h.API, h.Raw, token)
 			}
 			return nil
 		},

@@ -174,7 +174,7 @@ after it stopped. Packages never checked show "-".`,
 					}
 					if u := e.Update; u != nil {
 						for _, w := range u.Warnings {
-							fmt.Fprintf(a.stdout, "%s: warning from the install of %s (%s): %s\n", e.Name, u.To, when(&u.At), w)
+							printf(a.stdout, "%s: warning from the install of %s (%s): %s\n", e.Name, u.To, when(&u.At), w)
 						}
 					}
 				},

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/release"
 	"github.com/modup/modup/updater"
 )
@@ -97,7 +98,7 @@ func (a *app) printReleaseCheck(dir, url string, rep release.Report) {
 	if dir != "" {
 		printf(w, "release check of the package in %s\n", dir)
 	} else {
-		printf(w, "release check of %s\n", url)
+		printf(w, "release check of %s\n", redact.URL(url))
 	}
 	t := newTable(w)
 	for _, s := range rep.Steps {

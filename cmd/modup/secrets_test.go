@@ -65,6 +65,7 @@ func TestSecretsInURLs(t *testing.T) {
 		{"check"}, {"check", "--json"}, {"check", "-v"}, {"check", "-v", "--log-format", "json"},
 		{"info", "fx"}, {"info", "fx", "--json"}, {"info", "gone"}, {"info", "badsum", "--json"},
 		{"update", "--all", "-v"}, {"update", "--all", "--json"},
+		{"release", "check", withPassword}, {"release", "check", withToken, "--json"},
 	} {
 		cli(args...)
 	}
@@ -111,13 +112,14 @@ func TestSecretsInURLs(t *testing.T) {
 	// The test proves something only if the URLs were shown, redacted, and
 	// the credentials did travel.
 	for what, want := range map[string]string{
-		"modup list (exit 0)":                "http://user:xxxxx@" + host + "/",
-		"modup check (exit 1)":               "gone: no a2modsource.json at http://user:xxxxx@" + host + "/missing/a2modsource.json",
-		"modup info fx (exit 0)":             "update_url  http://user:xxxxx@" + host + "/",
-		"modup update --all -v (exit 1)":     "sha256 of http://xxxxx@" + host + "/bad/2.0.0.zip",
-		"modup update --all --json (exit 1)": `"error": "download badsum 2.0.0: sha256 of http://xxxxx@` + host + `/bad/2.0.0.zip`,
-		"daemon log":                         "http://xxxxx@" + host + "/bad/2.0.0.zip",
-		".modup/state/badsum.json":           "sha256 of http://xxxxx@" + host + "/bad/2.0.0.zip",
+		"modup list (exit 0)":                               "http://user:xxxxx@" + host + "/",
+		"modup check (exit 1)":                              "gone: no a2modsource.json at http://user:xxxxx@" + host + "/missing/a2modsource.json",
+		"modup info fx (exit 0)":                            "update_url  http://user:xxxxx@" + host + "/",
+		"modup update --all -v (exit 1)":                    "sha256 of http://xxxxx@" + host + "/bad/2.0.0.zip",
+		"modup update --all --json (exit 1)":                `"error": "download badsum 2.0.0: sha256 of http://xxxxx@` + host + `/bad/2.0.0.zip`,
+		"daemon log":                                        "http://xxxxx@" + host + "/bad/2.0.0.zip",
+		"modup release check " + withPassword + " (exit 0)": "release check of http://user:xxxxx@" + host + "/\n",
+		".modup/state/badsum.json":                          "sha256 of http://xxxxx@" + host + "/bad/2.0.0.zip",
 	} {
 		if !strings.Contains(outputs[what], want) {
 			t.Errorf("%s does not show %q:\n%s", what, want, outputs[what])

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"errors"
-	"fmt"
 	"os"
 	"strings"
 )
@@ -18,10 +17,10 @@ func (a *app) confirm(question, noTerminal string) error {
 	if !a.interactive() {
 		return &exitError{code: exitUsage, err: errors.New(noTerminal)}
 	}
-	fmt.Fprintf(a.stderr, "%s [y/N] ", question)
+	printf(a.stderr, "%s [y/N] ", question)
 	line, err := bufio.NewReader(a.stdin).ReadString('\n')
 	if err != nil && line == "" {
-		fmt.Fprintln(a.stderr)
+		printf(a.stderr, "\n")
 		return &exitError{code: exitFailure, err: errDeclined}
 	}
 	switch strings.ToLower(strings.TrimSpace(line)) {

@@ -84,6 +84,11 @@ type app struct {
 	origins map[string]origin
 
 	logger *slog.Logger
+	// bar draws download progress of the command, when it has one.
+	bar *progress
+	// untilStopped is set by commands that run until a signal stops them
+	// (daemon, serve): for them a signal is the normal end, exit 0.
+	untilStopped bool
 }
 
 func run(ctx context.Context, args []string, e env) int {
@@ -94,7 +99,7 @@ func run(ctx context.Context, args []string, e env) int {
 	root.SetErr(e.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
-		return exitOK
+		return a.signalExit(ctx, exitOK)
 	}
 	code := exitFailure
 	var ee *exitError
@@ -114,7 +119,7 @@ func run(ctx context.Context, args []string, e env) int {
 		// Say how the command is used, as a usage error should.
 		printf(e.stderr, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
 	}
-	return code
+	return a.signalExit(ctx, code)
 }
 
 func isUsage(err error) bool {

@@ -80,6 +80,7 @@ flight finishes or rolls back first); SIGHUP rescans the roots.`,
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
+			a.untilStopped = true
 			return d.Run(cmd.Context())
 		},
 	}

@@ -52,6 +52,7 @@ port. Ctrl-C stops the server.`,
 }
 
 func (a *app) serve(ctx context.Context, dir, addr string) error {
+	a.untilStopped = true
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}

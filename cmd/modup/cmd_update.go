@@ -38,7 +38,8 @@ func (a *app) changer(f *changeFlags) *updater.Updater {
 	u.MaxSize = f.maxSize
 	u.KeepBackups = keepBackups(f.keepBackups)
 	if !f.asJSON {
-		u.Progress = newProgress(a.stderr, a.colour(a.stderr)).report
+		a.bar = newProgress(a.stderr, a.colour(a.stderr))
+		u.Progress = a.bar.report
 	}
 	return u
 }
@@ -273,6 +274,7 @@ func (a *app) backupsCmd() *cobra.Command {
 
 // reportChanges prints what changed and turns failures into exit status 1.
 func (a *app) reportChanges(f *changeFlags, changes []updater.Change) error {
+	a.bar.clear() // a download that stopped halfway leaves its bar
 	failed := false
 	for _, c := range changes {
 		if c.Status == updater.StatusFailed {

@@ -2,10 +2,7 @@
 package main
 
 import (
-	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/modup/modup/internal/fsutil"
 )
@@ -14,9 +11,15 @@ func main() {
 	// Read once, before anything runs that creates files meanwhile.
 	fsutil.Umask()
 	stopProfile := startProfile(os.Getenv)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
-	stop()
+	code := runMain(os.Args[1:])
 	stopProfile()
 	os.Exit(code)
+}
+
+// runMain runs modup as a process: the real streams and environment, and
+// SIGINT/SIGTERM as cancellation.
+func runMain(args []string) int {
+	ctx, stop := signalContext()
+	defer stop()
+	return run(ctx, args, env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv})
 }

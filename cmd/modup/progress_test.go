@@ -39,7 +39,7 @@ func TestProgressRedrawLeavesNoResidue(t *testing.T) {
 	var buf bytes.Buffer
 	p := newProgress(&buf, true)
 	p.report("hello", 50<<20, 60<<20)
-	p.last = time.Time{} // no throttling in the test
+	p.last = time.Time{}          // no throttling in the test
 	p.report("hello", 60<<19, -1) // shorter line: unknown size
 	got := screen(buf.String())
 	if len(got) != 1 || got[0] != "hello 30.0 MiB" {

@@ -78,7 +78,7 @@ func TestLockWaitInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.wait(t, 20*time.Second)
-	if p.code != exitFailure || !strings.Contains(p.stderr.String(), "context canceled") {
+	if p.code != 130 || !strings.Contains(p.stderr.String(), "modup: stopped by interrupt") {
 		t.Errorf("after SIGINT: %v", p)
 	}
 	t.Logf("ended %s after SIGINT", time.Since(start).Round(time.Millisecond))

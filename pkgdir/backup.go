@@ -17,6 +17,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/modup/modup/internal/fsutil"
+	"github.com/modup/modup/internal/redact"
 )
 
 // Backup is an earlier version of a package kept in
@@ -434,7 +435,7 @@ func (l Layout) rollback(ctx context.Context, name, toVersion string, inject fun
 	}
 	rec := Record{Version: b.Version, Source: "rollback"}
 	if m, err := ReadManifest(b.Dir); err == nil {
-		rec.UpdateURL = m.UpdateURL
+		rec.UpdateURL = redact.URL(m.UpdateURL) // the record is shown; a password in it is not
 	}
 	res, err := l.swap(ctx, swapParams{
 		op: opRollback, name: name, staged: b.Dir, hasOld: hasOld,

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 	"unicode/utf8"
 )
 
@@ -132,19 +131,12 @@ func TestExtractBomb(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			z := bombZip(t, stream, tt.declared)
 			parent, dest := newDest(t)
-			start := time.Now()
 			_, err := extractBytes(t, t.Context(), z, dest, Options{Limits: tt.limits})
-			elapsed := time.Since(start)
 			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.text) {
 				t.Fatalf("err = %v, want %v containing %q", err, tt.want, tt.text)
 			}
 			if tt.want == ErrTooLarge && !errors.Is(err, ErrHostile) {
 				t.Errorf("a cap error must also match ErrHostile: %v", err)
-			}
-			// Inflating 2 GiB takes seconds; stopping at the cap takes
-			// milliseconds (generous bound for slow, shared machines).
-			if elapsed > 5*time.Second {
-				t.Errorf("rejection took %v", elapsed)
 			}
 			checkContained(t, parent)
 			checkEmptyDir(t, dest)

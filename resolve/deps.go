@@ -81,8 +81,10 @@ func (s *solver) depsOf(si, oi int) []*incompat {
 				if pp == si {
 					continue
 				}
-				out = append(out, s.dep(si, oi, rel.kind, q+"\x00"+s.slots[pp].name, c, same,
-					term{slot: pp, pos: true, set: s.providing(pp, q)}))
+				inc := s.dep(si, oi, rel.kind, q+"\x00"+s.slots[pp].name, c, same,
+					term{slot: pp, pos: true, set: s.providing(pp, q)})
+				inc.note = q
+				out = append(out, inc)
 			}
 		}
 	}

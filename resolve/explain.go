@@ -113,7 +113,7 @@ func (r *reporter) visit(inc *incompat, conclusion bool) {
 				with, without, n = b, a, nb
 			}
 			r.visit(without, false)
-			r.write(inc, fmt.Sprintf("Because %s (%d), %s.", s.incText(with, nil), n, what), numbered)
+			r.write(inc, fmt.Sprintf("And because %s (%d), %s.", s.incText(with, nil), n, what), numbered)
 		case singleLine(a) || singleLine(b):
 			first, second := a, b
 			if singleLine(a) {
@@ -126,7 +126,7 @@ func (r *reporter) visit(inc *incompat, conclusion bool) {
 			r.visit(a, true)
 			r.lines = append(r.lines, line{})
 			r.visit(b, false)
-			r.write(inc, fmt.Sprintf("Because %s (%d), %s.", s.incText(a, nil), r.numbers[a], what), numbered)
+			r.write(inc, fmt.Sprintf("And because %s (%d), %s.", s.incText(a, nil), r.numbers[a], what), numbered)
 		}
 	case derived(a) || derived(b):
 		der, ext := a, b
@@ -171,7 +171,7 @@ func (r *reporter) collapsible(inc *incompat) bool {
 // sentence capitalizes a sentence's first letter unless it starts with a
 // package name (they are written as they are).
 func sentence(s string) string {
-	for _, w := range []string{"because", "thus", "you", "only", "no ", "every", "the ", "one of", "either"} {
+	for _, w := range []string{"because", "and because", "thus", "you", "only", "no ", "every", "the ", "one of", "either"} {
 		if strings.HasPrefix(s, w) {
 			return strings.ToUpper(s[:1]) + s[1:]
 		}
@@ -179,18 +179,28 @@ func sentence(s string) string {
 	return s
 }
 
-// andText joins two facts. When the first requires a version set of a
-// package and the second holds for all of that set, the second says
-// "every" of the first's set: "X requires Y ^0.8 and every Y ^0.8
-// requires Z".
+// andText joins two facts, the one that requires what the other is about
+// first. When the first requires a version set of a package and the
+// second holds for all of that set, the second says "every" of the
+// first's set: "X requires Y ^0.8 and every Y ^0.8 requires Z".
 func (s *solver) andText(a, b *incompat) string {
-	if o := s.every(a, b); o != nil {
-		return s.incText(a, nil) + " and " + s.incText(b, o)
+	if a.cause == causeRequest && b.cause == causeRequest && a.note == "install" && b.note == "install" {
+		return "you asked for " + s.termText(a.terms[1]) + " and " + s.termText(b.terms[1])
 	}
-	if o := s.every(b, a); o != nil {
-		return s.incText(b, nil) + " and " + s.incText(a, o)
+	if leadsTo(b, a) && !leadsTo(a, b) {
+		a, b = b, a
 	}
-	return s.incText(a, nil) + " and " + s.incText(b, nil)
+	return s.incText(a, nil) + " and " + s.incText(b, s.every(a, b))
+}
+
+// leadsTo reports whether a requires something b is about.
+func leadsTo(a, b *incompat) bool {
+	for _, t := range a.terms {
+		if !t.pos && len(b.terms) > 0 && b.terms[0].pos && b.terms[0].slot == t.slot {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *solver) every(a, b *incompat) map[int]string {
@@ -202,7 +212,7 @@ func (s *solver) every(a, b *incompat) map[int]string {
 			continue
 		}
 		u := b.terms[0] // a dependency's own package comes first
-		if u.slot == t.slot && u.pos && t.set.subsetOf(u.set) && !t.set.isEmpty() {
+		if u.slot == t.slot && u.pos && t.set.subsetOf(u.set) && t.set.count() > 1 {
 			return map[int]string{t.slot: "every " + s.slots[t.slot].name + " " + t.label}
 		}
 	}
@@ -254,14 +264,22 @@ func (s *solver) incText(inc *incompat, override map[int]string) string {
 		return fmt.Sprintf("%s %s is installed", name, t.label)
 	case causeDependency:
 		return subject(inc.terms[0]) + " requires " + str(inc.terms[1])
-	case causeConflict:
-		return subject(inc.terms[0]) + " conflicts with " + str(inc.terms[1])
-	case causeBreaks:
-		return subject(inc.terms[0]) + " breaks " + str(inc.terms[1])
+	case causeConflict, causeBreaks:
+		verb := " conflicts with "
+		if inc.cause == causeBreaks {
+			verb = " breaks "
+		}
+		if inc.note != "" { // through a name the other provides
+			return subject(inc.terms[0]) + verb + inc.note + ", which " + str(inc.terms[1]) + " provides"
+		}
+		return subject(inc.terms[0]) + verb + str(inc.terms[1])
 	case causeReplaces:
 		return subject(inc.terms[0]) + " replaces " + str(inc.terms[1])
 	case causeProvider:
 		return fmt.Sprintf("only %s provides %s", str(inc.terms[1]), s.slots[inc.terms[0].slot].name)
+	case causeReplacedBy:
+		y := s.slots[inc.terms[1].slot]
+		return fmt.Sprintf("only %s replaces %s %s", str(inc.terms[2]), y.name, y.opts[y.installed].version)
 	case causeNoVersions:
 		return s.noVersions(inc.terms[0])
 	case causeUnavailable:
@@ -327,6 +345,8 @@ func (s *solver) derivedText(inc *incompat, str func(term) string) string {
 			return "no version of " + s.slots[pos[0].slot].name + " can be installed"
 		}
 		return str(pos[0]) + " cannot be installed"
+	case len(neg) == 0 && len(pos) == 2:
+		return join(pos, "and") + " cannot both be installed"
 	case len(neg) == 0:
 		return join(pos, "and") + " cannot all be installed"
 	case len(pos) == 0:
@@ -345,10 +365,11 @@ func (s *solver) derivedText(inc *incompat, str func(term) string) string {
 }
 
 // allReal: t's set is every real version of its package (and no
-// "provided by" option).
+// "provided by" option), and there is more than one: "every version of
+// X" (a package with one version is named with it).
 func (s *solver) allReal(t term) bool {
 	sl := s.slots[t.slot]
-	return sl.kind == kindPackage && sl.nreal > 0 && t.set.equal(fullSet(sl.nreal))
+	return sl.kind == kindPackage && sl.nreal > 1 && t.set.equal(fullSet(sl.nreal))
 }
 
 // termText names a term's package and versions: "a2.tools 2.0.0",

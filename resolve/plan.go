@@ -261,41 +261,67 @@ func (s *solver) order(slots []int) []int {
 // choices (sel): "0.8.0 needs a2 >= 0.6.0; a2 is 0.5.7". It is "" when
 // nothing direct does.
 func (s *solver) whyNot(si, oi int, sel func(int) int) string {
+	return strings.Join(s.blockers(si, oi, sel, s.slots[si].opts[oi].version.String(), si, 1), "; ")
+}
+
+// blockers lists what stops option oi of slot si beside sel, each
+// sentence starting with subject. A requirement on a package that could
+// change is followed one level (depth) into what stops that package's
+// best version; top is the package asked about, left out of the reverse
+// checks below it.
+func (s *solver) blockers(si, oi int, sel func(int) int, subject string, top, depth int) []string {
 	sl := s.slots[si]
 	o := sl.opts[oi]
 	p := o.pkg
-	v := o.version.String()
 	var rs []string
 	if why := s.unavailable(o); why != "" {
-		rs = append(rs, v+" "+why)
+		rs = append(rs, subject+" "+why)
 	}
 	if s.host >= 0 {
 		hv := s.sys.Host.Version
 		for _, h := range sortedNames(p.Hosts) {
 			if c := p.Hosts[h]; h == s.hostName && !c.Allows(hv) {
-				rs = append(rs, fmt.Sprintf("%s needs %s %s; %s is %s", v, h, c, h, hv))
+				rs = append(rs, fmt.Sprintf("%s needs %s %s; %s is %s", subject, h, c, h, hv))
 			}
 		}
 	}
-	version := func(qi int) (string, bool) {
-		if qi < 0 {
-			return "", false
+	chosen := func(qi int) int {
+		if qi < 0 || s.slots[qi].kind != kindPackage {
+			return -1
 		}
-		q := sel(qi)
-		if q < 0 {
-			return "", false
+		if q := sel(qi); q >= 0 && q < s.slots[qi].nreal {
+			return q
 		}
-		return s.slots[qi].opts[q].version.String(), true
+		return -1
 	}
 	for _, q := range sortedNames(p.Packages) {
 		c := p.Packages[q]
 		qi := s.byName[q]
+		ql := s.slots[qi]
 		ok := s.admissible(qi, c)
-		switch qv, installed := version(qi); {
-		case ok.isEmpty():
-			rs = append(rs, fmt.Sprintf("%s needs %s %s, and no version of %s matches", v, q, c, q))
-		case installed && !ok.has(sel(qi)):
-			rs = append(rs, fmt.Sprintf("%s needs %s %s; %s is %s", v, q, c, q, qv))
+		cur := chosen(qi)
+		if sel(qi) >= 0 && ok.has(sel(qi)) {
+			continue
+		}
+		best := -1
+		for i := ql.nreal - 1; i >= 0; i-- {
+			if ok.has(i) {
+				best = i
+				break
+			}
+		}
+		switch {
+		case best < 0:
+			rs = append(rs, fmt.Sprintf("%s needs %s %s, and no version of %s matches", subject, q, c, q))
+			continue
+		case depth > 0 && ql.class != 0:
+			if inner := s.blockers(qi, best, sel, q+" "+ql.opts[best].version.String(), top, depth-1); len(inner) > 0 {
+				rs = append(rs, fmt.Sprintf("%s needs %s %s, and %s", subject, q, c, strings.Join(inner, "; ")))
+				continue
+			}
+		}
+		if cur >= 0 {
+			rs = append(rs, fmt.Sprintf("%s needs %s %s; %s is %s", subject, q, c, q, ql.opts[cur].version))
 		}
 	}
 	for _, rel := range []struct {
@@ -304,20 +330,20 @@ func (s *solver) whyNot(si, oi int, sel func(int) int) string {
 	}{{"conflicts with", p.Conflicts}, {"breaks", p.Breaks}} {
 		for _, q := range sortedNames(rel.m) {
 			qi, known := s.byName[q]
-			if !known {
+			if !known || q == sl.name {
 				continue
 			}
-			if qv, installed := version(qi); installed && rel.m[q].Allows(s.slots[qi].opts[sel(qi)].version) {
-				rs = append(rs, fmt.Sprintf("%s %s %s %s", v, rel.verb, q, qv))
+			if cur := chosen(qi); cur >= 0 && rel.m[q].Allows(s.slots[qi].opts[cur].version) {
+				rs = append(rs, fmt.Sprintf("%s %s %s %s", subject, rel.verb, q, s.slots[qi].opts[cur].version))
 			}
 		}
 	}
 	for _, other := range s.packageSlots() {
-		xo, _ := version(other)
-		if other == si || xo == "" {
+		cur := chosen(other)
+		if other == si || other == top || cur < 0 {
 			continue
 		}
-		x := s.slots[other].opts[sel(other)].pkg
+		x := s.slots[other].opts[cur].pkg
 		if c, ok := x.Packages[sl.name]; ok && !s.admissible(si, c).has(oi) {
 			rs = append(rs, fmt.Sprintf("%s needs %s %s", x, sl.name, c))
 		}
@@ -328,7 +354,7 @@ func (s *solver) whyNot(si, oi int, sel func(int) int) string {
 			rs = append(rs, fmt.Sprintf("%s breaks %s %s", x, sl.name, c))
 		}
 	}
-	return strings.Join(rs, "; ")
+	return rs
 }
 
 // indirectReason explains, in one line, why option oi cannot be chosen

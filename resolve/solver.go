@@ -89,6 +89,7 @@ const (
 	causeBreaks                       // breaks
 	causeReplaces                     // replaces (the two cannot both stay)
 	causeProvider                     // a "provided by" option needs its provider
+	causeReplacedBy                   // an installed package goes only for a version that replaces it
 	causeNoVersions                   // no candidate in a set
 	causeUnavailable                  // candidates that cannot run here: note says why
 	causeDerived                      // learned from left and right
@@ -96,9 +97,12 @@ const (
 
 // incompat is a set of terms that cannot all hold.
 type incompat struct {
-	terms       []term
-	cause       causeKind
-	note        string // causeRequest: install, update, keep, held, remove; causeUnavailable: the reason
+	terms []term
+	cause causeKind
+	// note: causeRequest: install, update, keep, held, remove;
+	// causeUnavailable: the reason; causeConflict and causeBreaks through
+	// a provided name: the name.
+	note        string
 	left, right *incompat
 	added       bool // in the slots' lists (a cached dependency is added once)
 }
@@ -236,7 +240,8 @@ func newSolver(sys System, req Request) (*solver, error) {
 	// Every name a requirement mentions gets a slot, even with no
 	// candidate, so that "no version of X" can be said.
 	for _, name := range names {
-		for _, o := range s.slots[s.byName[name]].opts {
+		sl := s.slots[s.byName[name]]
+		for _, o := range sl.opts[:sl.nreal] {
 			for n := range o.pkg.Packages {
 				s.slotFor(n)
 			}
@@ -389,6 +394,9 @@ func (s *solver) applyRequest(installed map[string]*Installed) error {
 		}
 		inst := singleSet(len(sl.opts), sl.installed)
 		ver := sl.opts[sl.installed].version.String()
+		if !removes[sl.name] && !sl.held {
+			s.replacedOnlyBy(si, rootTerm)
+		}
 		switch {
 		case removes[sl.name]:
 			s.rootDeps = append(s.rootDeps, &incompat{
@@ -399,9 +407,9 @@ func (s *solver) applyRequest(installed map[string]*Installed) error {
 			sl.fixed = true
 			add(si, inst, ver, "held")
 		case sl.target:
-			add(si, s.admissible(si, Any).or(inst).or(s.replacers(si)), "", "update")
+			add(si, s.admissible(si, Any).and(fullSet(sl.nreal)).or(inst).or(s.replacers(si)), "", "update")
 		case req.Keep == KeepPreferred:
-			add(si, s.admissible(si, Any).or(inst).or(s.replacers(si)), "", "keep")
+			add(si, s.admissible(si, Any).and(fullSet(sl.nreal)).or(inst).or(s.replacers(si)), ver, "keep")
 		default:
 			rep := s.replacers(si)
 			sl.fixed = rep.isEmpty()
@@ -504,6 +512,27 @@ func (s *solver) replacers(si int) vset {
 		}
 	}
 	return set
+}
+
+// replacedOnlyBy: an installed package the request keeps may give way to
+// a package that replaces it, but only to a version of it that replaces
+// the installed version (not one that merely provides the name).
+func (s *solver) replacedOnlyBy(si int, rootTerm term) {
+	sl := s.slots[si]
+	v := sl.opts[sl.installed].version
+	for _, oi := range s.replacers(si).members() {
+		pp := sl.opts[oi].via
+		p := s.slots[pp]
+		set := emptySet(len(p.opts))
+		for i, o := range p.opts[:p.nreal] {
+			if c, ok := o.pkg.Replaces[sl.name]; ok && c.Allows(v) {
+				set.add(i)
+			}
+		}
+		s.rootDeps = append(s.rootDeps, &incompat{terms: []term{rootTerm,
+			{slot: si, pos: true, set: singleSet(len(sl.opts), oi)},
+			{slot: pp, set: set}}, cause: causeReplacedBy})
+	}
 }
 
 // --- the partial solution ---

@@ -417,6 +417,9 @@ func parseAtom(tok string, g *group) (atom, error) {
 			w.not = true
 			return w, nil
 		}
+		if s.parts == 0 {
+			return atom{}, fmt.Errorf("%q: write * alone for any version", tok)
+		}
 		return atom{}, fmt.Errorf("%q: a wildcard version goes without an operator (write %s, or %s%d.%d.0)", tok, vtext, op, s.nums[0], s.nums[1])
 	}
 	v := s.version()

@@ -75,8 +75,8 @@ func TestAssess(t *testing.T) {
 		},
 		{
 			name: "the newest brings a new dependency", pkg: "a2.modules",
-			sys:    modules("0.7.2", pkg(t, "a2.modules 0.8.0", "requires a2.lib ^1"), pkg(t, "a2.lib 1.2.0")),
-			fits:   true, newest: "0.8.0", best: "0.8.0",
+			sys:  modules("0.7.2", pkg(t, "a2.modules 0.8.0", "requires a2.lib ^1"), pkg(t, "a2.lib 1.2.0")),
+			fits: true, newest: "0.8.0", best: "0.8.0",
 			steps: []string{"install a2.lib 1.2.0 (required by a2.modules 0.8.0)", "upgrade a2.modules 0.7.2 -> 0.8.0 (requested)"},
 		},
 		{

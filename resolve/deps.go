@@ -18,6 +18,17 @@ func (s *solver) depsOf(si, oi int) []*incompat {
 	case kindHost:
 		return nil
 	}
+	if sl.deps == nil {
+		sl.deps = make([][]*incompat, len(sl.opts))
+	}
+	if sl.deps[oi] == nil {
+		sl.deps[oi] = s.computeDeps(si, oi)
+	}
+	return sl.deps[oi]
+}
+
+func (s *solver) computeDeps(si, oi int) []*incompat {
+	sl := s.slots[si]
 	o := sl.opts[oi]
 	if o.via >= 0 {
 		return []*incompat{s.providerDep(si, oi)}
@@ -32,7 +43,7 @@ func (s *solver) depsOf(si, oi int) []*incompat {
 		qi := s.byName[q]
 		out = append(out, s.dep(si, oi, causeDependency, q, c,
 			func(x *Package) (Constraint, bool) { c, ok := x.Packages[q]; return c, ok },
-			term{slot: qi, set: s.admissible(qi, c), label: c.String()}))
+			func() term { return term{slot: qi, set: s.admissible(qi, c), label: c.String()} }))
 	}
 	if s.host >= 0 {
 		for _, h := range slices.Sorted(maps.Keys(p.Hosts)) {
@@ -46,7 +57,7 @@ func (s *solver) depsOf(si, oi int) []*incompat {
 			}
 			out = append(out, s.dep(si, oi, causeDependency, "\x00host", c,
 				func(x *Package) (Constraint, bool) { c, ok := x.Hosts[h]; return c, ok },
-				term{slot: s.host, set: set, label: c.String()}))
+				func() term { return term{slot: s.host, set: set, label: c.String()} }))
 		}
 	}
 	for _, rel := range []struct {
@@ -69,7 +80,7 @@ func (s *solver) depsOf(si, oi int) []*incompat {
 				continue // nothing of that name could be installed
 			}
 			if set := s.inRange(qi, c); !set.isEmpty() {
-				out = append(out, s.dep(si, oi, rel.kind, q, c, same, term{slot: qi, pos: true, set: set, label: c.String()}))
+				out = append(out, s.dep(si, oi, rel.kind, q, c, same, func() term { return term{slot: qi, pos: true, set: set, label: c.String()} }))
 			}
 			if !c.IsAny() || rel.kind == causeReplaces {
 				continue
@@ -82,7 +93,7 @@ func (s *solver) depsOf(si, oi int) []*incompat {
 					continue
 				}
 				inc := s.dep(si, oi, rel.kind, q+"\x00"+s.slots[pp].name, c, same,
-					term{slot: pp, pos: true, set: s.providing(pp, q)})
+					func() term { return term{slot: pp, pos: true, set: s.providing(pp, q)} })
 				inc.note = q
 				out = append(out, inc)
 			}
@@ -97,7 +108,7 @@ func (s *solver) depsOf(si, oi int) []*incompat {
 // dep is the incompatibility "the run of si's versions around oi that
 // declare the same as oi" with other: a dependency (other negative) or a
 // conflict (other positive). Runs and incompatibilities are cached.
-func (s *solver) dep(si, oi int, kind causeKind, target string, c Constraint, same func(*Package) (Constraint, bool), other term) *incompat {
+func (s *solver) dep(si, oi int, kind causeKind, target string, c Constraint, same func(*Package) (Constraint, bool), other func() term) *incompat {
 	sl := s.slots[si]
 	text := c.String()
 	match := func(i int) bool {
@@ -119,7 +130,7 @@ func (s *solver) dep(si, oi int, kind causeKind, target string, c Constraint, sa
 	for i := lo; i <= hi; i++ {
 		run.add(i)
 	}
-	inc := &incompat{terms: []term{{slot: si, pos: true, set: run}, other}, cause: kind}
+	inc := &incompat{terms: []term{{slot: si, pos: true, set: run}, other()}, cause: kind}
 	s.depCache[key] = inc
 	return inc
 }

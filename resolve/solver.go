@@ -62,10 +62,11 @@ type slot struct {
 	// out, so its installed version's requirements on other fixed slots
 	// are facts: checked once, reported when unmet, not re-solved.
 	fixed        bool
-	class        int   // decision order: kept, then requested, then the rest
-	prefer       []int // options in order of preference
-	preOK        bool  // pre-releases admitted for every constraint
-	unavailAdded bool  // its unavailable candidates are ruled out
+	class        int           // decision order: kept, then requested, then the rest
+	prefer       []int         // options in order of preference
+	preOK        bool          // pre-releases admitted for every constraint
+	unavailAdded bool          // its unavailable candidates are ruled out
+	deps         [][]*incompat // depsOf, per option, once computed
 	incs         []*incompat
 }
 
@@ -132,7 +133,8 @@ type solver struct {
 
 	slots  []*slot
 	byName map[string]int
-	host   int // -1 when the host version is unknown
+	pkgs   []int // the package slots in name order
+	host   int   // -1 when the host version is unknown
 	root   int
 
 	rootDeps []*incompat
@@ -421,12 +423,14 @@ func (s *solver) applyRequest(installed map[string]*Installed) error {
 
 // packageSlots lists the package slots in name order.
 func (s *solver) packageSlots() []int {
-	out := make([]int, 0, len(s.byName))
-	for _, si := range s.byName {
-		out = append(out, si)
+	if len(s.pkgs) != len(s.byName) {
+		s.pkgs = s.pkgs[:0]
+		for _, si := range s.byName {
+			s.pkgs = append(s.pkgs, si)
+		}
+		slices.SortFunc(s.pkgs, func(a, b int) int { return cmp.Compare(s.slots[a].name, s.slots[b].name) })
 	}
-	slices.SortFunc(out, func(a, b int) int { return cmp.Compare(s.slots[a].name, s.slots[b].name) })
-	return out
+	return s.pkgs
 }
 
 // preferences orders a package slot's options: a package the request does

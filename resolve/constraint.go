@@ -132,7 +132,15 @@ var Any = Constraint{}
 // ParseConstraint reads a constraint in Composer's syntax (see Constraint).
 func ParseConstraint(s string) (Constraint, error) {
 	fail := func(format string, args ...any) (Constraint, error) {
-		return Constraint{}, &ConstraintError{Text: s, Msg: fmt.Sprintf(format, args...)}
+		msg := fmt.Sprintf(format, args...)
+		// An inner message names the part it is about; when that part is
+		// the whole constraint, the error already names it.
+		whole := fmt.Sprintf("%q", strings.TrimSpace(s))
+		msg = strings.TrimPrefix(msg, whole+": ")
+		if rest, ok := strings.CutPrefix(msg, whole+" "); ok {
+			msg = strings.TrimPrefix(rest, "is ")
+		}
+		return Constraint{}, &ConstraintError{Text: s, Msg: msg}
 	}
 	text := strings.TrimSpace(s)
 	switch {

@@ -52,6 +52,11 @@ func FuzzParse(f *testing.F) {
 		`<!DOCTYPE html><html></html>`,
 		`{}`,
 		"{\n  \"version\": \"0.1\",\n}\n",
+		withRequirements,
+		`{"manifest_version": 2, "requires": {"a2": ">= 0.5", "@c": 1, "packages": {"x": "^1 || ~2.1"}, "platform": {"os": ["win64", "linux"]}}}`,
+		`{"manifest_version": 3, "requires": 7}`,
+		`{"requires": {"packages": {"a": "^^1", "b": 2}}, "provides": ["x", null]}`,
+		`{"conflicts": {"a": "*", "a": "1"}, "breaks": [], "replaces": {"b": "1.0 - 2.0"}}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -81,6 +86,9 @@ func FuzzParse(f *testing.F) {
 		}
 		if a, b := knownFields(m), knownFields(m2); a != b {
 			t.Fatalf("known fields changed in a round trip:\n%v\n%v", a, b)
+		}
+		if m.ManifestVersion != m2.ManifestVersion || reqString(m.Requirements) != reqString(m2.Requirements) {
+			t.Fatalf("requirements changed in a round trip:\n%d %s\n%d %s", m.ManifestVersion, reqString(m.Requirements), m2.ManifestVersion, reqString(m2.Requirements))
 		}
 		if !slices.Equal(m.Keys(), m2.Keys()) {
 			t.Fatalf("keys changed in a round trip: %q → %q", m.Keys(), m2.Keys())

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/modup/modup/resolve"
 )
 
 // MaxSize is the largest manifest modup reads. Anything larger is not a
@@ -25,13 +27,23 @@ const MaxSize = 1 << 20
 
 var bom = []byte{0xEF, 0xBB, 0xBF}
 
-// SyntaxError is a JSON problem at a place in a file.
+// SyntaxError is a JSON problem at a place in a file, or a field whose
+// value is wrong there.
 type SyntaxError struct {
 	File string // file name or URL
 	Line int    // 1-based
 	Col  int    // 1-based, in bytes
 	Msg  string
+	// Key is the field's path for a requirement field
+	// ("requires.packages.a2.modules"), else "".
+	Key string
+	// Err is the underlying error, when there is one (a
+	// *resolve.ConstraintError).
+	Err error
 }
+
+// Unwrap returns Err.
+func (e *SyntaxError) Unwrap() error { return e.Err }
 
 func (e *SyntaxError) Error() string {
 	if e.Line > 0 {
@@ -55,6 +67,15 @@ type Manifest struct {
 	ZipSize     int64
 	SHA256      string
 
+	// ManifestVersion is manifest_version: 0 when absent (a2's format, as
+	// 1), 2 with the requirement fields. See Supported.
+	ManifestVersion int
+	// Requirements are the requirement fields (requires, conflicts,
+	// breaks, replaces, provides, recommends, suggests), decoded by Parse.
+	// Set and Delete do not update them.
+	Requirements resolve.Requirements
+
+	file     string // as Parse was told, for Supported's error
 	raw      map[string]json.RawMessage
 	bom      bool
 	trailing []byte // whitespace after the closing brace, kept on write
@@ -80,12 +101,19 @@ func (m *Manifest) stringFields() map[string]*string {
 }
 
 // knownKeys are the keys whose case is checked.
-var knownKeys = []string{"name", "display_name", "description", "desc", "news", "maintainer",
-	"maintainer_at", "url", "repo_url", "update_url", "main_branch", "version", "zip_size", "sha256", "release"}
+var knownKeys = append([]string{"name", "display_name", "description", "desc", "news", "maintainer",
+	"maintainer_at", "url", "repo_url", "update_url", "main_branch", "version", "zip_size", "sha256", "release"}, requirementKeys...)
 
 // Parse decodes a manifest. file names the source in errors.
+//
+// The requirement fields are checked too: a constraint that does not
+// parse, a platform modup does not know, a mistyped value are errors
+// naming the file, line:column, the package, the key and the text; all of
+// a manifest's such problems are reported together (errors.Join of
+// *SyntaxError). A manifest_version above SupportedVersion parses, with
+// its requirement fields left alone; see Supported.
 func Parse(data []byte, file string) (*Manifest, error) {
-	m := &Manifest{}
+	m := &Manifest{file: file}
 	body := data
 	if bytes.HasPrefix(body, bom) {
 		m.bom = true
@@ -126,6 +154,9 @@ func Parse(data []byte, file string) (*Manifest, error) {
 			return nil, &SyntaxError{File: file, Msg: fmt.Sprintf("field \"zip_size\": %s is not a byte count", v)}
 		}
 		m.ZipSize = size
+	}
+	if err := m.decodeRequirements(body, file); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

@@ -152,12 +152,12 @@ func TestParseRequirementErrors(t *testing.T) {
 	}{
 		{
 			name: "a constraint that does not parse",
-			in: "{\n  \"name\": \"a2.tools\",\n  \"requires\": {\n    \"packages\": {\n      \"a2.modules\": \"^^0.7\"\n    }\n  }\n}",
+			in:   "{\n  \"name\": \"a2.tools\",\n  \"requires\": {\n    \"packages\": {\n      \"a2.modules\": \"^^0.7\"\n    }\n  }\n}",
 			want: []string{`a2modsource.json:5:21: a2.tools: requires.packages.a2.modules: "^^0.7": "^0.7" is not a version (one operator per comparison, like >=1.2 or ^1.2)`},
 		},
 		{
 			name: "every problem, in the order of the file",
-			in: `{"name": "a2.tools", "conflicts": {"x": "=>1"}, "requires": {"a2": "", "platform": {"os": "widnows", "cpu": "x"}}, "provides": ["ok", 7]}`,
+			in:   `{"name": "a2.tools", "conflicts": {"x": "=>1"}, "requires": {"a2": "", "platform": {"os": "widnows", "cpu": "x"}}, "provides": ["ok", 7]}`,
 			want: []string{
 				`a2modsource.json:1:41: a2.tools: conflicts.x: "=>1": unknown operator "=>" (write ">=")`,
 				`a2modsource.json:1:68: a2.tools: requires.a2: "": empty constraint: write "*" for any version`,

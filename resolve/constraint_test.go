@@ -289,3 +289,21 @@ func TestPlatforms(t *testing.T) {
 		t.Errorf("String = %q", s)
 	}
 }
+
+func TestRequirementsString(t *testing.T) {
+	r := Requirements{
+		Hosts:     map[string]Constraint{"a2": MustParseConstraint(">= 0.5.0")},
+		Packages:  map[string]Constraint{"b": MustParseConstraint("^1"), "a": MustParseConstraint("*")},
+		Platform:  Platforms{OS: []string{"windows"}, Arch: []string{"amd64"}},
+		Conflicts: map[string]Constraint{"old": MustParseConstraint("*")},
+		Provides:  []string{"hotstrings"},
+		Suggests:  map[string]Constraint{"s": MustParseConstraint(">= 1")},
+	}
+	want := "requires a2 >= 0.5.0, a *, b ^1; runs on windows/amd64; conflicts with old *; provides hotstrings; suggests s >= 1"
+	if got := r.String(); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if (Requirements{}).String() != "" || !(Requirements{}).IsZero() || r.IsZero() {
+		t.Error("the zero Requirements")
+	}
+}

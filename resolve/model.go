@@ -287,3 +287,35 @@ func (f *Failure) Error() string {
 
 // Is makes errors.Is(err, ErrUnsatisfiable) true.
 func (f *Failure) Is(target error) bool { return target == ErrUnsatisfiable }
+
+// String lists the requirements in a fixed order, for messages and
+// comparisons: "requires a2 >= 0.5.0, a2.modules ^0.7; runs on
+// windows/amd64; conflicts with old.tools *; provides hotstrings"; "" when
+// there are none.
+func (r Requirements) String() string {
+	var parts []string
+	list := func(prefix string, ms ...map[string]Constraint) {
+		var items []string
+		for _, m := range ms {
+			for _, n := range slices.Sorted(maps.Keys(m)) {
+				items = append(items, n+" "+m[n].String())
+			}
+		}
+		if len(items) > 0 {
+			parts = append(parts, prefix+" "+strings.Join(items, ", "))
+		}
+	}
+	list("requires", r.Hosts, r.Packages)
+	if !r.Platform.IsZero() {
+		parts = append(parts, "runs on "+r.Platform.String())
+	}
+	list("conflicts with", r.Conflicts)
+	list("breaks", r.Breaks)
+	list("replaces", r.Replaces)
+	if len(r.Provides) > 0 {
+		parts = append(parts, "provides "+strings.Join(r.Provides, ", "))
+	}
+	list("recommends", r.Recommends)
+	list("suggests", r.Suggests)
+	return strings.Join(parts, "; ")
+}

@@ -42,6 +42,9 @@ func PointerRelease(body []byte, where, kind string) (Release, *manifest.Manifes
 		SizeFrom:    "zip_size in a2modsource.json",
 		Origin:      "manifest",
 		Kind:        kind,
+
+		ManifestVersion: m.ManifestVersion,
+		Requirements:    m.Requirements,
 	}
 	return r, m, nil
 }

@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/modup/modup/resolve"
 )
 
 // Sentinel outcomes callers branch on with errors.Is.
@@ -109,6 +111,12 @@ type Release struct {
 	Resolved bool `json:"-"`
 	// Extra holds source-specific data Open needs (kept out of JSON).
 	Extra map[string]string `json:"-"`
+	// ManifestVersion and Requirements are the pointer manifest's
+	// manifest_version and requirement fields: what this release needs,
+	// known without downloading it (`modup pack` writes them into the
+	// release's manifest).
+	ManifestVersion int                  `json:"manifest_version,omitempty"`
+	Requirements    resolve.Requirements `json:"-"`
 }
 
 // Payload is an open stream of a release's zip.

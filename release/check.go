@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"github.com/modup/modup/internal/manifest"
 	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/resolve"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/github"
 	"github.com/modup/modup/updater"
@@ -41,6 +43,7 @@ const (
 const (
 	StepManifest     = "manifest"      // the remote manifest is reachable and valid JSON
 	StepVersion      = "version"       // its version is semver
+	StepRequirements = "requirements"  // its requirement fields parse and this modup reads them
 	StepRelease      = "release"       // a release of that version is published
 	StepDownload     = "download"      // the payload downloads within limits
 	StepArchive      = "archive"       // the zip is safe to extract
@@ -103,7 +106,7 @@ func Check(ctx context.Context, opt CheckOptions) Report {
 	return rep
 }
 
-var stepOrder = []string{StepManifest, StepVersion, StepRelease, StepDownload, StepArchive,
+var stepOrder = []string{StepManifest, StepVersion, StepRequirements, StepRelease, StepDownload, StepArchive,
 	StepZipManifest, StepChecksum, StepModules, StepNewerRelease, StepLocalCopy}
 
 // checker carries what one step learns to the next.
@@ -148,6 +151,7 @@ func (c *checker) run(ctx context.Context) {
 		return
 	}
 	c.checkVersion()
+	c.checkRequirements()
 	c.checkNewerRelease(ctx)
 	c.checkLocalVersion()
 	if !c.checkRelease(ctx) {
@@ -182,7 +186,8 @@ func (c *checker) target() bool {
 		c.dirName = c.opt.Dir
 		m, err := pkgdir.ReadManifest(c.opt.Dir)
 		if err != nil {
-			c.set(StepManifest, Fail, "the package's own manifest: "+err.Error(), syntaxHint(err))
+			c.set(StepManifest, Fail, "the package's own manifest: "+firstLine(err), syntaxHint(err))
+			c.requirementErrors(err)
 			return false
 		}
 		c.local = m
@@ -239,7 +244,8 @@ func (c *checker) checkManifest(ctx context.Context) bool {
 		default:
 			hint = "check the update_url and the connection"
 		}
-		c.set(StepManifest, Fail, err.Error(), hint)
+		c.set(StepManifest, Fail, firstLine(err), hint)
+		c.requirementErrors(err)
 		return false
 	}
 	c.latest = latest
@@ -252,6 +258,9 @@ func syntaxHint(err error) string {
 	var se *manifest.SyntaxError
 	if !errors.As(err, &se) {
 		return ""
+	}
+	if se.Key != "" {
+		return fmt.Sprintf("fix %s at line %d, column %d (see the requirements step)", se.Key, se.Line, se.Col)
 	}
 	if se.Line > 0 {
 		return fmt.Sprintf("fix the JSON at line %d, column %d (a2 and modup read strict JSON: no trailing commas, no comments, no duplicate keys)", se.Line, se.Col)
@@ -273,6 +282,85 @@ func (c *checker) checkVersion() {
 		return
 	}
 	c.set(StepVersion, Pass, v, "")
+}
+
+// constraintHelp says how constraints are written.
+const constraintHelp = `constraints use Composer's syntax: ">= 1.2", "^1.2", "~1.2", "1.2.*", "1.0 - 2.0", "*"; AND with a space or a comma, OR with "||"`
+
+// requirementErrors fails the requirements step with every problem of
+// the requirement fields in err (a manifest that did not parse for them).
+func (c *checker) requirementErrors(err error) {
+	var bad []string
+	for _, se := range manifest.SyntaxErrors(err) {
+		if se.Key != "" {
+			bad = append(bad, se.Error())
+		}
+	}
+	if len(bad) == 0 {
+		return
+	}
+	c.set(StepRequirements, Fail, strings.Join(bad, "; "), "fix each of them: "+constraintHelp+
+		"; requires.platform takes os and arch in Go's names (windows, linux, darwin; amd64, arm64, 386)")
+}
+
+// firstLine is an error's first line (a manifest's requirement problems
+// come one a line; the requirements step lists them all).
+func firstLine(err error) string {
+	s, rest, _ := strings.Cut(err.Error(), "\n")
+	if rest != "" {
+		s += fmt.Sprintf(" (and %d more)", strings.Count(rest, "\n")+1)
+	}
+	return s
+}
+
+func orNothing(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// (2b) The requirement fields: this modup reads them, and they make sense.
+// The remote manifest's are what every modup sees before it downloads.
+func (c *checker) checkRequirements() {
+	rel := c.latest
+	r := rel.Requirements
+	if rel.ManifestVersion > manifest.SupportedVersion {
+		c.set(StepRequirements, Fail, fmt.Sprintf("manifest_version %d %s (this one reads up to %d)", rel.ManifestVersion, manifest.ErrNewerManifest, manifest.SupportedVersion),
+			fmt.Sprintf("users' modup refuses to install it; write \"manifest_version\": %d unless the package needs what a newer modup reads", manifest.SupportedVersion))
+		return
+	}
+	if r.IsZero() {
+		c.set(StepRequirements, Pass, "declares no requirements (any host version, any platform)", "")
+		return
+	}
+	var odd []string
+	self := strings.TrimSpace(rel.Name)
+	for _, f := range []struct {
+		what string
+		m    map[string]resolve.Constraint
+	}{{"requires", r.Packages}, {"conflicts with", r.Conflicts}, {"breaks", r.Breaks}, {"replaces", r.Replaces}, {"recommends", r.Recommends}, {"suggests", r.Suggests}} {
+		if _, ok := f.m[self]; ok && self != "" {
+			odd = append(odd, fmt.Sprintf("it %s itself", f.what))
+		}
+	}
+	if slices.Contains(r.Provides, self) && self != "" {
+		odd = append(odd, "it provides its own name")
+	}
+	for _, q := range slices.Sorted(maps.Keys(r.Packages)) {
+		if _, ok := r.Conflicts[q]; ok {
+			odd = append(odd, fmt.Sprintf("it both requires and conflicts with %s", q))
+		}
+	}
+	switch {
+	case len(odd) > 0:
+		c.set(StepRequirements, Warn, r.String()+": "+strings.Join(odd, "; "), "drop the entries that name the package itself or contradict each other")
+	case rel.ManifestVersion < 2:
+		c.set(StepRequirements, Warn, r.String()+", without \"manifest_version\": 2",
+			"add \"manifest_version\": 2 to a2modsource.json: it says the file uses the requirement fields")
+	default:
+		c.set(StepRequirements, Pass, r.String(), "")
+	}
 }
 
 // (3) A release of that version is published.
@@ -410,6 +498,11 @@ func (c *checker) checkZipManifest() {
 				c.dirName, v, sources.ZipName(v), c.rel.Tag)
 		}
 		c.set(StepZipManifest, Fail, detail, hint)
+		return
+	}
+	if got, want := zm.Requirements.String(), c.latest.Requirements.String(); got != want || zm.ManifestVersion != c.latest.ManifestVersion {
+		c.set(StepZipManifest, Warn, fmt.Sprintf("version %s, but the zip's a2modsource.json declares other requirements (%s) than the remote manifest (%s)", zm.Version, orNothing(got), orNothing(want)),
+			"upload the a2modsource.json and the zip `modup pack` wrote together: checks read the remote manifest's requirements, the installed package keeps the zip's")
 		return
 	}
 	if c.latest.Name != "" && zm.Name != "" && zm.Name != c.latest.Name {

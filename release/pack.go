@@ -99,6 +99,9 @@ func Pack(ctx context.Context, dir string, opt PackOptions) (PackResult, error) 
 		}
 		return res, err
 	}
+	if err := m.Supported(); err != nil {
+		return res, fmt.Errorf("pack %s: %w", abs, err)
+	}
 	res.Name = cmp.Or(strings.TrimSpace(m.Name), filepath.Base(abs))
 	res.UpdateURL = m.UpdateURL
 	res.Previous = m.Version

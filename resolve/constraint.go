@@ -389,7 +389,7 @@ func parseAtom(tok string, g *group) (atom, error) {
 	}
 	for bad, good := range misspelled {
 		if strings.HasPrefix(body, bad) && len(bad) > len(op) {
-			return atom{}, fmt.Errorf("%q: unknown operator %q (write %q)", tok, bad, good)
+			return atom{}, fmt.Errorf("unknown operator %q (write %q)", bad, good)
 		}
 	}
 	vtext := strings.TrimSpace(body[len(op):])

@@ -38,6 +38,8 @@ into a throw-away folder (deleted afterwards) and checks what it finds:
 
   manifest       the remote a2modsource.json is reachable and valid JSON
   version        its version is semver
+  requirements   its requirement fields (requires, conflicts, breaks, ...)
+                 parse, and this modup reads its manifest_version
   release        a release of that version is published (GitHub: a
                  non-draft release with that tag; web or folder: <version>.zip)
   download       the zip downloads within the size cap

@@ -122,6 +122,33 @@ func (d *reqDecoder) err() error {
 	return errors.Join(errs...)
 }
 
+// SyntaxErrors lists the *SyntaxErrors in err, also those joined by
+// errors.Join (every requirement problem of a manifest).
+func SyntaxErrors(err error) []*SyntaxError {
+	var out []*SyntaxError
+	var walk func(error)
+	walk = func(e error) {
+		if se, ok := e.(*SyntaxError); ok {
+			out = append(out, se)
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			if x := u.Unwrap(); x != nil {
+				walk(x)
+			}
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	return out
+}
+
 // keyPath writes a path as the messages do: requires.packages.a2.modules.
 func keyPath(path []string) string { return strings.Join(path, ".") }
 

@@ -12,22 +12,18 @@ import (
 	"github.com/modup/modup/pkgdir"
 )
 
-// requiring is package "hello" at 1.0.0 whose manifest declares
-// requirements (extra is spliced into the manifest object).
+// requiring is package "hello" at 1.0.0 (newPackage's) whose manifest
+// declares requirements (extra is spliced into the manifest object).
 func requiring(t *testing.T, parent, extra string) string {
 	t.Helper()
-	dir := filepath.Join(parent, "hello")
-	testpkg.WriteTree(t, dir, map[string]string{
-		"a2modsource.json": `{
+	dir := newPackage(t, parent, "1.0.0", "../site")
+	testpkg.WriteFile(t, filepath.Join(dir, "a2modsource.json"), `{
   "name": "hello",
   "update_url": "../site",
   "version": "1.0.0",
-` + extra + `
+`+extra+`
 }
-`,
-		"greet/a2module.json": greetModule,
-		"greet/greet.ahk":     "MsgBox hello\n",
-	})
+`)
 	return dir
 }
 

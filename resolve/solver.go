@@ -70,15 +70,6 @@ type slot struct {
 	incs         []*incompat
 }
 
-func (sl *slot) viaOf(provider int) int {
-	for i := sl.nreal; i < sl.ph; i++ {
-		if sl.opts[i].via == provider {
-			return i
-		}
-	}
-	return -1
-}
-
 // causeKind is why an incompatibility holds.
 type causeKind uint8
 

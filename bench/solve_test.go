@@ -74,6 +74,7 @@ func BenchmarkSolve(b *testing.B) {
 	fresh.Available = append(append([]resolve.Package(nil), sys.Available...), installedOf(sys)...)
 	fresh.Installed = nil
 	b.Run("baseline-newest", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			newest := map[string]*semver.Version{}
 			for _, p := range fresh.Available {
@@ -92,6 +93,7 @@ func BenchmarkSolve(b *testing.B) {
 	}
 	b.Run("install", func(b *testing.B) {
 		var plan *resolve.Plan
+		defer reportCPU(b)()
 		for b.Loop() {
 			var err error
 			if plan, err = resolve.Solve(fresh, resolve.Request{Install: top}); err != nil {
@@ -102,6 +104,7 @@ func BenchmarkSolve(b *testing.B) {
 	})
 	b.Run("update-all", func(b *testing.B) {
 		var plan *resolve.Plan
+		defer reportCPU(b)()
 		for b.Loop() {
 			var err error
 			if plan, err = resolve.Solve(sys, resolve.Request{UpdateAll: true}); err != nil {
@@ -113,12 +116,24 @@ func BenchmarkSolve(b *testing.B) {
 	})
 	b.Run("failure", func(b *testing.B) {
 		req := resolve.Request{Install: []resolve.Want{{Name: names[0], Constraint: resolve.MustParseConstraint("^4")}}}
+		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := resolve.Solve(fresh, req); err == nil {
 				b.Fatal("the request should fail")
 			}
 		}
 	})
+}
+
+// reportCPU reports the CPU time per operation (user and system, all
+// threads) next to the wall time; call its result when the loop is done.
+func reportCPU(b *testing.B) func() {
+	start := cpuTime()
+	return func() {
+		if b.N > 0 {
+			b.ReportMetric(float64((cpuTime()-start).Microseconds())/float64(b.N)/1000, "cpu-ms/op")
+		}
+	}
 }
 
 func installedOf(sys resolve.System) []resolve.Package {

@@ -130,6 +130,7 @@ type solver struct {
 
 	rootDeps []*incompat
 	depCache map[depKey]*incompat
+	admCache map[admKey]vset
 	provDeps map[[2]int]*incompat
 	warnings []string
 	warned   map[string]bool
@@ -147,7 +148,7 @@ type solver struct {
 
 func newSolver(sys System, req Request) (*solver, error) {
 	s := &solver{sys: sys, req: req, hostName: sys.Host.name(), byName: map[string]int{}, host: -1,
-		depCache: map[depKey]*incompat{}, provDeps: map[[2]int]*incompat{}, warned: map[string]bool{}}
+		depCache: map[depKey]*incompat{}, admCache: map[admKey]vset{}, provDeps: map[[2]int]*incompat{}, warned: map[string]bool{}}
 	s.root = s.addSlot("", kindRoot)
 	s.slots[s.root].opts = []option{{via: -1}}
 	s.slots[s.root].nreal = 1
@@ -459,6 +460,22 @@ func (s *solver) preferences(si int) []int {
 // any version, the "provided by" options. When none does, it is the
 // phantom option alone.
 func (s *solver) admissible(si int, c Constraint) vset {
+	key := admKey{si, c.String()}
+	if set, ok := s.admCache[key]; ok {
+		return set
+	}
+	set := s.computeAdmissible(si, c)
+	s.admCache[key] = set
+	return set
+}
+
+// admKey caches admissible: a constraint's meaning is its text.
+type admKey struct {
+	slot int
+	text string
+}
+
+func (s *solver) computeAdmissible(si int, c Constraint) vset {
 	sl := s.slots[si]
 	set := emptySet(len(sl.opts))
 	for i := 0; i < sl.nreal; i++ {
@@ -807,6 +824,9 @@ func (s *solver) choose() (int, bool) {
 	bestCount := 0
 	for si, sl := range s.slots {
 		if s.decided[si] >= 0 || !s.hasAcc[si] || !s.acc[si].pos {
+			continue
+		}
+		if best >= 0 && sl.class > s.slots[best].class {
 			continue
 		}
 		n := s.acc[si].set.count()

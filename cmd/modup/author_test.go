@@ -247,8 +247,11 @@ func TestAuthorReleaseCheckJSON(t *testing.T) {
 
 	code, out, _ := authorRun(t, "release", "check", pkg, "--json")
 	r := decode(out)
-	if code != 0 || !r.OK || len(r.Checks) != 10 || r.Checks[0].Name != "manifest" || r.Checks[0].Status != "pass" {
+	if code != 0 || !r.OK || len(r.Checks) != 11 || r.Checks[0].Name != "manifest" || r.Checks[0].Status != "pass" {
 		t.Errorf("clean release: exit %d, %+v", code, r)
+	}
+	if c := r.Checks[2]; c.Name != "requirements" || c.Status != "pass" || c.Detail != "declares no requirements (any host version, any platform)" {
+		t.Errorf("requirements check: %+v", c)
 	}
 
 	// The same zip published as 0.6.1: a stale manifest inside. Exit 1.

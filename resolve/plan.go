@@ -178,6 +178,11 @@ func (s *solver) reason(si int, recommended map[string]string) string {
 	if sl.target {
 		return "requested"
 	}
+	for _, w := range s.req.Install {
+		if wi := s.byName[w.Name]; s.decided[wi] >= s.slots[wi].nreal && s.slots[wi].opts[s.decided[wi]].via == si {
+			return "requested: provides " + w.Name
+		}
+	}
 	for _, other := range s.packageSlots() {
 		oi := s.chosen(other)
 		if other == si || oi < 0 {

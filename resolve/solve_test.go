@@ -129,6 +129,14 @@ func TestSolve(t *testing.T) {
 			fail: "Because x 1.0.0 requires hotstrings ^1 and no version of hotstrings matches ^1, x 1.0.0 cannot be installed.",
 		},
 		{
+			name: "provides: a name asked for is met by its provider",
+			sys: System{Available: []Package{
+				pkg(t, "p 1.0.0", "provides hotstrings"), pkg(t, "q 1.0.0"),
+			}},
+			req:   Request{Install: wants(t, "hotstrings")},
+			steps: []string{"install p 1.0.0 (requested: provides hotstrings)"},
+		},
+		{
 			name: "provides: only the versions that provide the name",
 			sys: System{Available: []Package{
 				pkg(t, "x 1.0.0", "requires hotstrings *"),
@@ -248,6 +256,21 @@ func TestSolve(t *testing.T) {
 			req: Request{Install: wants(t, "a2.tools@2.0.0")},
 			fail: "Because a2.tools 2.0.0 requires a2.modules ^0.8.0 and every a2.modules ^0.8.0 requires a2 >= 0.6.0, a2.tools 2.0.0 requires a2 >= 0.6.0.\n" +
 				"a2 is 0.5.7, so a2.tools 2.0.0 cannot be installed.\n" +
+				"a2.tools 1.4.0 can: `modup install a2.tools@1.4.0`",
+		},
+		{
+			name: "an installed dependency kept at its version is named, before the host",
+			sys: System{
+				Host:      host("0.5.7"),
+				Installed: []Installed{installed(t, "a2.modules 0.7.2")},
+				Available: []Package{
+					pkg(t, "a2.tools 2.0.0", "requires a2.modules ^0.8.0"), pkg(t, "a2.tools 1.4.0", "requires a2.modules ^0.7.0"),
+					pkg(t, "a2.modules 0.8.0", "host a2 >= 0.6.0"),
+				},
+			},
+			req: Request{Install: wants(t, "a2.tools@2.0.0")},
+			fail: "Because you asked for a2.tools 2.0.0 and a2.tools 2.0.0 requires a2.modules ^0.8.0, a2.modules ^0.8.0 is required.\n" +
+				"a2.modules 0.7.2 is installed, so the request cannot be met.\n" +
 				"a2.tools 1.4.0 can: `modup install a2.tools@1.4.0`",
 		},
 		{

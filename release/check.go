@@ -457,7 +457,7 @@ func (c *checker) extract(ctx context.Context, tmp string) bool {
 		c.set(StepArchive, Fail, err.Error(), "")
 		return false
 	}
-	res, err := archive.ExtractFile(ctx, c.zipPath, dest, archive.Options{})
+	res, err := archive.ExtractFile(ctx, c.zipPath, dest, archive.Options{Rename: sources.RenameFor(c.src, c.rel)})
 	if err != nil {
 		detail := strings.ReplaceAll(err.Error(), c.zipPath, c.rel.PayloadURL)
 		hint := "rebuild the zip with `modup pack`"

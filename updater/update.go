@@ -270,7 +270,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	// (its pages are then dropped instead of written back) and while the
 	// trees are hashed. Elsewhere extraction fsyncs each file it writes.
 	syncLater := fsutil.SyncFSUsable()
-	res, err := extract(ctx, zipPath, staging, !syncLater)
+	res, err := extract(ctx, zipPath, staging, !syncLater, sources.RenameFor(src, rel))
 	if err != nil {
 		if errors.Is(err, archive.ErrCorrupt) && isHTMLFile(zipPath) {
 			err = fmt.Errorf("got an HTML page instead of a zip (a login page or captive portal?): %w", err)
@@ -584,7 +584,7 @@ func (u *Updater) Remove(ctx context.Context, p pkgdir.Package, purge bool) Chan
 // extract unpacks the downloaded zip into staging, recording the digest of
 // every file. Its errors name the entries, not the temporary file (gone by
 // the time a user reads them).
-func extract(ctx context.Context, zipPath, staging string, durable bool) (archive.Result, error) {
+func extract(ctx context.Context, zipPath, staging string, durable bool, rename func(string, bool) (string, error)) (archive.Result, error) {
 	f, err := os.Open(zipPath)
 	if err != nil {
 		return archive.Result{}, err
@@ -594,5 +594,5 @@ func extract(ctx context.Context, zipPath, staging string, durable bool) (archiv
 	if err != nil {
 		return archive.Result{}, err
 	}
-	return archive.Extract(ctx, f, fi.Size(), staging, archive.Options{Durable: durable, Digests: true})
+	return archive.Extract(ctx, f, fi.Size(), staging, archive.Options{Durable: durable, Digests: true, Rename: rename})
 }

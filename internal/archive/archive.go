@@ -128,6 +128,14 @@ type Options struct {
 	// the bytes as they are written (Result.Digests), so that nobody has
 	// to read the tree again to fingerprint it.
 	Digests bool
+	// Rename, when set, gives the name an entry is written under, for
+	// payloads that are not laid out as a package folder (a gist is a flat
+	// list of files). It receives each entry's checked name ('/'-separated,
+	// without a folder's trailing '/') and whether it is a folder, and
+	// returns the name to write it under, which is checked again like an
+	// entry's own name; every later check (duplicates, collisions, the
+	// package root) sees the new names. An error rejects the archive.
+	Rename func(name string, dir bool) (string, error)
 }
 
 // Result says what Extract wrote.

@@ -112,7 +112,7 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, dest string, opt Op
 		return Result{}, fmt.Errorf("%w: not a zip, or truncated: %w", ErrCorrupt, err)
 	}
 	lim := opt.Limits.withDefaults()
-	p, err := validate(ctx, zr, size, lim)
+	p, err := validate(ctx, zr, size, lim, opt.Rename)
 	if err != nil {
 		return Result{}, err
 	}
@@ -125,6 +125,23 @@ func Extract(ctx context.Context, r io.ReaderAt, size int64, dest string, opt Op
 	}
 	res.Root = filepath.Join(absDest, filepath.FromSlash(p.root))
 	return res, nil
+}
+
+// renameEntry applies Options.Rename to the checked name of entry, and
+// checks the new name as strictly as the stored one.
+func renameEntry(rename func(string, bool) (string, error), entry, name string, dir bool) (string, error) {
+	to, err := rename(name, dir)
+	if err != nil {
+		return "", hostile(entry, "%v", err)
+	}
+	if dir {
+		to += "/"
+	}
+	clean, _, reason := checkName(to)
+	if reason != "" {
+		return "", hostile(entry, "renamed to %q: %s", to, reason)
+	}
+	return clean, nil
 }
 
 func checkEmpty(root *os.Root) error {
@@ -152,7 +169,7 @@ type node struct {
 
 // validate checks every entry from the central directory (plus each local
 // header's position) and returns what to write.
-func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*plan, error) {
+func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits, rename func(string, bool) (string, error)) (*plan, error) {
 	if len(zr.File) > lim.MaxEntries {
 		return nil, tooLarge("", "%d entries exceed the limit of %d", len(zr.File), lim.MaxEntries)
 	}
@@ -178,6 +195,12 @@ func validate(ctx context.Context, zr *zip.Reader, size int64, lim Limits) (*pla
 			return nil, hostile(f.Name, "%s", reason)
 		}
 		dir = dir || mode.IsDir()
+		if rename != nil {
+			var err error
+			if name, err = renameEntry(rename, f.Name, name, dir); err != nil {
+				return nil, err
+			}
+		}
 		u, c := f.UncompressedSize64, f.CompressedSize64
 		if dir {
 			if u != 0 {

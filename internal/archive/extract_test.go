@@ -152,7 +152,7 @@ func TestExtractBytesWrittenCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := validate(t.Context(), zr, int64(len(z)), DefaultLimits())
+	p, err := validate(t.Context(), zr, int64(len(z)), DefaultLimits(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,9 +65,11 @@ func TestExtractRename(t *testing.T) {
 			wantErr: `renamed to "../a2modsource.json"`,
 		},
 		{
-			name:    "two entries renamed to one name are a duplicate",
-			files:   []string{"a2modsource.json", "{}", "b.txt", "b", "c.txt", "c"},
-			rename:  func(n string, _ bool) (string, error) { return strings.NewReplacer("b.txt", "x.txt", "c.txt", "X.txt").Replace(n), nil },
+			name:  "two entries renamed to one name are a duplicate",
+			files: []string{"a2modsource.json", "{}", "b.txt", "b", "c.txt", "c"},
+			rename: func(n string, _ bool) (string, error) {
+				return strings.NewReplacer("b.txt", "x.txt", "c.txt", "X.txt").Replace(n), nil
+			},
 			wantErr: "collide on case-insensitive file systems",
 		},
 	} {

@@ -60,6 +60,13 @@ type Options struct {
 	// TokenHost is host[:port] of the GitHub API, e.g. "api.github.com"
 	// (port 443 when omitted).
 	TokenHost string
+	// TokenPath, when set, narrows the token to paths under it on TokenHost
+	// (GitLab's API, "/api/v4/", shares its host with the web site, whose
+	// raw files and archives get no token).
+	TokenPath string
+	// TokenHeader, when set, carries the token as "TokenHeader: <token>"
+	// (GitLab's "PRIVATE-TOKEN") instead of "Authorization: Bearer <token>".
+	TokenHeader string
 	// RetryMax is how many times a failed request is retried: 0 means
 	// DefaultRetryMax, a negative value means no retry.
 	RetryMax int
@@ -105,6 +112,8 @@ type Client struct {
 	allowHTTP     bool
 	token         string
 	tokenHost     string // canonical host:port, "" when no token
+	tokenPath     string // path prefix ending in '/', "" for the whole host
+	tokenHeader   string // "" for Authorization: Bearer
 	maxRetryAfter time.Duration
 	stall         time.Duration
 	fetchTimeout  time.Duration // 0: none
@@ -133,6 +142,10 @@ func New(o Options) *Client {
 	}
 	if c.token != "" && o.TokenHost != "" {
 		c.tokenHost = canonicalTokenHost(o.TokenHost)
+		if p := strings.TrimSpace(o.TokenPath); p != "" && p != "/" {
+			c.tokenPath = "/" + strings.Trim(p, "/") + "/"
+		}
+		c.tokenHeader = http.CanonicalHeaderKey(strings.TrimSpace(o.TokenHeader))
 	}
 	if c.maxRetryAfter <= 0 {
 		c.maxRetryAfter = DefaultMaxRetryAfter
@@ -337,7 +350,17 @@ func (c *Client) Authorized(rawURL string) bool {
 
 func (c *Client) sendsToken(u *url.URL) bool {
 	secure := strings.EqualFold(u.Scheme, "https") || isLoopback(u.Hostname())
-	return c.tokenHost != "" && secure && hostKey(u) == c.tokenHost
+	return c.tokenHost != "" && secure && hostKey(u) == c.tokenHost && c.underTokenPath(u)
+}
+
+// underTokenPath reports whether u's path is below TokenPath; a path with
+// dot segments, which a server may resolve to elsewhere, never is.
+func (c *Client) underTokenPath(u *url.URL) bool {
+	if c.tokenPath == "" {
+		return true
+	}
+	p := u.EscapedPath()
+	return strings.HasPrefix(p, c.tokenPath) && !strings.Contains(p+"/", "/../") && !strings.Contains(p+"/", "/./")
 }
 
 func canonicalTokenHost(h string) string {
@@ -361,7 +384,15 @@ func (t *headerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.Header.Set("User-Agent", t.c.userAgent)
 	u := r.URL
+	if t.c.tokenHeader != "" {
+		r.Header.Del(t.c.tokenHeader)
+	}
 	switch {
+	case t.c.sendsToken(u) && t.c.tokenHeader != "":
+		r.Header.Set(t.c.tokenHeader, t.c.token)
+		if u.User == nil {
+			r.Header.Del("Authorization")
+		}
 	case t.c.sendsToken(u):
 		r.Header.Set("Authorization", "Bearer "+t.c.token)
 	case u.User == nil:

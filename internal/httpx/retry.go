@@ -134,16 +134,28 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	return max(t.Sub(now), 0), true
 }
 
-// rateLimitSpent reports GitHub's primary rate limit: 403 or 429 with
-// x-ratelimit-remaining: 0.
+// rateLimitSpent reports a spent quota: 403 or 429 with
+// x-ratelimit-remaining: 0 (GitHub) or ratelimit-remaining: 0 (GitLab).
 func rateLimitSpent(resp *http.Response) bool {
 	code := resp.StatusCode
 	return (code == http.StatusForbidden || code == http.StatusTooManyRequests) &&
-		strings.TrimSpace(resp.Header.Get("X-Ratelimit-Remaining")) == "0"
+		(strings.TrimSpace(resp.Header.Get("X-Ratelimit-Remaining")) == "0" ||
+			strings.TrimSpace(resp.Header.Get("Ratelimit-Remaining")) == "0")
+}
+
+// rateLimitReset reads when a spent quota comes back: x-ratelimit-reset
+// (GitHub) or ratelimit-reset (GitLab), Unix seconds both.
+func rateLimitReset(h http.Header) (time.Time, bool) {
+	for _, key := range []string{"X-Ratelimit-Reset", "Ratelimit-Reset"} {
+		if n, err := strconv.ParseInt(strings.TrimSpace(h.Get(key)), 10, 64); err == nil && n > 0 {
+			return time.Unix(n, 0), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // rateLimitError maps a final answer to a *sources.RateLimitError, or nil:
-// a spent GitHub quota (Reset from x-ratelimit-reset), a Retry-After longer
+// a spent GitHub or GitLab quota (Reset from its reset header), a Retry-After longer
 // than MaxRetryAfter (Reset = now + Retry-After), or a 429 that outlived its
 // retries.
 func (c *Client) rateLimitError(resp *http.Response, now time.Time) *sources.RateLimitError {
@@ -155,8 +167,8 @@ func (c *Client) rateLimitError(resp *http.Response, now time.Time) *sources.Rat
 	ra, hasRA := retryAfter(resp.Header, now)
 	if rateLimitSpent(resp) {
 		e := &sources.RateLimitError{Host: host}
-		if n, err := strconv.ParseInt(strings.TrimSpace(resp.Header.Get("X-Ratelimit-Reset")), 10, 64); err == nil && n > 0 {
-			e.Reset = time.Unix(n, 0)
+		if reset, ok := rateLimitReset(resp.Header); ok {
+			e.Reset = reset
 		} else if hasRA {
 			e.Reset = addDuration(now, ra)
 		}

@@ -154,6 +154,18 @@ func TestRetryPolicy(t *testing.T) {
 				}
 			},
 		},
+		{
+			name: "429 with GitLab's ratelimit-remaining 0 and a short Retry-After",
+			steps: []step{{code: 429, header: map[string]string{
+				"RateLimit-Remaining": "0", "RateLimit-Reset": strconv.FormatInt(reset.Unix(), 10), "Retry-After": "0",
+			}}},
+			wantAttempts: 1,
+			check: func(t *testing.T, _ string, err error) {
+				if rl := wantRateLimit(t, err); !rl.Reset.Equal(reset) {
+					t.Errorf("Reset = %v, want %v", rl.Reset, reset)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

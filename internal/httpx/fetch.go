@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -438,4 +439,17 @@ func (w *watchdog) Close() error {
 	err := w.body.Close()
 	w.cancel(nil)
 	return err
+}
+
+// Unreachable reports whether err says a remote could not be reached or
+// failed on its side (a 5xx after the retries, a connection error, a body
+// cut short), as opposed to answering: what a source may fall back from.
+func Unreachable(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code >= 500
+	}
+	var ue *url.Error
+	var ne net.Error
+	return errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)
 }

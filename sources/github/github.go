@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -186,7 +185,7 @@ func branch(r Repo, q sources.Query) string {
 	if r.Branch != "" {
 		return r.Branch
 	}
-	if b := strings.TrimSpace(q.MainBranch); b != "" && validBranch(b) {
+	if b := strings.TrimSpace(q.MainBranch); b != "" && sources.ValidRef(b) {
 		return b
 	}
 	return "HEAD"
@@ -239,7 +238,7 @@ func (s *Source) Locate(q sources.Query, version string) (manifestURL, payloadUR
 	}
 	manifestURL = s.manifestURL(r, branch(r, q))
 	if version != "" {
-		if !validVersion(version) {
+		if !sources.ValidTagVersion(version) {
 			return "", "", fmt.Errorf("version %q: %w", version, sources.ErrInvalid)
 		}
 		payloadURL = s.archiveURL(r, version)
@@ -344,7 +343,7 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 		return sources.Release{}, err
 	}
 	version := strings.TrimSpace(want.Version)
-	if !validVersion(version) {
+	if !sources.ValidTagVersion(version) {
 		return sources.Release{}, &kindError{kind: sources.ErrInvalid,
 			msg: fmt.Sprintf("%s: version %q cannot name a tag", r, want.Version)}
 	}
@@ -386,27 +385,11 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 }
 
 func unreleased(q sources.Query, r Repo, want sources.Release, tags []string, why string) error {
-	var b strings.Builder
-	if q.Package != "" {
-		b.WriteString(q.Package + " ")
-	} else {
-		b.WriteString(r.String() + " ")
+	subject := q.Package
+	if subject == "" {
+		subject = r.String()
 	}
-	b.WriteString(want.Version + ": ")
-	switch want.Origin {
-	case OriginRequest:
-		b.WriteString("no release is published")
-	default:
-		b.WriteString("the manifest names " + want.Version + " but no release is published")
-	}
-	b.WriteString(" for tag " + strings.Join(tags, " or "))
-	if want.Origin == OriginRequest && why == "" {
-		b.WriteString(" (nor under a tag equal to it as semver)")
-	}
-	if why != "" {
-		b.WriteString(" (" + why + ")")
-	}
-	return &kindError{kind: sources.ErrUnreleased, msg: b.String()}
+	return sources.UnreleasedError(subject, want, tags, why)
 }
 
 // resolveArchive resolves want from the tag archive alone, when the API
@@ -526,13 +509,6 @@ func (s *Source) Releases(ctx context.Context, q sources.Query) ([]sources.Relea
 		return nil, fmt.Errorf("list releases of %s: %w", r, s.tokenRefused(err))
 	}
 	return out, nil
-}
-
-var versionRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._+-]*$`)
-
-// validVersion accepts versions that can travel as a tag in a URL path.
-func validVersion(v string) bool {
-	return len(v) <= 128 && versionRE.MatchString(v) && !strings.Contains(v, "..") && !strings.HasSuffix(v, ".lock")
 }
 
 // errNoRelease: none of the tags has a published release.
@@ -716,17 +692,11 @@ func (s *Source) tokenRefused(err error) error {
 // unreachable reports whether err says the API could not be reached or
 // failed on its side (after the client's retries), as opposed to answering.
 func (s *Source) unreachable(err error) bool {
-	var se *httpx.StatusError
-	if errors.As(s.mapResponse(err), &se) {
-		return se.Code >= 500
-	}
 	var er *gh.ErrorResponse
 	if errors.As(err, &er) {
-		return false
+		return httpx.Unreachable(s.mapResponse(err))
 	}
-	var ue *url.Error
-	var ne net.Error
-	return errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)
+	return httpx.Unreachable(err)
 }
 
 // Open streams a resolved release's payload.

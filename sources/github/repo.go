@@ -3,7 +3,8 @@ package github
 import (
 	"net/url"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/modup/modup/sources"
 )
 
 // Repo is a GitHub repository named by an update_url, with the branch of a
@@ -52,7 +53,7 @@ func ParseRepoURL(updateURL string, webURL string) (Repo, bool) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return Repo{}, false
 	}
-	if !sameHost(u, web) {
+	if !sources.SameHost(u, web) {
 		return Repo{}, false
 	}
 
@@ -82,7 +83,7 @@ func ParseRepoURL(updateURL string, webURL string) (Repo, bool) {
 	case len(segs) >= 4 && strings.EqualFold(segs[2], "tree"):
 		r.Owner, r.Name = segs[0], segs[1]
 		r.Branch = strings.Join(segs[3:], "/")
-		if !validBranch(r.Branch) {
+		if !sources.ValidRef(r.Branch) {
 			return Repo{}, false
 		}
 	default:
@@ -92,30 +93,6 @@ func ParseRepoURL(updateURL string, webURL string) (Repo, bool) {
 		return Repo{}, false
 	}
 	return r, true
-}
-
-// sameHost reports whether u names web's host: letter case, a "www." prefix
-// and default ports aside. The scheme does not matter (an update_url is a
-// name, never fetched as written).
-func sameHost(u, web *url.URL) bool {
-	host, port := splitHost(u)
-	whost, wport := splitHost(web)
-	if port != wport {
-		return false
-	}
-	host = strings.TrimPrefix(host, "www.")
-	whost = strings.TrimPrefix(whost, "www.")
-	return host != "" && host == whost
-}
-
-func splitHost(u *url.URL) (host, port string) {
-	host = strings.ToLower(u.Hostname())
-	port = u.Port()
-	if port == "" || (port == "443" && u.Scheme == "https") || (port == "80" && u.Scheme == "http") {
-		// Default ports compare equal whichever scheme names them.
-		port = ""
-	}
-	return host, port
 }
 
 // validOwner accepts GitHub user and organisation names: letters, digits,
@@ -141,29 +118,6 @@ func validRepoName(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; !isAlnum(c) && c != '.' && c != '-' && c != '_' {
-			return false
-		}
-	}
-	return true
-}
-
-// validBranch applies git's ref-name rules (git check-ref-format) so that a
-// branch can travel in a URL path unchanged.
-func validBranch(s string) bool {
-	if s == "" || len(s) > 255 || !utf8.ValidString(s) || s == "@" {
-		return false
-	}
-	if strings.HasPrefix(s, "-") || strings.HasSuffix(s, ".") ||
-		strings.Contains(s, "..") || strings.Contains(s, "@{") {
-		return false
-	}
-	for _, part := range strings.Split(s, "/") {
-		if part == "" || strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
-			return false
-		}
-	}
-	for _, c := range s {
-		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\#%", c) {
 			return false
 		}
 	}

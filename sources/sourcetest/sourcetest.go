@@ -29,6 +29,14 @@ type Remote interface {
 	Query(t testing.TB) sources.Query
 }
 
+// PointerPublisher is implemented by remotes where pointing to a version
+// publishes it (a gist: every revision is downloadable), so that no pointer
+// can name an unreleased version; the suite leaves out the case of a
+// manifest ahead of its releases for them.
+type PointerPublisher interface {
+	PointerPublishes()
+}
+
 // Factory makes a fresh source and its remote for one test.
 type Factory func(t *testing.T) (sources.Source, Remote)
 
@@ -172,20 +180,24 @@ func Run(t *testing.T, newSource Factory) {
 			resolveAndOpen(t, newSource, query, tc.point, tc.publish)
 		})
 	}
-	t.Run("ResolveUnpublishedIsUnreleased", func(t *testing.T) {
+	t.Run("ResolveNeverPublishedIsUnreleased", func(t *testing.T) {
 		src, r := newSource(t)
-		r.Point(t, "3.0.0", nil)
-		r.Publish(t, "2.0.0", Zip(t, map[string]string{"a2modsource.json": `{}`}))
-		q := query(t, r)
-		latest, err := src.Latest(t.Context(), q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = src.Resolve(t.Context(), q, latest)
+		r.Point(t, "1.0.0", nil)
+		r.Publish(t, "1.0.0", Zip(t, map[string]string{"a2modsource.json": `{}`}))
+		_, err := src.Resolve(t.Context(), query(t, r), sources.Release{Version: "9.0.0", Origin: "request"})
 		if !errors.Is(err, sources.ErrUnreleased) {
 			t.Fatalf("err = %v, want ErrUnreleased", err)
 		}
+		if !strings.Contains(err.Error(), "9.0.0") {
+			t.Errorf("error %q does not name the version", err)
+		}
 	})
+	probeSrc, probe := newSource(t)
+	if _, ok := probe.(PointerPublisher); !ok {
+		t.Run("ResolveUnpublishedIsUnreleased", func(t *testing.T) {
+			resolveUnpublished(t, newSource, query)
+		})
+	}
 	t.Run("ResolveAnOlderVersion", func(t *testing.T) {
 		src, r := newSource(t)
 		old := Zip(t, map[string]string{"a2modsource.json": `{"version": "1.0.0"}`})
@@ -197,16 +209,15 @@ func Run(t *testing.T, newSource Factory) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := src.Open(t.Context(), rel)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _ := io.ReadAll(p.Body)
-		p.Body.Close()
-		if !bytes.Equal(got, old) {
+		if got := OpenBytes(t, src, rel); !bytes.Equal(got, old) {
 			t.Error("Open of 1.0.0 did not give the 1.0.0 payload")
 		}
 	})
+	if _, ok := probeSrc.(sources.Lister); ok {
+		t.Run("VersionsListsEveryRelease", func(t *testing.T) {
+			versionsListsEveryRelease(t, newSource, query)
+		})
+	}
 	t.Run("CancelledContext", func(t *testing.T) {
 		src, r := newSource(t)
 		r.Point(t, "1.0.0", nil)
@@ -225,15 +236,7 @@ func resolveAndOpen(t *testing.T, newSource Factory, query func(*testing.T, Remo
 	payload := Zip(t, map[string]string{"a2modsource.json": `{"version": "2.0.0"}`})
 	r.Point(t, point, nil)
 	r.Publish(t, publish, payload)
-	q := query(t, r)
-	latest, err := src.Latest(t.Context(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rel, err := src.Resolve(t.Context(), q, latest)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rel := LatestResolved(t, src, query(t, r))
 	if !rel.Resolved || rel.PayloadURL == "" || rel.Version != point {
 		t.Fatalf("Resolve = %+v", rel)
 	}
@@ -252,4 +255,85 @@ func resolveAndOpen(t *testing.T, newSource Factory, query func(*testing.T, Remo
 	if p.Size != -1 && p.Size != int64(len(payload)) {
 		t.Errorf("Size = %d, want %d or -1", p.Size, len(payload))
 	}
+}
+
+// resolveUnpublished: a manifest that names a version with no release yet
+// resolves to ErrUnreleased.
+func resolveUnpublished(t *testing.T, newSource Factory, query func(*testing.T, Remote) sources.Query) {
+	src, r := newSource(t)
+	r.Point(t, "3.0.0", nil)
+	r.Publish(t, "2.0.0", Zip(t, map[string]string{"a2modsource.json": `{}`}))
+	q := query(t, r)
+	latest, err := src.Latest(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = src.Resolve(t.Context(), q, latest)
+	if !errors.Is(err, sources.ErrUnreleased) {
+		t.Fatalf("err = %v, want ErrUnreleased", err)
+	}
+}
+
+// versionsListsEveryRelease: a Lister lists every published version, newest
+// first, each resolved so that Open delivers its own payload.
+func versionsListsEveryRelease(t *testing.T, newSource Factory, query func(*testing.T, Remote) sources.Query) {
+	src, r := newSource(t)
+	payloads := map[string][]byte{
+		"1.0.0": Zip(t, map[string]string{"a2modsource.json": `{"version": "1.0.0"}`}),
+		"1.1.0": Zip(t, map[string]string{"a2modsource.json": `{"version": "1.1.0"}`, "new.txt": "new"}),
+	}
+	r.Publish(t, "1.0.0", payloads["1.0.0"])
+	r.Publish(t, "1.1.0", payloads["1.1.0"])
+	r.Point(t, "1.1.0", map[string]any{"news": "the pointer moved"})
+	q := query(t, r)
+	list, err := src.(sources.Lister).Versions(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rel := range list {
+		got = append(got, rel.Version)
+	}
+	if strings.Join(got, " ") != "1.1.0 1.0.0" {
+		t.Fatalf("Versions = %v, want [1.1.0 1.0.0] (newest first, each once)", got)
+	}
+	for _, rel := range list {
+		if !rel.Resolved || rel.PayloadURL == "" || rel.Kind != src.Kind() || rel.Draft {
+			t.Errorf("Versions entry %+v is not resolved as Resolve would", rel)
+			continue
+		}
+		if b := OpenBytes(t, src, rel); !bytes.Equal(b, payloads[rel.Version]) {
+			t.Errorf("Open %s gave %d bytes, not its own payload", rel.Version, len(b))
+		}
+	}
+}
+
+// OpenBytes opens rel's payload with src and reads it whole.
+func OpenBytes(t testing.TB, src sources.Source, rel sources.Release) []byte {
+	t.Helper()
+	p, err := src.Open(t.Context(), rel)
+	if err != nil {
+		t.Fatalf("Open %s: %v", rel.Version, err)
+	}
+	defer p.Body.Close()
+	b, err := io.ReadAll(p.Body)
+	if err != nil {
+		t.Fatalf("read %s: %v", rel.Version, err)
+	}
+	return b
+}
+
+// LatestResolved asks src for the pointer, then resolves it, failing the
+// test on any error: what an update does before downloading.
+func LatestResolved(t testing.TB, src sources.Source, q sources.Query) sources.Release {
+	t.Helper()
+	latest, err := src.Latest(t.Context(), q)
+	if err != nil {
+		t.Fatalf("Latest: %v", err)
+	}
+	rel, err := src.Resolve(t.Context(), q, latest)
+	if err != nil {
+		t.Fatalf("Resolve %s: %v", latest.Version, err)
+	}
+	return rel
 }

@@ -5,15 +5,12 @@
 package githubtest
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -24,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/modup/modup/internal/fakehost"
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/sources/github"
 )
@@ -65,12 +63,6 @@ type Request struct {
 	Status int
 }
 
-type rawFile struct {
-	data    []byte
-	etag    string
-	modTime time.Time
-}
-
 type release struct {
 	id      int64
 	owner   string
@@ -86,14 +78,14 @@ type Server struct {
 	API, Raw, Web *httptest.Server
 
 	mu        sync.Mutex
-	raw       map[string]*rawFile // "owner/repo/branch" (owner/repo lower-cased) -> manifest
-	releases  []*release          // in publishing order
+	raw       map[string]*fakehost.File // "owner/repo/branch" (owner/repo lower-cased) -> manifest
+	releases  []*release                // in publishing order
 	nextID    int64
 	limitedTo time.Time
 	failAPI   bool
 	private   map[string]string // repoKey -> the token that may read it
 	refused   map[string]bool   // tokens the API answers 401
-	requests  []Request
+	log       fakehost.Log[Request]
 	clock     time.Time
 	slow      map[string]time.Duration // host -> one byte per this; <0: no answer at all
 }
@@ -102,7 +94,7 @@ type Server struct {
 func New(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{
-		raw:     map[string]*rawFile{},
+		raw:     map[string]*fakehost.File{},
 		private: map[string]string{},
 		refused: map[string]bool{},
 		slow:    map[string]time.Duration{},
@@ -176,12 +168,7 @@ func (s *Server) SetManifest(owner, repo, branch string, data []byte) {
 		branch = DefaultBranch
 	}
 	s.clock = s.clock.Add(time.Minute)
-	sum := sha256.Sum256(data)
-	s.raw[repoKey(owner, repo)+"/"+branch] = &rawFile{
-		data:    bytes.Clone(data),
-		etag:    `"` + hex.EncodeToString(sum[:8]) + strconv.FormatInt(s.clock.Unix(), 36) + `"`,
-		modTime: s.clock,
-	}
+	s.raw[repoKey(owner, repo)+"/"+branch] = fakehost.NewFile(data, s.clock)
 }
 
 // SetPrivate makes owner/repo private, readable with token only, as
@@ -244,32 +231,8 @@ func (s *Server) AddRelease(owner, repo string, r Release) {
 // TagArchive builds a zip as GitHub's tag archive of tag holds files: all
 // in one folder "<repo>-<tag without a leading v>/".
 func TagArchive(repo, tag string, files map[string]string) []byte {
-	dir := repo + "-" + strings.TrimPrefix(tag, "v") + "/"
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	zw.SetComment(tag) // GitHub writes the commit id there
-	create := func(name, content string) {
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
-		if err == nil {
-			_, err = io.WriteString(w, content)
-		}
-		if err != nil {
-			panic(err) // writing to memory does not fail
-		}
-	}
-	create(dir, "")
-	names := make([]string, 0, len(files))
-	for name := range files {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		create(dir+name, files[name])
-	}
-	if err := zw.Close(); err != nil {
-		panic(err)
-	}
-	return buf.Bytes()
+	// GitHub writes the commit id as the comment.
+	return fakehost.WrappedZip(repo+"-"+strings.TrimPrefix(tag, "v"), files, tag)
 }
 
 // RateLimit makes the API answer 403 with x-ratelimit-remaining: 0 and
@@ -338,53 +301,18 @@ func (s *Server) FailAPI(on bool) {
 // Count is the number of requests of kind ("api", "raw", "archive",
 // "asset", "other") seen so far.
 func (s *Server) Count(kind string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.requests {
-		if r.Kind == kind {
-			n++
-		}
-	}
-	return n
+	return s.log.Count(func(r Request) bool { return r.Kind == kind })
 }
 
 // Requests is every request seen so far, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests)
-}
+func (s *Server) Requests() []Request { return s.log.All() }
 
 // Reset forgets the requests seen so far.
-func (s *Server) Reset() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.requests = nil
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusRecorder) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
+func (s *Server) Reset() { s.log.Reset() }
 
 func (s *Server) record(host string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &statusRecorder{ResponseWriter: w}
+		rec := &fakehost.Recorder{ResponseWriter: w}
 		s.mu.Lock()
 		every := s.slow[host]
 		s.mu.Unlock()
@@ -401,9 +329,7 @@ func (s *Server) record(host string, h http.Handler) http.Handler {
 		if host == "web" {
 			kind = webKind(r.URL.Path)
 		}
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.requests = append(s.requests, Request{
+		s.log.Add(Request{
 			Method:      r.Method,
 			Path:        r.URL.EscapedPath(),
 			Query:       r.URL.RawQuery,
@@ -411,7 +337,7 @@ func (s *Server) record(host string, h http.Handler) http.Handler {
 			Kind:        kind,
 			Auth:        r.Header.Get("Authorization") != "",
 			Conditional: r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Modified-Since") != "",
-			Status:      rec.status,
+			Status:      rec.Status,
 		})
 	})
 }
@@ -466,37 +392,7 @@ func (s *Server) serveManifest(w http.ResponseWriter, r *http.Request, owner, re
 		rawNotFound(w)
 		return
 	}
-	h := w.Header()
-	h.Set("ETag", f.etag)
-	h.Set("Last-Modified", f.modTime.Format(http.TimeFormat))
-	h.Set("Cache-Control", "max-age=300")
-	if inm := r.Header.Get("If-None-Match"); inm != "" {
-		if etagMatch(inm, f.etag) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-	} else if ims := r.Header.Get("If-Modified-Since"); ims != "" {
-		if t, err := http.ParseTime(ims); err == nil && !f.modTime.After(t) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-	}
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(f.data)))
-	if r.Method == http.MethodHead {
-		return
-	}
-	_, _ = w.Write(f.data)
-}
-
-func etagMatch(header, etag string) bool {
-	for _, e := range strings.Split(header, ",") {
-		e = strings.TrimPrefix(strings.TrimSpace(e), "W/")
-		if e == "*" || e == etag {
-			return true
-		}
-	}
-	return false
+	f.Serve(w, r, contentType)
 }
 
 func rawNotFound(w http.ResponseWriter) {
@@ -541,7 +437,7 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if data, name, ok := s.signed(r); ok {
-		serveZip(w, r, data, name)
+		fakehost.ServeZip(w, r, data, name)
 		return
 	}
 	owner, repo, rest, ok := splitRepo(r.URL.Path)
@@ -571,15 +467,7 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	serveZip(w, r, data, name)
-}
-
-func serveZip(w http.ResponseWriter, r *http.Request, data []byte, name string) {
-	h := w.Header()
-	h.Set("Content-Type", "application/zip")
-	h.Set("Content-Disposition", "attachment; filename="+name)
-	// HEAD and Range requests (a Stat fallback) get what they ask for.
-	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+	fakehost.ServeZip(w, r, data, name)
 }
 
 // signature stands for the one-time signature GitHub puts in the URLs it
@@ -713,7 +601,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusNotFound, "Not Found")
 			return
 		}
-		writeJSON(w, s.releaseJSON(base, rel))
+		fakehost.WriteJSON(w, s.releaseJSON(base, rel))
 	default:
 		apiError(w, http.StatusNotFound, "Not Found")
 	}
@@ -742,9 +630,9 @@ func (s *Server) serveContents(w http.ResponseWriter, r *http.Request, owner, re
 		apiError(w, http.StatusNotFound, "Not Found")
 		return
 	}
-	writeJSON(w, map[string]any{
+	fakehost.WriteJSON(w, map[string]any{
 		"type": "file", "name": "a2modsource.json", "path": "a2modsource.json",
-		"encoding": "base64", "content": base64.StdEncoding.EncodeToString(f.data),
+		"encoding": "base64", "content": base64.StdEncoding.EncodeToString(f.Data),
 	})
 }
 
@@ -761,7 +649,7 @@ func (s *Server) serveAssetAPI(w http.ResponseWriter, r *http.Request, base, own
 		return
 	}
 	assets := s.releaseJSON(base, rel)["assets"].([]map[string]any) // in assetNames order
-	writeJSON(w, assets[slices.Index(assetNames(rel), name)])
+	fakehost.WriteJSON(w, assets[slices.Index(assetNames(rel), name)])
 }
 
 func (s *Server) serveReleaseList(w http.ResponseWriter, r *http.Request, base, owner, repo string) {
@@ -803,7 +691,7 @@ func (s *Server) serveReleaseList(w http.ResponseWriter, r *http.Request, base, 
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	writeJSON(w, out)
+	fakehost.WriteJSON(w, out)
 }
 
 func (s *Server) releaseJSON(apiBase string, rel *release) map[string]any {
@@ -851,16 +739,6 @@ func (s *Server) releaseJSON(apiBase string, rel *release) map[string]any {
 		"tarball_url":  api + "/tarball/" + rel.r.Tag,
 		"zipball_url":  api + "/zipball/" + rel.r.Tag,
 	}
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_, _ = w.Write(b)
 }
 
 func apiError(w http.ResponseWriter, code int, msg string) {

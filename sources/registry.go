@@ -52,7 +52,7 @@ func (r *Registry) For(updateURL string) (Source, error) {
 			return e.Source, nil
 		}
 	}
-	return nil, fmt.Errorf("%q: %w (use https://github.com/OWNER/REPO, an https:// folder URL, or a folder path)", updateURL, ErrUnsupported)
+	return nil, fmt.Errorf("%q: %w (use https://github.com/OWNER/REPO, https://gitlab.com/GROUP/PROJECT, https://gist.github.com/USER/ID, an https:// folder URL, or a folder path)", updateURL, ErrUnsupported)
 }
 
 // Kinds lists the registered kinds, in order.

@@ -9,6 +9,7 @@ import (
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/fs"
 	"github.com/modup/modup/sources/github"
+	"github.com/modup/modup/sources/gitlab"
 	"github.com/modup/modup/sources/web"
 )
 
@@ -33,6 +34,10 @@ type Config struct {
 	// GitHubHosts are GitHub Enterprise hosts checked besides github.com,
 	// each with its own endpoints and token.
 	GitHubHosts []GitHubHost
+	// GitLabHosts are the self-hosted GitLab instances (the config file's
+	// [[gitlab]] tables), besides gitlab.com, which comes from the
+	// environment.
+	GitLabHosts []GitLabHost
 }
 
 // GitHubHost is one GitHub Enterprise host.
@@ -42,16 +47,24 @@ type GitHubHost struct {
 	TokenEnv string
 }
 
+// GitLabHost is one self-hosted GitLab instance: its site, its API v4 base
+// (empty: WEB/api/v4/) and the environment variable holding its token.
+type GitLabHost struct {
+	Web, API, TokenEnv string
+}
+
 // Sources is the wired set of sources: the registry plus direct access to
 // the GitHub source for its extras (rate-limit state, release lists).
 type Sources struct {
 	Registry *sources.Registry
 	GitHub   *github.Source
+	GitLab   *gitlab.Source
 	Client   *httpx.Client
 }
 
-// NewSources builds the registry in one place: GitHub first (its URLs are
-// also http URLs), then any web folder, then the filesystem.
+// NewSources builds the registry in one place: GitHub and GitLab first
+// (their URLs are also http URLs), then any web folder, then the
+// filesystem.
 func NewSources(cfg Config) *Sources {
 	getenv := cfg.Getenv
 	if getenv == nil {
@@ -72,6 +85,7 @@ func NewSources(cfg Config) *Sources {
 	opts.AllowHTTP = cfg.AllowHTTP
 	opts.Logger = cfg.Logger
 	plain := opts // no token: web folders and the like
+	glSrc := gitlab.New(gitlabConfigs(cfg, opts, getenv)...)
 	opts.Token = github.TokenFromEnv(getenv)
 	opts.TokenHost = github.TokenHost(gh)
 	client := httpx.New(opts)
@@ -93,7 +107,26 @@ func NewSources(cfg Config) *Sources {
 		reg.Register(sources.Entry{Kind: github.Kind, Name: "github " + h.Web, Match: src.Match, Source: src})
 	}
 	reg.Register(sources.Entry{Kind: github.Kind, Match: ghSrc.Match, Source: ghSrc})
+	reg.Register(sources.Entry{Kind: gitlab.Kind, Match: glSrc.Match, Source: glSrc})
 	reg.Register(sources.Entry{Kind: web.Kind, Match: web.Match, Source: web.New(client)})
 	reg.Register(sources.Entry{Kind: fs.Kind, Match: fs.Match, Source: fs.New()})
-	return &Sources{Registry: reg, GitHub: ghSrc, Client: client}
+	return &Sources{Registry: reg, GitHub: ghSrc, GitLab: glSrc, Client: client}
+}
+
+// gitlabConfigs are gitlab.com (moved by MODUP_GITLAB_URL and
+// MODUP_GITLAB_API_URL, token GITLAB_TOKEN) and the self-hosted instances,
+// each with a client of its own whose token reaches its API alone.
+func gitlabConfigs(cfg Config, opts httpx.Options, getenv func(string) string) []gitlab.Config {
+	out := []gitlab.Config{gitlab.ConfigFromEnv(getenv)}
+	for _, h := range cfg.GitLabHosts {
+		out = append(out, gitlab.Config{WebURL: h.Web, APIURL: h.API, TokenEnv: h.TokenEnv})
+	}
+	for i := range out {
+		token := "" // a host without token_env gets none (never gitlab.com's)
+		if env := out[i].TokenEnv; env != "" {
+			token = getenv(env)
+		}
+		out[i].Client = httpx.New(gitlab.ClientOptions(out[i], opts, token))
+	}
+	return out
 }

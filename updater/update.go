@@ -531,7 +531,9 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 // lastSegment is the last path element of a URL or path, without ".git".
 func lastSegment(u string) string {
 	u = strings.TrimRight(strings.ReplaceAll(u, `\`, "/"), "/")
-	if i := strings.Index(u, "/tree/"); i >= 0 && strings.Contains(u, "://") {
+	if i := strings.Index(u, "/-/tree/"); i >= 0 && strings.Contains(u, "://") {
+		u = u[:i] // GitLab's GROUP/PROJECT/-/tree/BRANCH
+	} else if i := strings.Index(u, "/tree/"); i >= 0 && strings.Contains(u, "://") {
 		u = u[:i]
 	}
 	return strings.TrimSuffix(path.Base(u), ".git")

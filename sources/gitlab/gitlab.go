@@ -448,8 +448,12 @@ func (h *host) fromAPI(want sources.Release, p Project, rel *apiRelease) sources
 	}
 	out.Resolved = true
 	if l := rel.link(want.Version); l != nil {
+		// The permanent URL on the web host redirects to the file; a
+		// private project's web host wants a login, so its file is
+		// fetched where it lives when the token reaches there (the
+		// generic package registry, behind the API).
 		out.PayloadURL = l.URL
-		if l.DirectAssetURL != "" {
+		if l.DirectAssetURL != "" && !(h.viaAPI(p) && h.cfg.Client.Authorized(l.URL)) {
 			out.PayloadURL = l.DirectAssetURL
 		}
 		out.Extra = map[string]string{"payload": "asset", "asset": l.Name, extraHost: h.cfg.WebURL}

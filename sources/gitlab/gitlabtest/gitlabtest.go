@@ -261,6 +261,8 @@ func (s *Server) record(host string, h http.Handler) http.Handler {
 
 func kindOf(path string) string {
 	switch {
+	case strings.Contains(path, "/packages/generic/"):
+		return "asset"
 	case strings.HasPrefix(path, apiPrefix):
 		return "api"
 	case strings.Contains(path, "/-/raw/"):
@@ -358,7 +360,7 @@ func (s *Server) serveWeb(w http.ResponseWriter, r *http.Request) {
 			http.NotFound(w, r)
 			return
 		}
-		fakehost.ServeZip(w, r, rel.r.Links[name], name)
+		http.Redirect(w, r, s.packageURL(s.API.URL+apiPrefix, rel, name), http.StatusFound)
 	default:
 		http.NotFound(w, r)
 	}
@@ -442,6 +444,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fakehost.ServeZip(w, r, rel.archive, path(project)+"-"+q.Get("sha")+".zip")
+	case strings.HasPrefix(rest, "packages/generic/release/"):
+		tag, name, _ := strings.Cut(strings.TrimPrefix(rest, "packages/generic/release/"), "/")
+		tag, _ = url.PathUnescape(tag)
+		name, _ = url.PathUnescape(name)
+		rel := s.findRelease(project, tag)
+		if rel == nil || rel.r.Links[name] == nil {
+			apiError(w, http.StatusNotFound, "404 Not Found")
+			return
+		}
+		fakehost.ServeZip(w, r, rel.r.Links[name], name)
 	case rest == "releases":
 		s.serveReleaseList(w, r, project)
 	case strings.HasPrefix(rest, "releases/"):
@@ -451,11 +463,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			apiError(w, http.StatusNotFound, "404 Not Found")
 			return
 		}
-		fakehost.WriteJSON(w, s.releaseJSON(rel))
+		fakehost.WriteJSON(w, s.releaseJSON(apiBase(r), rel))
 	default:
 		apiError(w, http.StatusNotFound, "404 Not Found")
 	}
 }
+
+// apiBase is the API's base URL on the host r reached.
+func apiBase(r *http.Request) string { return "http://" + r.Host + apiPrefix }
 
 // canonical is project as it was published (GitLab matches paths without
 // regard to case).
@@ -490,7 +505,7 @@ func (s *Server) serveReleaseList(w http.ResponseWriter, r *http.Request, projec
 	to := min(len(all), from+perPage)
 	out := make([]map[string]any, 0, to-from)
 	for _, rel := range all[from:to] {
-		out = append(out, s.releaseJSON(rel))
+		out = append(out, s.releaseJSON(apiBase(r), rel))
 	}
 	h := w.Header()
 	h.Set("X-Page", strconv.Itoa(page))
@@ -502,7 +517,13 @@ func (s *Server) serveReleaseList(w http.ResponseWriter, r *http.Request, projec
 	fakehost.WriteJSON(w, out)
 }
 
-func (s *Server) releaseJSON(rel *release) map[string]any {
+// packageURL is where a release link's file lives: the generic package
+// registry of the project, under the API at apiBase.
+func (s *Server) packageURL(apiBase string, rel *release, name string) string {
+	return apiBase + "projects/" + url.PathEscape(rel.project) + "/packages/generic/release/" + url.PathEscape(rel.r.Tag) + "/" + url.PathEscape(name)
+}
+
+func (s *Server) releaseJSON(apiBase string, rel *release) map[string]any {
 	web := s.Web.URL + "/" + rel.project
 	names := make([]string, 0, len(rel.r.Links))
 	for name := range rel.r.Links {
@@ -511,9 +532,12 @@ func (s *Server) releaseJSON(rel *release) map[string]any {
 	slices.Sort(names)
 	links := make([]map[string]any, 0, len(names))
 	for i, name := range names {
-		u := web + "/-/releases/" + rel.r.Tag + "/downloads/" + name
+		// The link's target is the generic package registry, behind the
+		// API; its permanent URL on the web host redirects there.
 		links = append(links, map[string]any{
-			"id": i + 1, "name": name, "url": u, "direct_asset_url": u, "link_type": "package",
+			"id": i + 1, "name": name, "link_type": "package",
+			"url":              s.packageURL(apiBase, rel, name),
+			"direct_asset_url": web + "/-/releases/" + rel.r.Tag + "/downloads/" + name,
 		})
 	}
 	released := rel.created

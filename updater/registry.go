@@ -8,6 +8,7 @@ import (
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/fs"
+	"github.com/modup/modup/sources/gist"
 	"github.com/modup/modup/sources/github"
 	"github.com/modup/modup/sources/gitlab"
 	"github.com/modup/modup/sources/web"
@@ -62,8 +63,8 @@ type Sources struct {
 	Client   *httpx.Client
 }
 
-// NewSources builds the registry in one place: GitHub and GitLab first
-// (their URLs are also http URLs), then any web folder, then the
+// NewSources builds the registry in one place: GitHub, GitLab and gists
+// first (their URLs are also http URLs), then any web folder, then the
 // filesystem.
 func NewSources(cfg Config) *Sources {
 	getenv := cfg.Getenv
@@ -108,6 +109,10 @@ func NewSources(cfg Config) *Sources {
 	}
 	reg.Register(sources.Entry{Kind: github.Kind, Match: ghSrc.Match, Source: ghSrc})
 	reg.Register(sources.Entry{Kind: gitlab.Kind, Match: glSrc.Match, Source: glSrc})
+	gistCfg := gist.ConfigFromEnv(getenv)
+	gistCfg.Client = client // GitHub's API, GitHub's token rules
+	gistSrc := gist.New(gistCfg)
+	reg.Register(sources.Entry{Kind: gist.Kind, Match: gistSrc.Match, Source: gistSrc})
 	reg.Register(sources.Entry{Kind: web.Kind, Match: web.Match, Source: web.New(client)})
 	reg.Register(sources.Entry{Kind: fs.Kind, Match: fs.Match, Source: fs.New()})
 	return &Sources{Registry: reg, GitHub: ghSrc, GitLab: glSrc, Client: client}

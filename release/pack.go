@@ -106,23 +106,7 @@ func Pack(ctx context.Context, dir string, opt PackOptions) (PackResult, error) 
 	res.UpdateURL = m.UpdateURL
 	res.Previous = m.Version
 
-	switch {
-	case opt.Version != "" && opt.Bump != "":
-		return res, errors.New("--version and --bump exclude each other")
-	case opt.Bump != "":
-		res.Version, err = nextVersion(m.Version, opt.Bump)
-	case opt.Version != "":
-		res.Version = opt.Version
-	default:
-		res.Version = m.Version
-		if res.Version == "" {
-			return res, fmt.Errorf("%s has no version: pass --version 1.0.0 or --bump", filepath.Join(abs, pkgdir.ManifestFile))
-		}
-	}
-	if err != nil {
-		return res, err
-	}
-	if err := checkReleaseVersion(res.Version); err != nil {
+	if res.Version, err = releaseVersion(abs, m, opt); err != nil {
 		return res, err
 	}
 
@@ -205,6 +189,30 @@ func Pack(ctx context.Context, dir string, opt PackOptions) (PackResult, error) 
 		res.Bumped = true
 	}
 	return res, nil
+}
+
+// releaseVersion is the version opt asks to release of the package in dir
+// whose manifest is m: --version, --bump's next one, else m's own.
+func releaseVersion(dir string, m *manifest.Manifest, opt PackOptions) (string, error) {
+	var v string
+	var err error
+	switch {
+	case opt.Version != "" && opt.Bump != "":
+		return "", errors.New("--version and --bump exclude each other")
+	case opt.Bump != "":
+		v, err = nextVersion(m.Version, opt.Bump)
+	case opt.Version != "":
+		v = opt.Version
+	default:
+		v = m.Version
+		if v == "" {
+			return "", fmt.Errorf("%s has no version: pass --version 1.0.0 or --bump", filepath.Join(dir, pkgdir.ManifestFile))
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return v, checkReleaseVersion(v)
 }
 
 // clone is an independent copy of m (fields, unknown fields, BOM).

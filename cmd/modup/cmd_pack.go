@@ -9,12 +9,14 @@ import (
 
 	"github.com/modup/modup/release"
 	"github.com/modup/modup/sources/fs"
+	"github.com/modup/modup/sources/gist"
 	"github.com/modup/modup/sources/github"
 	"github.com/modup/modup/sources/web"
 )
 
 func (a *app) packCmd() *cobra.Command {
 	var opt release.PackOptions
+	var gist bool
 	c := &cobra.Command{
 		Use:   "pack [DIR] [--version X | --bump patch|minor|major] [-o OUTDIR]",
 		Short: "Write a release of a package folder: <version>.zip and a2modsource.json",
@@ -32,9 +34,15 @@ refused: a published version never changes, bump it.
 
 --version releases that version and leaves DIR untouched; --bump releases the
 next patch, minor or major version and writes it into DIR/a2modsource.json
-too (unknown fields and the byte-order mark are kept).`,
+too (unknown fields and the byte-order mark are kept).
+
+--gist checks that the package can be published as a gist (a2modsource.json
+and one module folder with a2module.json and files, no sub-folders, named as
+the manifest's "module" or its name) and says why not; when it fits, it
+writes the gist's files, flat, into OUTDIR (default DIR/../<name>-gist).`,
 		Example: `  modup pack ./hello --bump minor
   modup pack ./hello --version 1.2.0 -o ./site/hello
+  modup pack ./greeter --gist --bump patch
   modup pack`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -50,6 +58,14 @@ too (unknown fields and the byte-order mark are kept).`,
 			default:
 				return &exitError{code: exitUsage, err: fmt.Errorf("--bump %q: want patch, minor or major", opt.Bump)}
 			}
+			if gist {
+				res, err := release.PackGist(cmd.Context(), dir, opt)
+				if err != nil {
+					return &exitError{code: exitFailure, err: err}
+				}
+				a.printGist(res)
+				return nil
+			}
 			res, err := release.Pack(cmd.Context(), dir, opt)
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
@@ -61,7 +77,8 @@ too (unknown fields and the byte-order mark are kept).`,
 	c.Flags().StringVar(&opt.Version, "version", "", "release this version (DIR is left untouched)")
 	c.Flags().StringVar(&opt.Bump, "bump", "", "release the next patch, minor or major version and write it into DIR's manifest")
 	c.RegisterFlagCompletionFunc("bump", completeChoices("patch", "minor", "major"))
-	c.Flags().StringVarP(&opt.OutDir, "output", "o", "", "the release folder (default DIR/../<name>-release)")
+	c.Flags().StringVarP(&opt.OutDir, "output", "o", "", "the release folder (default DIR/../<name>-release, with --gist DIR/../<name>-gist)")
+	c.Flags().BoolVar(&gist, "gist", false, "check that the package fits in a gist (one module, no sub-folders) and write the gist's files, flat, instead of a zip")
 	return c
 }
 
@@ -121,4 +138,30 @@ func (a *app) printPack(dir string, res release.PackResult) {
 		}
 	}
 	printf(w, "  3. check what users get: modup release check %s\n", dir)
+}
+
+func (a *app) printGist(res release.GistResult) {
+	w := a.stdout
+	fmt.Fprintf(w, "gist files of %s %s (module %s/)\n", res.Name, res.Version, res.Module)
+	for _, f := range res.Files {
+		fmt.Fprintf(w, "  wrote %s\n", filepath.Join(res.OutDir, f))
+	}
+	if res.Bumped {
+		fmt.Fprintf(w, "  bumped %s: %s -> %s\n", filepath.Join(res.Dir, "a2modsource.json"), res.Previous, res.Version)
+	}
+	for _, f := range res.Stale {
+		fmt.Fprintf(a.stderr, "modup: warning: %s is no longer in the package: delete it from the gist too\n", filepath.Join(res.OutDir, f))
+	}
+	if res.UpdateURL == "" || !a.isGist(res.UpdateURL) {
+		fmt.Fprintf(a.stderr, "modup: warning: update_url %q is not a gist: set it to https://gist.github.com/USER/ID so users' modup reads the gist\n", res.UpdateURL)
+	}
+	fmt.Fprintln(w, "next steps:")
+	fmt.Fprintf(w, "  1. publish: put these files in the gist as one revision (git clone the gist, copy them in, commit, push);\n")
+	fmt.Fprintf(w, "     the revision that changes \"version\" is the release of %s\n", res.Version)
+	fmt.Fprintf(w, "  2. check what users get: modup release check %s\n", res.Dir)
+}
+
+func (a *app) isGist(updateURL string) bool {
+	src, err := a.updater().Sources.Registry.For(updateURL)
+	return err == nil && src.Kind() == gist.Kind
 }

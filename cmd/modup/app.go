@@ -162,7 +162,7 @@ func (a *app) rootCmd() *cobra.Command {
 	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd(),
 		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd(),
 		a.daemonCmd(), a.statusCmd(),
-		a.packCmd(), a.serveCmd(), a.releaseCmd(), a.configCmd())
+		a.packCmd(), a.serveCmd(), a.releaseCmd(), a.configCmd(), a.selfUpdateCmd())
 	return c
 }
 

@@ -11,6 +11,7 @@ func main() {
 	// Read once, before anything runs that creates files meanwhile.
 	fsutil.Umask()
 	stopProfile := startProfile(os.Getenv)
+	removeOldExecutable()
 	code := runMain(os.Args[1:])
 	stopProfile()
 	os.Exit(code)

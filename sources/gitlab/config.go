@@ -37,7 +37,8 @@ type Config struct {
 	// WebURL + "api/v4/".
 	APIURL string
 	// TokenEnv names the environment variable the instance's token comes
-	// from, for messages ("GITLAB_TOKEN").
+	// from, for messages ("GITLAB_TOKEN"); empty for an instance without
+	// one.
 	TokenEnv string
 	// Client is the client of this instance. Build it with ClientOptions so
 	// that its token reaches the API alone.
@@ -88,9 +89,6 @@ func (c Config) withDefaults() Config {
 		c.APIURL = c.WebURL + "api/v4/"
 	}
 	c.APIURL = withSlash(strings.TrimSpace(c.APIURL))
-	if c.TokenEnv == "" {
-		c.TokenEnv = EnvToken
-	}
 	return c
 }
 

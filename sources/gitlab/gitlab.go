@@ -17,6 +17,7 @@
 package gitlab
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -305,8 +306,8 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 		h.setPrivate(p, false, true)
 	} else if signIn {
 		return sources.Release{}, sources.KindErrorf(sources.ErrInvalid,
-			"%s: got an HTML page instead of %s: GitLab's sign-in page for a private project? set %s to a token that can read it; else check the update_url",
-			rawURL, sources.ManifestFile, h.cfg.TokenEnv)
+			"%s: got an HTML page instead of %s: GitLab's sign-in page for a private project? it needs a token that can read it (%s); else check the update_url",
+			rawURL, sources.ManifestFile, h.tokenHint())
 	}
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
@@ -334,7 +335,7 @@ func (h *host) notFound(p Project, br, u string, withToken bool) string {
 	if withToken {
 		hint += "; the API did not find it with the token either: a private project needs a token that can read it (scope read_api or read_repository)"
 	} else {
-		hint += "; a private project needs a token: set " + h.cfg.TokenEnv
+		hint += "; a private project needs a token: " + h.tokenHint()
 	}
 	return fmt.Sprintf("%s not found at %s (%s)", sources.ManifestFile, u, hint)
 }
@@ -501,7 +502,7 @@ func (s *Source) Versions(ctx context.Context, q sources.Query) ([]sources.Relea
 		}
 		if errors.Is(err, sources.ErrNotFound) {
 			return nil, sources.KindErrorf(sources.ErrNotFound,
-				"list releases of %s: no such project (or it is private and no token grants access: set %s)", p, h.cfg.TokenEnv)
+				"list releases of %s: no such project (or it is private and no token grants access: %s)", p, h.tokenHint())
 		}
 		s.noteRateLimit(h, err)
 		return nil, fmt.Errorf("list releases of %s: %w", p, h.tokenRefused(err))
@@ -606,12 +607,20 @@ func redact(u string) string {
 	return u
 }
 
+// tokenHint says where this instance's token comes from.
+func (h *host) tokenHint() string {
+	if h.cfg.TokenEnv != "" {
+		return "set " + h.cfg.TokenEnv
+	}
+	return "add token_env to the [[gitlab]] table of " + h.cfg.WebURL + " in the configuration file, and set that variable"
+}
+
 // tokenRefused adds what to do to an API answer of 401: a wrong, expired or
 // revoked token, which GitLab refuses even for public projects.
 func (h *host) tokenRefused(err error) error {
 	var se *httpx.StatusError
 	if errors.As(err, &se) && se.Code == http.StatusUnauthorized {
-		return fmt.Errorf("%w (GitLab refused the token from %s: it is wrong, expired or revoked; renew it, or unset it to read public projects without one)", err, h.cfg.TokenEnv)
+		return fmt.Errorf("%w (GitLab refused the token from %s: it is wrong, expired or revoked; renew it, or unset it to read public projects without one)", err, cmp.Or(h.cfg.TokenEnv, "the configuration"))
 	}
 	return err
 }

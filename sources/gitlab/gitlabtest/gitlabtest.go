@@ -108,13 +108,13 @@ func New(t testing.TB) *Server {
 // Config is a gitlab.Config whose URLs point at the fake, the API on its
 // own host.
 func (s *Server) Config(client *httpx.Client) gitlab.Config {
-	return gitlab.Config{WebURL: s.Web.URL + "/", APIURL: s.API.URL + apiPrefix, Client: client}
+	return gitlab.Config{WebURL: s.Web.URL + "/", APIURL: s.API.URL + apiPrefix, TokenEnv: gitlab.EnvToken, Client: client}
 }
 
 // SharedHostConfig is a gitlab.Config with the API on the web host, as on
 // gitlab.com.
 func (s *Server) SharedHostConfig(client *httpx.Client) gitlab.Config {
-	return gitlab.Config{WebURL: s.Web.URL + "/", APIURL: s.Web.URL + apiPrefix, Client: client}
+	return gitlab.Config{WebURL: s.Web.URL + "/", APIURL: s.Web.URL + apiPrefix, TokenEnv: gitlab.EnvToken, Client: client}
 }
 
 // Client is an httpx client for cfg's instance: fast retries, the token

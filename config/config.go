@@ -56,6 +56,9 @@ type File struct {
 	// GitHub lists GitHub Enterprise hosts, each checked with its own
 	// endpoints and token, besides github.com.
 	GitHub []GitHubHost `toml:"github"`
+	// GitLab lists self-hosted GitLab instances, each with its own
+	// endpoints and token, besides gitlab.com.
+	GitLab []GitLabHost `toml:"gitlab"`
 
 	// lines maps a dotted key ("daemon.interval", "github[1].web") to the
 	// line that sets it, for messages.
@@ -81,6 +84,18 @@ type GitHubHost struct {
 	// Raw serves branch files (default WEB + "raw/").
 	Raw string `toml:"raw"`
 	// TokenEnv names the environment variable holding this host's token.
+	TokenEnv string `toml:"token_env"`
+}
+
+// GitLabHost is one [[gitlab]] table: a self-hosted GitLab instance.
+type GitLabHost struct {
+	// Web is the site, e.g. "https://git.example.com/": update_urls on
+	// this host are GitLab packages.
+	Web string `toml:"web"`
+	// API is the REST v4 base (default WEB + "api/v4/").
+	API string `toml:"api"`
+	// TokenEnv names the environment variable holding this instance's
+	// token (none without it).
 	TokenEnv string `toml:"token_env"`
 }
 
@@ -307,15 +322,58 @@ func (f *File) validate() error {
 	if c := f.Daemon.Concurrency; c != nil && *c < 1 {
 		add(f.errorAt("daemon.concurrency", "%d: want 1 or more", *c))
 	}
-	webs := map[string]int{}
+	var githubWebs, gitlabWebs []string
 	for i := range f.GitHub {
 		add(f.GitHub[i].normalize(f, i))
-		if web := f.GitHub[i].Web; web != "" {
-			if j, dup := webs[web]; dup {
-				add(f.errorAt(fmt.Sprintf("github[%d].web", i), "%s is also the web of [[github]] number %d", web, j+1))
-			}
-			webs[web] = i
+		githubWebs = append(githubWebs, f.GitHub[i].Web)
+	}
+	for i := range f.GitLab {
+		add(f.GitLab[i].normalize(f, i))
+		gitlabWebs = append(gitlabWebs, f.GitLab[i].Web)
+	}
+	add(f.uniqueWebs("github", githubWebs))
+	add(f.uniqueWebs("gitlab", gitlabWebs))
+	return errors.Join(errs...)
+}
+
+// uniqueWebs refuses two tables of one kind ([[github]], [[gitlab]]) with
+// the same web.
+func (f *File) uniqueWebs(table string, webs []string) error {
+	var errs []error
+	seen := map[string]int{}
+	for i, web := range webs {
+		if web == "" {
+			continue
 		}
+		if j, dup := seen[web]; dup {
+			errs = append(errs, f.errorAt(fmt.Sprintf("%s[%d].web", table, i), "%s is also the web of [[%s]] number %d", web, table, j+1))
+			continue
+		}
+		seen[web] = i
+	}
+	return errors.Join(errs...)
+}
+
+// normalize checks one [[gitlab]] table and fills its defaults.
+func (h *GitLabHost) normalize(f *File, i int) error {
+	key := func(k string) string { return fmt.Sprintf("gitlab[%d].%s", i, k) }
+	if strings.TrimSpace(h.Web) == "" {
+		return f.errorAt(fmt.Sprintf("gitlab[%d]", i), "web is missing: write web = \"https://HOST/\"")
+	}
+	h.Web = withSlash(h.Web)
+	if err := checkBaseURL(h.Web); err != nil {
+		return f.errorAt(key("web"), "%v", err) // api defaults to it
+	}
+	if h.API == "" {
+		h.API = h.Web + "api/v4/"
+	}
+	h.API = withSlash(h.API)
+	var errs []error
+	if err := checkBaseURL(h.API); err != nil {
+		errs = append(errs, f.errorAt(key("api"), "%v", err))
+	}
+	if h.TokenEnv != "" && !validEnvName(h.TokenEnv) {
+		errs = append(errs, f.errorAt(key("token_env"), "%q is not an environment variable name", h.TokenEnv))
 	}
 	return errors.Join(errs...)
 }

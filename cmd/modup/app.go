@@ -264,6 +264,10 @@ func (a *app) updater() *updater.Updater {
 	for _, h := range a.cfg.GitHub {
 		hosts = append(hosts, updater.GitHubHost{Web: h.Web, API: h.API, Raw: h.Raw, TokenEnv: h.TokenEnv})
 	}
+	var gitlabHosts []updater.GitLabHost
+	for _, h := range a.cfg.GitLab {
+		gitlabHosts = append(gitlabHosts, updater.GitLabHost{Web: h.Web, API: h.API, TokenEnv: h.TokenEnv})
+	}
 	return &updater.Updater{
 		Sources: updater.NewSources(updater.Config{
 			Getenv:       a.getenv,
@@ -271,6 +275,7 @@ func (a *app) updater() *updater.Updater {
 			UserAgent:    "modup/" + modupVersion(),
 			Logger:       a.logger,
 			GitHubHosts:  hosts,
+			GitLabHosts:  gitlabHosts,
 			FetchTimeout: offIfZero(a.fetchTimeout),
 			MinRate:      offIfZero(a.minRate),
 		}),

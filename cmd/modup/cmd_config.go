@@ -57,12 +57,13 @@ type settingJSON struct {
 	Flag   string `json:"flag"`
 }
 
-// githubJSON is one [[github]] host in `config show --json`; the token's
-// value is never printed, only whether its variable is set.
+// githubJSON is one [[github]] (or [[gitlab]]) host in `config show
+// --json`; the token's value is never printed, only whether its variable
+// is set.
 type githubJSON struct {
 	Web      string `json:"web"`
 	API      string `json:"api"`
-	Raw      string `json:"raw"`
+	Raw      string `json:"raw,omitempty"`
 	TokenEnv string `json:"token_env,omitempty"`
 	TokenSet bool   `json:"token_set"`
 }
@@ -83,8 +84,12 @@ func (a *app) configShowCmd() *cobra.Command {
 			for _, h := range a.cfg.GitHub {
 				hosts = append(hosts, githubJSON{Web: redact.URL(h.Web), API: redact.URL(h.API), Raw: redact.URL(h.Raw), TokenEnv: h.TokenEnv, TokenSet: h.TokenEnv != "" && a.getenv(h.TokenEnv) != ""})
 			}
+			gitlabHosts := []githubJSON{}
+			for _, h := range a.cfg.GitLab {
+				gitlabHosts = append(gitlabHosts, githubJSON{Web: redact.URL(h.Web), API: redact.URL(h.API), TokenEnv: h.TokenEnv, TokenSet: h.TokenEnv != "" && a.getenv(h.TokenEnv) != ""})
+			}
 			if asJSON {
-				return writeJSON(a.stdout, map[string]any{"file": a.cfg.Path, "exists": a.cfg.Exists, "settings": rows, "github": hosts})
+				return writeJSON(a.stdout, map[string]any{"file": a.cfg.Path, "exists": a.cfg.Exists, "settings": rows, "github": hosts, "gitlab": gitlabHosts})
 			}
 			switch {
 			case a.cfg.Path == "":
@@ -106,18 +111,25 @@ func (a *app) configShowCmd() *cobra.Command {
 				return err
 			}
 			for _, h := range hosts {
-				token := "no token"
-				if h.TokenEnv != "" {
-					token = "token from " + h.TokenEnv
-					if !h.TokenSet {
-						token += " (not set)"
-					}
-				}
-				printf(a.stdout, "github host %s: api %s, raw %s, %s\n", h.Web, h.API, h.Raw, token)
+				printf(a.stdout, "github host %s: api %s, raw %s, %s\n", h.Web, h.API, h.Raw, tokenDescription(h))
+			}
+			for _, h := range gitlabHosts {
+				printf(a.stdout, "gitlab host %s: api %s, %s\n", h.Web, h.API, tokenDescription(h))
 			}
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+// tokenDescription says where a host's token comes from and whether it is set.
+func tokenDescription(h githubJSON) string {
+	if h.TokenEnv == "" {
+		return "no token"
+	}
+	if !h.TokenSet {
+		return "token from " + h.TokenEnv + " (not set)"
+	}
+	return "token from " + h.TokenEnv
 }

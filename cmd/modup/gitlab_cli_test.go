@@ -101,3 +101,33 @@ func countAPIArchives(s *gitlabtest.Server) int {
 	}
 	return n
 }
+
+// TestCLIWithSelfHostedGitLab: a [[gitlab]] table of the configuration file
+// makes a self-hosted instance known, with the token of its token_env.
+func TestCLIWithSelfHostedGitLab(t *testing.T) {
+	s := gitlabtest.New(t)
+	const project = "tools/hello"
+	s.SetPrivate(project, "corp-secret")
+	s.SetManifest(project, "HEAD", []byte(`{"name": "hello", "version": "2.0.0"}`))
+	s.AddRelease(project, gitlabtest.Release{Tag: "2.0.0", Files: helloFiles("2.0.0")})
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	toml := "[[gitlab]]\nweb = \"" + s.Web.URL + "\"\napi = \"" + s.API.URL + "/api/v4\"\ntoken_env = \"CORP_GITLAB_TOKEN\"\n"
+	if err := os.WriteFile(cfg, []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"MODUP_CONFIG=" + cfg, "CORP_GITLAB_TOKEN=corp-secret", "GITLAB_TOKEN=gitlab-com-token"}
+	root := t.TempDir()
+	code, out, errOut := runModup(t, env, "install", s.ProjectURL(project), "--root", root)
+	if code != 0 || !regexpMatch(`(?m)^hello +- +2\.0\.0 +installed$`, out) {
+		t.Fatalf("install: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runModup(t, env, "config", "show")
+	if code != 0 || !strings.Contains(out, "gitlab host "+s.Web.URL+"/: api "+s.API.URL+"/api/v4/, token from CORP_GITLAB_TOKEN") {
+		t.Errorf("config show: exit %d\n%s", code, out)
+	}
+	for _, r := range s.Requests() {
+		if r.Token != (r.Host == "api") {
+			t.Errorf("%s %s on %s: PRIVATE-TOKEN %v", r.Method, r.Path, r.Host, r.Token)
+		}
+	}
+}

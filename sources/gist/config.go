@@ -25,6 +25,9 @@ type Config struct {
 	// WebURL is the gist site: update_urls are matched against its host,
 	// revision archives are downloaded from it.
 	WebURL string
+	// Aliases are other gist sites whose update_urls this source also
+	// serves: gist.github.com's, when MODUP_GIST_URL moves it.
+	Aliases []string
 	// RawURL serves the files of a gist (the pointer manifest).
 	RawURL string
 	// APIURL is GitHub's REST API, which serves gists and their history.
@@ -43,11 +46,15 @@ func ConfigFromEnv(getenv func(string) string) Config {
 		}
 		return def
 	}
-	return Config{
+	c := Config{
 		WebURL: pick(EnvWebURL, DefaultWebURL),
 		RawURL: pick(EnvRawURL, DefaultRawURL),
 		APIURL: github.ConfigFromEnv(getenv).APIURL,
 	}.withDefaults()
+	if c.WebURL != DefaultWebURL {
+		c.Aliases = []string{DefaultWebURL} // gist.github.com's gists, read at the moved hosts
+	}
+	return c
 }
 
 func (c Config) withDefaults() Config {

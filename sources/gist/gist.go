@@ -99,8 +99,8 @@ func (s *Source) Kind() string { return Kind }
 
 // Match reports whether updateURL names a gist on this source's host.
 func (s *Source) Match(updateURL string) bool {
-	_, ok := ParseGistURL(updateURL, s.cfg.WebURL)
-	return ok
+	_, err := s.ref(sources.Query{UpdateURL: updateURL})
+	return err == nil
 }
 
 // Ref is a gist named by an update_url.
@@ -172,11 +172,12 @@ func isAlnum(c byte) bool {
 }
 
 func (s *Source) ref(q sources.Query) (Ref, error) {
-	r, ok := ParseGistURL(q.UpdateURL, s.cfg.WebURL)
-	if !ok {
-		return Ref{}, fmt.Errorf("%q is not a gist URL of %s (want %sUSER/ID): %w", q.UpdateURL, s.cfg.WebURL, s.cfg.WebURL, sources.ErrUnsupported)
+	for _, web := range append([]string{s.cfg.WebURL}, s.cfg.Aliases...) {
+		if r, ok := ParseGistURL(q.UpdateURL, web); ok {
+			return r, nil
+		}
 	}
-	return r, nil
+	return Ref{}, fmt.Errorf("%q is not a gist URL of %s (want %sUSER/ID): %w", q.UpdateURL, s.cfg.WebURL, s.cfg.WebURL, sources.ErrUnsupported)
 }
 
 func (s *Source) manifestURL(r Ref) string {

@@ -98,8 +98,13 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("defaults: %+v", c)
 	}
 	env = map[string]string{"MODUP_GIST_URL": "https://g.example", "MODUP_GIST_RAW_URL": "https://r.example/x", "MODUP_GITHUB_API_URL": "https://ghe.example/api/v3"}
-	if c := gist.ConfigFromEnv(getenv); c.WebURL != "https://g.example/" || c.RawURL != "https://r.example/x/" || c.APIURL != "https://ghe.example/api/v3/" {
+	c := gist.ConfigFromEnv(getenv)
+	if c.WebURL != "https://g.example/" || c.RawURL != "https://r.example/x/" || c.APIURL != "https://ghe.example/api/v3/" {
 		t.Errorf("moved: %+v", c)
+	}
+	c.Client = gisttest.New(t).Client("")
+	if src := gist.New(c); !src.Match("https://gist.github.com/u/abc123") || !src.Match("https://g.example/u/abc123") {
+		t.Error("moving the gist site dropped gist.github.com's update_urls, or does not match its own")
 	}
 }
 

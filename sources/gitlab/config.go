@@ -36,6 +36,9 @@ type Config struct {
 	// APIURL is the REST API v4 base: "https://gitlab.com/api/v4/". Empty:
 	// WebURL + "api/v4/".
 	APIURL string
+	// Aliases are other web bases whose update_urls this instance also
+	// serves: gitlab.com's, when MODUP_GITLAB_URL moves its endpoints.
+	Aliases []string
 	// TokenEnv names the environment variable the instance's token comes
 	// from, for messages ("GITLAB_TOKEN"); empty for an instance without
 	// one.
@@ -47,14 +50,20 @@ type Config struct {
 
 // ConfigFromEnv is gitlab.com, moved by MODUP_GITLAB_URL and
 // MODUP_GITLAB_API_URL when they are set (the API defaults to the web URL's
-// /api/v4/). Client is left for the caller.
+// /api/v4/); https://gitlab.com/ update_urls then stay an alias. Client is
+// left for the caller.
 func ConfigFromEnv(getenv func(string) string) Config {
 	web := strings.TrimSpace(getenv(EnvWebURL))
 	api := strings.TrimSpace(getenv(EnvAPIURL))
+	cfg := Config{WebURL: web, APIURL: api, TokenEnv: EnvToken}
 	if web == "" {
-		web = DefaultWebURL
+		cfg.WebURL = DefaultWebURL
+	} else {
+		// gitlab.com's update_urls keep meaning gitlab.com's packages,
+		// read at the moved endpoints.
+		cfg.Aliases = []string{DefaultWebURL}
 	}
-	return Config{WebURL: web, APIURL: api, TokenEnv: EnvToken}.withDefaults()
+	return cfg.withDefaults()
 }
 
 // ClientOptions returns base with token scoped to cfg's API: it travels as

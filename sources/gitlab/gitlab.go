@@ -111,8 +111,10 @@ func (s *Source) Match(updateURL string) bool {
 
 func (s *Source) find(updateURL string) (*host, Project, error) {
 	for _, h := range s.hosts {
-		if p, ok := ParseProjectURL(updateURL, h.cfg.WebURL); ok {
-			return h, p, nil
+		for _, web := range append([]string{h.cfg.WebURL}, h.cfg.Aliases...) {
+			if p, ok := ParseProjectURL(updateURL, web); ok {
+				return h, p, nil
+			}
 		}
 	}
 	return nil, Project{}, fmt.Errorf("%q is not a project URL of a known GitLab: %w", updateURL, sources.ErrUnsupported)

@@ -173,6 +173,12 @@ func TestConfigFromEnvAndClientOptions(t *testing.T) {
 			if cfg.WebURL != tc.web || cfg.APIURL != tc.api || cfg.TokenEnv != gitlab.EnvToken {
 				t.Errorf("ConfigFromEnv = %+v", cfg)
 			}
+			// gitlab.com's update_urls stay gitlab.com's, wherever its
+			// endpoints are.
+			cfg.Client = httpx.New(httpx.Options{})
+			if !gitlab.New(cfg).Match("https://gitlab.com/g/p") {
+				t.Error("https://gitlab.com/g/p does not match")
+			}
 			o := gitlab.ClientOptions(cfg, httpx.Options{UserAgent: "x"}, " tok ")
 			if o.Token != "tok" || o.TokenHost != tc.tokenHost || o.TokenPath != tc.tokenPath || o.TokenHeader != gitlab.TokenHeader || o.UserAgent != "x" {
 				t.Errorf("ClientOptions = %+v", o)

@@ -483,7 +483,7 @@ func TestTotalRatioBoundary(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = validate(t.Context(), zr, int64(len(z)), tt.limits.withDefaults())
+			_, err = validate(t.Context(), zr, int64(len(z)), tt.limits.withDefaults(), nil)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("validate = %v, want error: %v", err, tt.wantErr)
 			}

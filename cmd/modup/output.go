@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"unicode/utf8"
 
 	"github.com/modup/modup/updater"
@@ -51,47 +50,79 @@ func paint(s string) string {
 	return "\x1b[" + code + "m" + s + "\x1b[0m"
 }
 
-// table writes aligned columns. tabwriter writes every cell and padding
-// separately, so its output is buffered: 10,000 rows are then a few dozen
-// writes instead of 80,000.
+// table writes aligned columns. Rows are kept until flush, which measures
+// each column by what shows (runes, not the bytes of escape sequences),
+// pads, and only then paints the status column: coloured statuses never
+// push the columns after them out of line. The output is buffered: 10,000
+// rows are a few dozen writes.
 //
-// Every cell is cleaned (cleanLine) before it is written: cells show what
+// Every cell is cleaned (cleanLine) before it is measured: cells show what
 // remotes sent. The table adds the only escape sequences it writes itself,
 // the colour of the status column.
 type table struct {
-	tw  *tabwriter.Writer
-	out *bufio.Writer
+	out  *bufio.Writer
+	rows []tableRow
 	// statusCol is the index of the column painted by status, -1 for none.
 	statusCol int
 }
 
+type tableRow struct {
+	cells  []string
+	header bool // the title row, never painted
+}
+
+// tablePadding is the space between columns.
+const tablePadding = 2
+
 func newTable(w io.Writer, header ...string) *table {
-	out := bufio.NewWriterSize(w, 64<<10)
-	t := &table{tw: tabwriter.NewWriter(out, 0, 4, 2, ' ', 0), out: out, statusCol: -1}
+	t := &table{out: bufio.NewWriterSize(w, 64<<10), statusCol: -1}
 	if len(header) > 0 {
-		t.row(header...)
+		t.header(header...)
 	}
 	return t
 }
 
+// header adds the title row, which is never painted.
+func (t *table) header(cells ...string) {
+	t.rows = append(t.rows, tableRow{cells: cells, header: true})
+}
+
 func (t *table) row(cells ...string) {
+	row := make([]string, len(cells))
 	for i, c := range cells {
-		switch {
-		case c == "":
-			cells[i] = "-"
-		case i == t.statusCol:
-			cells[i] = paint(cleanLine(c))
-		default:
-			cells[i] = cleanLine(c)
+		if c == "" {
+			c = "-"
 		}
+		row[i] = cleanLine(c)
 	}
-	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
+	t.rows = append(t.rows, tableRow{cells: row})
 }
 
 func (t *table) flush() error {
-	if err := t.tw.Flush(); err != nil {
-		return err
+	var widths []int
+	for _, r := range t.rows {
+		for i, c := range r.cells {
+			if i >= len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
 	}
+	for _, r := range t.rows {
+		cells := r.cells
+		for i, c := range cells {
+			if i == t.statusCol && !r.header {
+				t.out.WriteString(paint(c))
+			} else {
+				t.out.WriteString(c)
+			}
+			if i < len(cells)-1 {
+				t.out.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+tablePadding))
+			}
+		}
+		t.out.WriteByte('\n')
+	}
+	t.rows = nil
 	return t.out.Flush()
 }
 

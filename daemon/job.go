@@ -49,7 +49,7 @@ func (d *Daemon) job(ctx context.Context, k key, prev updater.Status) jobResult 
 		"source", r.Source, "duration", time.Since(start).Round(time.Millisecond)}
 	switch {
 	case r.Err != nil && r.Status == updater.StatusError:
-		attrs = append(attrs, "error", r.Error)
+		attrs = append(attrs, "error", updater.Detail(p.Name, r.Error))
 		d.log.Warn("check", attrs...)
 	case (r.Status == updater.StatusLocal || r.Status == updater.StatusDev) && r.Status == prev:
 		d.log.Debug("check", attrs...) // said once already
@@ -80,7 +80,7 @@ func (d *Daemon) job(ctx context.Context, k key, prev updater.Status) jobResult 
 			d.startHook(p, ch)
 		case updater.StatusFailed:
 			res.err = ch.Err
-			d.log.Warn("install", append(attrs, "error", ch.Error)...)
+			d.log.Warn("install", append(attrs, "error", updater.Detail(p.Name, ch.Error))...)
 		default:
 			d.log.Info("install", attrs...)
 		}

@@ -1,6 +1,8 @@
 package updater
 
 import (
+	"strings"
+
 	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
@@ -67,4 +69,18 @@ func (r *Result) fail(status Status, err error) {
 	r.Status = status
 	r.Err = redact.Error(err) // its text is shown, logged and kept in state files
 	r.Error = r.Err.Error()
+}
+
+// Detail is text about package name without a leading "name: " (or the
+// "name " of "name 1.2.0: "): errors name their package for the daemon's
+// log and for callers that handle several, and whoever prints them beside
+// the name already says it once.
+func Detail(name, text string) string {
+	if rest, ok := strings.CutPrefix(text, name+": "); ok {
+		return rest
+	}
+	if rest, ok := strings.CutPrefix(text, name+" "); ok && rest != "" && rest[0] >= '0' && rest[0] <= '9' {
+		return rest
+	}
+	return text
 }

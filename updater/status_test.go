@@ -315,3 +315,18 @@ func TestUnreleasedOnEverySource(t *testing.T) {
 		})
 	}
 }
+
+func TestDetail(t *testing.T) {
+	tests := []struct{ name, text, want string }{
+		{"hello", "hello: no release", "no release"},
+		{"hello", "hello 1.2.0: not there yet", "1.2.0: not there yet"},
+		{"hello", "hellothere: x", "hellothere: x"},
+		{"hello", "hello world: x", "hello world: x"},
+		{"hello", "fetch: hello: x", "fetch: hello: x"},
+	}
+	for _, tc := range tests {
+		if got := Detail(tc.name, tc.text); got != tc.want {
+			t.Errorf("Detail(%q, %q) = %q, want %q", tc.name, tc.text, got, tc.want)
+		}
+	}
+}

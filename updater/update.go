@@ -186,7 +186,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 		case StatusRemoteOlder:
 			return c.skipped(fmt.Sprintf("installed %s is newer than the release %s (use --to %s to go down)", c.From, latest.Version, latest.Version))
 		case StatusUnreleased:
-			return c.skipped(fmt.Sprintf("%s is not released yet: %v", latest.Version, r.Err))
+			return c.skipped(fmt.Sprintf("%s is not released yet: %s", latest.Version, Detail(p.Name, r.Err.Error())))
 		case StatusError:
 			return c.failed(r.Err)
 		}

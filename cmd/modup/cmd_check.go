@@ -65,7 +65,7 @@ func (a *app) listCmd() *cobra.Command {
 				statusCol: 3,
 				notes: func(e listEntry) {
 					if e.Error != "" {
-						printf(a.stderr, "%s: %s\n", e.Name, e.Error)
+						printf(a.stderr, "%s: %s\n", e.Name, updater.Detail(e.Name, e.Error))
 					}
 				},
 			})
@@ -139,9 +139,9 @@ func (a *app) printCheck(asJSON bool, results []updater.Result) error {
 		notes: func(r updater.Result) {
 			switch {
 			case r.Status == updater.StatusError:
-				printf(a.stderr, "%s: %s\n", r.Name, r.Error)
+				printf(a.stderr, "%s: %s\n", r.Name, updater.Detail(r.Name, r.Error))
 			case r.Status == updater.StatusUnreleased && r.Err != nil:
-				printf(a.stdout, "%s: %v (nothing to download yet)\n", r.Name, r.Err)
+				printf(a.stdout, "%s: %s (nothing to download yet)\n", r.Name, updater.Detail(r.Name, r.Err.Error()))
 			case r.Status == updater.StatusRemoteOlder:
 				printf(a.stdout, "%s: installed %s is newer than the release %s (a development copy?); not offered as an update\n", r.Name, r.Installed, r.Available)
 			}

@@ -168,10 +168,10 @@ after it stopped. Packages never checked show "-".`,
 				statusCol: 4,
 				notes: func(e statusEntry) {
 					if e.Error != "" {
-						printf(a.stdout, "%s: %s\n", e.Name, e.Error)
+						printf(a.stdout, "%s: %s\n", e.Name, updater.Detail(e.Name, e.Error))
 					}
 					if u := e.Update; u != nil && u.Error != "" {
-						printf(a.stdout, "%s: last install (%s) failed: %s\n", e.Name, when(&u.At), u.Error)
+						printf(a.stdout, "%s: last install (%s) failed: %s\n", e.Name, when(&u.At), updater.Detail(e.Name, u.Error))
 					}
 					if u := e.Update; u != nil {
 						for _, w := range u.Warnings {

@@ -305,9 +305,9 @@ func (a *app) explain(w io.Writer, c updater.Change) {
 	}
 	switch {
 	case c.Status == updater.StatusFailed:
-		printf(a.stderr, "%s: %s\n", c.Name, c.Error)
+		printf(a.stderr, "%s: %s\n", c.Name, updater.Detail(c.Name, c.Error))
 	case c.Status == updater.StatusSkipped && c.Reason != "":
-		printf(w, "%s: skipped: %s\n", c.Name, c.Reason)
+		printf(w, "%s: skipped: %s\n", c.Name, updater.Detail(c.Name, c.Reason))
 	case c.Backup != "":
 		printf(w, "%s: previous version kept in %s\n", c.Name, relOrAbs(c.Backup))
 	}

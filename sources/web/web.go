@@ -68,7 +68,7 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 		if errors.Is(err, sources.ErrNotFound) {
 			return sources.Release{}, fmt.Errorf("%s: no a2modsource.json at %s (is update_url the folder that holds it?): %w", q.Package, shown, sources.ErrNotFound)
 		}
-		return sources.Release{}, fmt.Errorf("fetch %s: %w", shown, err)
+		return sources.Release{}, err // names the URL already
 	}
 	rel, _, err := sources.PointerRelease(body, u, Kind)
 	return rel, err

@@ -116,3 +116,18 @@ func TestURLs(t *testing.T) {
 		t.Errorf("with AllowHTTP: %v", err)
 	}
 }
+
+// An unreachable host's error names the manifest URL once.
+func TestUnreachableNamesURLOnce(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	base := srv.URL + "/pkg"
+	srv.Close() // nothing listens there now
+	src := New(httpx.New(httpx.Options{RetryMax: 1, RetryWaitMin: time.Millisecond, RetryWaitMax: time.Millisecond}))
+	_, err := src.Latest(t.Context(), sources.Query{Package: "hello", UpdateURL: base})
+	if err == nil {
+		t.Fatal("no error from a closed port")
+	}
+	if n := strings.Count(err.Error(), base+"/a2modsource.json"); n != 1 {
+		t.Errorf("the URL appears %d times in %q", n, err)
+	}
+}

@@ -325,7 +325,7 @@ func TestDetail(t *testing.T) {
 		{"hello", "fetch: hello: x", "fetch: hello: x"},
 	}
 	for _, tc := range tests {
-		if got := Detail(tc.name, tc.text); got != tc.want {
+		if got := updater.Detail(tc.name, tc.text); got != tc.want {
 			t.Errorf("Detail(%q, %q) = %q, want %q", tc.name, tc.text, got, tc.want)
 		}
 	}

@@ -104,13 +104,28 @@ func Scan(roots []string) ([]Package, error) {
 	return all, nil
 }
 
+// CheckRoot says whether root can be a root: an existing folder. The
+// error names the root and what to do.
+func CheckRoot(root string) error {
+	st, err := os.Stat(root)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("root %s does not exist: create it, or fix --root, MODUP_ROOTS or roots in the configuration file", root)
+	case err != nil:
+		return fmt.Errorf("root %s: %w", root, err)
+	case !st.IsDir():
+		return fmt.Errorf("root %s is a file, not a folder: fix --root, MODUP_ROOTS or roots in the configuration file", root)
+	}
+	return nil
+}
+
 // ScanRoot lists the packages of one root.
 func ScanRoot(root string) ([]Package, error) {
+	if err := CheckRoot(root); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(root)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("root %s does not exist: create it or fix --root/MODUP_ROOTS", root)
-		}
 		return nil, fmt.Errorf("read root %s: %w", root, err)
 	}
 	var dirs []string

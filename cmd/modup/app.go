@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -86,6 +85,12 @@ type app struct {
 	logger *slog.Logger
 	// bar draws download progress of the command, when it has one.
 	bar *progress
+	// multiRoot is set when the command works on several roots: tables
+	// then show a ROOT column.
+	multiRoot bool
+	// rootsMissed is set when a root of several could not be used: the
+	// command goes on with the others and ends with exit 1.
+	rootsMissed bool
 	// untilStopped is set by commands that run until a signal stops them
 	// (daemon, serve): for them a signal is the normal end, exit 0.
 	untilStopped bool
@@ -98,12 +103,11 @@ func run(ctx context.Context, args []string, e env) int {
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
 	cmd, err := root.ExecuteContextC(ctx)
-	if err == nil {
-		return a.signalExit(ctx, exitOK)
-	}
 	code := exitFailure
 	var ee *exitError
 	switch {
+	case err == nil:
+		code = exitOK
 	case errors.As(err, &ee):
 		if ee.err != nil {
 			printf(e.stderr, "modup: %v\n", ee.err)
@@ -118,6 +122,9 @@ func run(ctx context.Context, args []string, e env) int {
 	if code == exitUsage && cmd != nil {
 		// Say how the command is used, as a usage error should.
 		printf(e.stderr, "Usage: %s\nRun '%s --help' for more.\n", cmd.UseLine(), cmd.CommandPath())
+	}
+	if a.rootsMissed && (code == exitOK || code == exitAvailable) {
+		code = exitFailure // a root of several could not be used
 	}
 	return a.signalExit(ctx, code)
 }
@@ -215,7 +222,28 @@ func (a *app) rootDirs() ([]string, error) {
 	if err != nil {
 		return nil, &exitError{code: exitUsage, err: err}
 	}
+	a.multiRoot = len(roots) > 1
 	return roots, nil
+}
+
+// usableRoots keeps the roots that are folders. With one root, one that
+// is not is the command's error; with several, each such root is a
+// warning, the others are processed, and the command ends with exit 1.
+func (a *app) usableRoots(roots []string) ([]string, error) {
+	var ok []string
+	for _, root := range roots {
+		err := pkgdir.CheckRoot(root)
+		switch {
+		case err == nil:
+			ok = append(ok, root)
+		case len(roots) == 1:
+			return nil, &exitError{code: exitFailure, err: err}
+		default:
+			printf(a.stderr, "modup: warning: %v; going on with the other roots\n", err)
+			a.rootsMissed = true
+		}
+	}
+	return ok, nil
 }
 
 func (a *app) rootList() ([]string, error) {
@@ -232,10 +260,10 @@ func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
 	if err != nil {
 		return nil, err
 	}
+	if roots, err = a.usableRoots(roots); err != nil {
+		return nil, err
+	}
 	for _, root := range roots {
-		if _, err := os.Stat(root); err != nil {
-			continue // Scan reports it
-		}
 		recs, err := pkgdir.Layout{Root: root}.Recover(ctx)
 		for _, r := range recs {
 			switch r.Action {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"runtime"
 
 	"github.com/spf13/cobra"
@@ -63,6 +64,7 @@ func (a *app) listCmd() *cobra.Command {
 					return []string{e.Name, e.Installed, string(e.Status), e.UpdateURL}
 				},
 				statusCol: 3,
+				root:      func(e listEntry) string { return filepath.Dir(e.Path) },
 				notes: func(e listEntry) {
 					if e.Error != "" {
 						printf(a.stderr, "%s: %s\n", e.Name, updater.Detail(e.Name, e.Error))
@@ -136,6 +138,7 @@ func (a *app) printCheck(asJSON bool, results []updater.Result) error {
 			return []string{r.Name, r.Installed, r.Available, string(r.Status), r.Source}
 		},
 		statusCol: 4,
+		root:      func(r updater.Result) string { return filepath.Dir(r.Path) },
 		notes: func(r updater.Result) {
 			switch {
 			case r.Status == updater.StatusError:

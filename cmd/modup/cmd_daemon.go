@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -126,6 +127,9 @@ after it stopped. Packages never checked show "-".`,
 			if err != nil {
 				return err
 			}
+			if roots, err = a.usableRoots(roots); err != nil {
+				return err
+			}
 			var entries []statusEntry
 			for _, root := range roots {
 				pkgs, err := pkgdir.ScanRoot(root)
@@ -166,6 +170,7 @@ after it stopped. Packages never checked show "-".`,
 					return []string{e.Name, e.Installed, e.Available, string(e.Status), when(e.LastCheck), when(e.NextCheck)}
 				},
 				statusCol: 4,
+				root:      func(e statusEntry) string { return filepath.Dir(e.Path) },
 				notes: func(e statusEntry) {
 					if e.Error != "" {
 						printf(a.stdout, "%s: %s\n", e.Name, updater.Detail(e.Name, e.Error))

@@ -222,6 +222,7 @@ type backupEntry struct {
 	Version string `json:"version"`
 	Path    string `json:"path"`
 	Time    string `json:"time"`
+	Root    string `json:"root"`
 }
 
 func (a *app) backupsCmd() *cobra.Command {
@@ -245,6 +246,9 @@ func (a *app) backupsCmd() *cobra.Command {
 			if len(args) == 1 {
 				name = args[0]
 			}
+			if roots, err = a.usableRoots(roots); err != nil {
+				return err
+			}
 			var entries []backupEntry
 			for _, root := range roots {
 				bs, err := pkgdir.Layout{Root: root}.Backups(name)
@@ -252,7 +256,7 @@ func (a *app) backupsCmd() *cobra.Command {
 					return err
 				}
 				for _, b := range bs {
-					entries = append(entries, backupEntry{Name: b.Name, Version: b.Version, Path: b.Dir, Time: b.Time.Local().Format("2006-01-02 15:04:05")})
+					entries = append(entries, backupEntry{Name: b.Name, Version: b.Version, Path: b.Dir, Time: b.Time.Local().Format("2006-01-02 15:04:05"), Root: root})
 				}
 			}
 			if entries == nil {
@@ -265,6 +269,7 @@ func (a *app) backupsCmd() *cobra.Command {
 				cells: func(e backupEntry) []string {
 					return []string{e.Name, e.Version, e.Time, e.Path}
 				},
+				root: func(e backupEntry) string { return e.Root },
 			})
 		},
 	}

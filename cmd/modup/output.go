@@ -7,6 +7,7 @@ import (
 	"html"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -140,6 +141,9 @@ type rowsView[T any] struct {
 	statusCol int
 	// notes, when set, prints r's lines under the table (through printf).
 	notes func(r T)
+	// root, when set, is r's root: a ROOT column shows it when the command
+	// works on several roots.
+	root func(r T) string
 }
 
 // showRows prints rows as v says, to a.stdout. The rows go into the JSON
@@ -152,12 +156,21 @@ func showRows[T any](a *app, asJSON bool, rows []T, v rowsView[T]) error {
 		printf(a.stdout, "%s\n", v.none)
 		return nil
 	}
-	t := newTable(a.stdout, v.header...)
+	withRoot := a.multiRoot && v.root != nil
+	header := v.header
+	if withRoot {
+		header = append(slices.Clip(header), "ROOT")
+	}
+	t := newTable(a.stdout, header...)
 	if a.colour(a.stdout) {
 		t.statusCol = v.statusCol - 1
 	}
 	for _, r := range rows {
-		t.row(v.cells(r)...)
+		cells := v.cells(r)
+		if withRoot {
+			cells = append(cells, v.root(r))
+		}
+		t.row(cells...)
 	}
 	if err := t.flush(); err != nil {
 		return err

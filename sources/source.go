@@ -83,11 +83,14 @@ type Release struct {
 	Tag string `json:"tag,omitempty"`
 	// Name is the manifest's name field.
 	Name string `json:"name,omitempty"`
-	// News is the release notes: the GitHub release body, else the
-	// manifest's news.
+	// News is the manifest's news: what the author wrote for users in
+	// a2modsource.json (a2 shows it).
 	News string `json:"news,omitempty"`
+	// ReleaseNotes is the release's own text (a GitHub release body, a
+	// GitLab release description), when the source has one.
+	ReleaseNotes string `json:"release_notes,omitempty"`
 	// NotesUnavailable is set when release notes could not be fetched
-	// (API rate-limited or unreachable) and News is the manifest's.
+	// (API rate-limited or unreachable).
 	NotesUnavailable bool `json:"notes_unavailable,omitempty"`
 	// ManifestURL is where the pointer manifest was read.
 	ManifestURL string `json:"manifest_url,omitempty"`

@@ -188,8 +188,9 @@ func (u *Updater) decide(ctx context.Context, src sources.Source, q sources.Quer
 	if rel.News != "" {
 		r.News = rel.News
 	}
+	r.ReleaseNotes = releaseNotes(rel, r.News)
 	if rel.NotesUnavailable {
-		r.Warnings = append(r.Warnings, "release notes unavailable (GitHub API rate-limited or unreachable); showing the manifest's news")
+		r.Warnings = append(r.Warnings, "release notes unavailable (the API is rate-limited or unreachable); the manifest's news is shown")
 	}
 }
 

@@ -53,7 +53,9 @@ type Result struct {
 	Source    string `json:"source,omitempty"`
 	UpdateURL string `json:"update_url,omitempty"`
 	News      string `json:"news,omitempty"`
-	Error     string `json:"error,omitempty"`
+	// ReleaseNotes is the release's own text when it says more than News.
+	ReleaseNotes string `json:"release_notes,omitempty"`
+	Error        string `json:"error,omitempty"`
 
 	// Release is what the source said (Resolved when update-available).
 	Release sources.Release `json:"-"`
@@ -83,4 +85,14 @@ func Detail(name, text string) string {
 		return rest
 	}
 	return text
+}
+
+// releaseNotes is a release's own text, unless it is empty or says what
+// the manifest's news says already.
+func releaseNotes(rel sources.Release, news string) string {
+	notes := strings.TrimSpace(rel.ReleaseNotes)
+	if notes == "" || notes == strings.TrimSpace(news) {
+		return ""
+	}
+	return rel.ReleaseNotes
 }

@@ -59,6 +59,8 @@ type Change struct {
 	Warnings []string `json:"warnings,omitempty"`
 	Path     string   `json:"path,omitempty"`
 	News     string   `json:"news,omitempty"`
+	// ReleaseNotes is the release's own text when it says more than News.
+	ReleaseNotes string `json:"release_notes,omitempty"`
 
 	Err error `json:"-"`
 }
@@ -195,6 +197,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 	}
 	c.To = rel.Version
 	c.News = rel.News
+	c.ReleaseNotes = releaseNotes(rel, rel.News)
 	if opts.DryRun {
 		c.Status = StatusWouldUpdate
 		return c
@@ -494,6 +497,7 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 	}
 	c.To = rel.Version
 	c.News = rel.News
+	c.ReleaseNotes = releaseNotes(rel, rel.News)
 	if _, err := ParseVersion(rel.Version); err != nil {
 		return c.failed(fmt.Errorf("%s: release version %w", name, err))
 	}

@@ -59,9 +59,10 @@ type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         func(string) string
-	// stdinIsTerminal, when set, says whether stdin is a terminal (tests
-	// answer prompts through it); nil: ask the file.
-	stdinIsTerminal func() bool
+	// isTerminal, when set, says whether stdin, stdout or stderr (the
+	// value given) is a terminal: tests answer prompts and see what a
+	// terminal shows through it; nil: ask the file.
+	isTerminal func(stream any) bool
 }
 
 // app holds what every command shares: global flags and the wiring built

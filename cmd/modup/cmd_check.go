@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -103,6 +104,9 @@ update is available, 1 when any package could not be checked.`,
 			if err := a.printCheck(asJSON, results); err != nil {
 				return err
 			}
+			if !asJSON && a.terminal(a.stdout) {
+				a.printNews(results)
+			}
 			return checkExit(results)
 		},
 	}
@@ -124,6 +128,35 @@ func checkExit(results []updater.Result) error {
 		return &exitError{code: code}
 	}
 	return nil
+}
+
+// printNews prints, under check's table on a terminal, what each
+// available update brings (the manifest's news, and the release's own
+// notes when they say more), then how to install them.
+func (a *app) printNews(results []updater.Result) {
+	n := 0
+	for _, r := range results {
+		if r.Status != updater.StatusUpdateAvailable {
+			continue
+		}
+		n++
+		if r.News == "" && r.ReleaseNotes == "" {
+			continue
+		}
+		printf(a.stdout, "\n%s %s:\n", r.Name, r.Available)
+		for _, text := range []string{r.News, r.ReleaseNotes} {
+			if text = strings.TrimSpace(text); text != "" {
+				printf(a.stdout, "  %s\n", indent(text))
+			}
+		}
+	}
+	switch n {
+	case 0:
+	case 1:
+		printf(a.stdout, "\n1 update available: modup update --all\n")
+	default:
+		printf(a.stdout, "\n%d updates available: modup update --all\n", n)
+	}
 }
 
 // noPackages is what list and check say when the roots hold no package.
@@ -227,6 +260,9 @@ func (a *app) printInfo(in updater.PackageInfo) error {
 	}
 	if in.Check.News != "" {
 		printf(w, "news:\n  %s\n", indent(in.Check.News))
+	}
+	if in.Check.ReleaseNotes != "" {
+		printf(w, "release notes:\n  %s\n", indent(in.Check.ReleaseNotes))
 	}
 	return nil
 }

@@ -31,11 +31,14 @@ func (a *app) confirm(question, noTerminal string) error {
 }
 
 // interactive reports whether stdin is a terminal someone can answer on.
-func (a *app) interactive() bool {
-	if a.stdinIsTerminal != nil {
-		return a.stdinIsTerminal()
+func (a *app) interactive() bool { return a.terminal(a.stdin) }
+
+// terminal reports whether stream (stdin, stdout or stderr) is a terminal.
+func (a *app) terminal(stream any) bool {
+	if a.isTerminal != nil {
+		return a.isTerminal(stream)
 	}
-	f, ok := a.stdin.(*os.File)
+	f, ok := stream.(*os.File)
 	if !ok {
 		return false
 	}

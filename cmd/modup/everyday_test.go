@@ -36,8 +36,8 @@ func TestPurgeAsksOnATerminal(t *testing.T) {
 			var out, errOut bytes.Buffer
 			code := run(t.Context(), []string{"remove", "hello", "--purge", "--root", root}, env{
 				stdin: strings.NewReader(tc.answer), stdout: &out, stderr: &errOut,
-				getenv:          func(string) string { return "" },
-				stdinIsTerminal: func() bool { return true },
+				getenv:     func(string) string { return "" },
+				isTerminal: func(any) bool { return true },
 			})
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out.String(), errOut.String())
@@ -66,5 +66,46 @@ func TestServeBusyPort(t *testing.T) {
 	code, _, errOut := runModup(t, nil, "serve", t.TempDir(), "--addr", ln.Addr().String())
 	if code != 1 || !strings.Contains(errOut, ln.Addr().String()+" is in use (another modup serve?): pass --addr 127.0.0.1:0 to pick a free port") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// check on a terminal prints each available update's news under the
+// table, escaped, and how to install them; piped, only the table.
+func TestCheckNewsOnATerminal(t *testing.T) {
+	base := t.TempDir()
+	rel := filepath.Join(base, "rel")
+	root := filepath.Join(base, "root")
+	for path, content := range map[string]string{
+		filepath.Join(rel, "a2modsource.json"):           `{"name": "hello", "version": "1.1.0", "news": "* faster\n* \u001b]0;owned\u0007 title"}`,
+		filepath.Join(rel, "1.1.0.zip"):                  "not read by check",
+		filepath.Join(root, "hello", "a2modsource.json"): `{"name": "hello", "version": "1.0.0", "update_url": "` + filepath.ToSlash(rel) + `"}`,
+		filepath.Join(root, "same", "a2modsource.json"):  `{"name": "same", "version": "1.1.0", "update_url": "` + filepath.ToSlash(rel) + `"}`,
+	} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(terminal bool) (int, string) {
+		var out, errOut bytes.Buffer
+		code := run(t.Context(), []string{"check", "--root", root}, env{
+			stdin: strings.NewReader(""), stdout: &out, stderr: &errOut,
+			getenv:     func(k string) string { return map[string]string{"NO_COLOR": "1"}[k] },
+			isTerminal: func(any) bool { return terminal },
+		})
+		return code, out.String()
+	}
+	code, out := check(true)
+	want := "\nhello 1.1.0:\n  * faster\n  * \\x1b]0;owned\\a title\n\n1 update available: modup update --all\n"
+	if code != exitAvailable || !strings.HasSuffix(out, want) {
+		t.Errorf("exit %d, output:\n%s\nwant it to end with:\n%s", code, out, want)
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("raw escape in the output: %q", out)
+	}
+	if _, out := check(false); strings.Contains(out, "faster") || strings.Contains(out, "update available") {
+		t.Errorf("piped output has the news:\n%s", out)
 	}
 }

@@ -104,3 +104,42 @@ func TestSeveralGitHubHosts(t *testing.T) {
 		t.Errorf("github.com package not checked without the config:\n%s", out)
 	}
 }
+
+// check shows the manifest's news whatever the API says, and the
+// release's own notes as release_notes when they say something else.
+func TestNewsAndReleaseNotes(t *testing.T) {
+	tests := []struct {
+		name, body, wantNotes string
+	}{
+		{name: "different body", body: "## 1.1.0\nfixed the thing", wantNotes: "## 1.1.0\nfixed the thing"},
+		{name: "same as the news", body: "* the news", wantNotes: ""},
+		{name: "empty body", body: "", wantNotes: ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := githubtest.New(t)
+			s.AddRelease("a2", "one", githubtest.Release{Tag: "1.1.0", Body: tc.body, Files: map[string]string{"a2modsource.json": `{"name": "one", "version": "1.1.0"}`}})
+			s.SetManifest("a2", "one", "HEAD", []byte(`{"name": "one", "version": "1.1.0", "news": "* the news"}`))
+			root := t.TempDir()
+			dir := filepath.Join(root, "one")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "a2modsource.json"), []byte(`{"name": "one", "version": "1.0.0", "update_url": "`+s.RepoURL("a2", "one")+`"}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, out, errOut := runModup(t, s.Env(), "check", "--root", root, "--json")
+			var res struct {
+				Packages []map[string]any
+			}
+			if err := json.Unmarshal([]byte(out), &res); err != nil || len(res.Packages) != 1 {
+				t.Fatalf("%v\n%s\n%s", err, out, errOut)
+			}
+			p := res.Packages[0]
+			notes, hasNotes := p["release_notes"]
+			if p["news"] != "* the news" || (tc.wantNotes == "") == hasNotes || (hasNotes && notes != tc.wantNotes) {
+				t.Errorf("news %q, release_notes %q (present %v); want %q", p["news"], notes, hasNotes, tc.wantNotes)
+			}
+		})
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html"
 	"io"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,12 +20,7 @@ func (a *app) colour(w io.Writer) bool {
 	if a.getenv("NO_COLOR") != "" || a.getenv("TERM") == "dumb" {
 		return false
 	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return a.terminal(w)
 }
 
 var statusColour = map[updater.Status]string{

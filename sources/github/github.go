@@ -432,7 +432,7 @@ func (s *Source) fromAPI(want sources.Release, r Repo, rel *apiRelease) (sources
 	out.Draft = rel.Draft
 	out.NotesUnavailable = false
 	if notes := strings.TrimSpace(rel.Body); notes != "" {
-		out.News = rel.Body
+		out.ReleaseNotes = rel.Body
 	}
 	if out.Origin == "" {
 		out.Origin = OriginRelease

@@ -331,8 +331,8 @@ func TestResolve(t *testing.T) {
 				if rel.Tag != "1.2.0" || !strings.HasSuffix(rel.PayloadURL, "/acme/tools.modules/archive/refs/tags/1.2.0.zip") {
 					t.Errorf("tag, payload = %q, %q", rel.Tag, rel.PayloadURL)
 				}
-				if rel.News != "release notes" || rel.NotesUnavailable {
-					t.Errorf("News = %q (unavailable %v), want the release body", rel.News, rel.NotesUnavailable)
+				if rel.ReleaseNotes != "release notes" || rel.News != "manifest news" || rel.NotesUnavailable {
+					t.Errorf("ReleaseNotes = %q, News = %q (unavailable %v), want the release body and the manifest's news", rel.ReleaseNotes, rel.News, rel.NotesUnavailable)
 				}
 				if rel.Size != 0 || rel.SHA256 != "" {
 					t.Errorf("Size, SHA256 = %d, %q: the manifest's describe its zip, not GitHub's tag archive", rel.Size, rel.SHA256)
@@ -429,7 +429,7 @@ func TestResolve(t *testing.T) {
 			releases: []githubtest.Release{{Tag: "1.2.0-beta.1", Prerelease: true, Body: "beta"}},
 			want:     sources.Release{Version: "1.2.0-beta.1", Origin: "manifest"},
 			check: func(t *testing.T, rel sources.Release, _ *github.Source) {
-				if !rel.Prerelease || rel.Tag != "1.2.0-beta.1" || rel.News != "beta" {
+				if !rel.Prerelease || rel.Tag != "1.2.0-beta.1" || rel.ReleaseNotes != "beta" {
 					t.Errorf("Resolve = %+v", rel)
 				}
 			},
@@ -445,7 +445,7 @@ func TestResolve(t *testing.T) {
 			releases: []githubtest.Release{{Tag: "1.0.0"}, {Tag: "v1.2.0", Body: "one two"}, {Tag: "1.3.0"}},
 			want:     sources.Release{Version: "1.2", Origin: "request"},
 			check: func(t *testing.T, rel sources.Release, _ *github.Source) {
-				if rel.Tag != "v1.2.0" || rel.News != "one two" || rel.Version != "1.2" || rel.Origin != "request" {
+				if rel.Tag != "v1.2.0" || rel.ReleaseNotes != "one two" || rel.Version != "1.2" || rel.Origin != "request" {
 					t.Errorf("Resolve = %+v", rel)
 				}
 			},
@@ -591,7 +591,7 @@ func TestResolveAPIDown(t *testing.T) {
 		// Back up: the next Resolve asks the API again.
 		srv.FailAPI(false)
 		rel, err = src.Resolve(t.Context(), q, sources.Release{Version: "1.2.0", News: "manifest", Origin: "manifest"})
-		if err != nil || rel.News != "notes" || rel.NotesUnavailable {
+		if err != nil || rel.ReleaseNotes != "notes" || rel.News != "manifest" || rel.NotesUnavailable {
 			t.Errorf("after the outage: %+v, %v", rel, err)
 		}
 	})
@@ -734,7 +734,7 @@ func TestEnterpriseAPIPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rel.News != "enterprise notes" || rel.Tag != "v2.0.0" {
+	if rel.ReleaseNotes != "enterprise notes" || rel.Tag != "v2.0.0" {
 		t.Errorf("Resolve = %+v", rel)
 	}
 	if _, err := src.Releases(t.Context(), q); err != nil {
@@ -769,7 +769,7 @@ func TestReleasesPages(t *testing.T) {
 	if first.Tag != "latest" || first.Version != "latest" || !strings.HasSuffix(first.PayloadURL, "/releases/download/latest/latest.zip") || first.Size != 3 {
 		t.Errorf("newest release = %+v", first)
 	}
-	if last.Tag != "v0.0.0" || last.Version != "0.0.0" || last.News != "notes 0" || !last.Prerelease ||
+	if last.Tag != "v0.0.0" || last.Version != "0.0.0" || last.ReleaseNotes != "notes 0" || !last.Prerelease ||
 		last.Origin != "release" || !last.Resolved || !strings.HasSuffix(last.PayloadURL, "/archive/refs/tags/v0.0.0.zip") {
 		t.Errorf("oldest release = %+v", last)
 	}

@@ -444,7 +444,7 @@ func (h *host) fromAPI(want sources.Release, p Project, rel *apiRelease) sources
 	out.Draft = false
 	out.NotesUnavailable = false
 	if strings.TrimSpace(rel.Description) != "" {
-		out.News = rel.Description
+		out.ReleaseNotes = rel.Description
 	}
 	if out.Origin == "" {
 		out.Origin = OriginRelease

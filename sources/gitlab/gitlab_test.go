@@ -251,22 +251,22 @@ func TestResolve(t *testing.T) {
 		release     gitlabtest.Release
 		wantTag     string
 		wantPayload string // "link" or "archive"
-		wantNews    string
+		wantNotes   string // the release description
 	}{
 		{
 			name:    "tag archive",
 			release: gitlabtest.Release{Tag: "v1.2.0", Description: "## Fixed\n- things", Files: map[string]string{"a2modsource.json": `{"version":"1.2.0"}`}},
-			wantTag: "v1.2.0", wantPayload: "archive", wantNews: "## Fixed\n- things",
+			wantTag: "v1.2.0", wantPayload: "archive", wantNotes: "## Fixed\n- things",
 		},
 		{
 			name:    "link named after the version",
 			release: gitlabtest.Release{Tag: "v1.2.0", Links: map[string][]byte{"1.2.0.zip": []byte("LINK"), "other.zip": []byte("x")}},
-			wantTag: "v1.2.0", wantPayload: "link", wantNews: "manifest news",
+			wantTag: "v1.2.0", wantPayload: "link",
 		},
 		{
 			name:    "link named after the tag",
 			release: gitlabtest.Release{Tag: "v1.2.0", Links: map[string][]byte{"v1.2.0.zip": []byte("LINK")}},
-			wantTag: "v1.2.0", wantPayload: "link", wantNews: "manifest news",
+			wantTag: "v1.2.0", wantPayload: "link",
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -274,7 +274,7 @@ func TestResolve(t *testing.T) {
 			srv.SetManifest(project, "HEAD", manifest(t, "1.2.0", map[string]any{"news": "manifest news"}))
 			srv.AddRelease(project, tc.release)
 			rel := sourcetest.LatestResolved(t, src, q)
-			if rel.Tag != tc.wantTag || rel.News != tc.wantNews || rel.Origin != gitlab.OriginManifest || rel.NotesUnavailable {
+			if rel.Tag != tc.wantTag || rel.News != "manifest news" || rel.ReleaseNotes != tc.wantNotes || rel.Origin != gitlab.OriginManifest || rel.NotesUnavailable {
 				t.Errorf("Resolve = %+v", rel)
 			}
 			got := sourcetest.OpenBytes(t, src, rel)

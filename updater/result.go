@@ -38,9 +38,14 @@ const (
 	StatusSkipped     Status = "skipped"
 	StatusFailed      Status = "failed"
 	StatusWouldUpdate Status = "would-update"
-	StatusInstalled   Status = "installed"
-	StatusRolledBack  Status = "rolled-back"
-	StatusRemoved     Status = "removed"
+	// StatusWouldInstall: install --dry-run, for a package not installed yet.
+	StatusWouldInstall Status = "would-install"
+	StatusInstalled    Status = "installed"
+	StatusRolledBack   Status = "rolled-back"
+	// StatusRolledForward: a rollback restored a backup newer than the
+	// version it replaced (the backup an earlier rollback made).
+	StatusRolledForward Status = "rolled-forward"
+	StatusRemoved       Status = "removed"
 )
 
 // Result is the outcome of checking or changing one package.

@@ -240,6 +240,9 @@ func (u *Updater) resolveTo(ctx context.Context, src sources.Source, q sources.Q
 	if errors.Is(err, sources.ErrUnreleased) {
 		return sources.Release{}, fmt.Errorf("%s: no release %s (nor %s) to install: %w", q.Package, version, sources.VersionSpellings(version)[1], err)
 	}
+	// "v1.2.0" asks for 1.2.0: it is shown, and written into a stale
+	// manifest, as versions are installed, without the tag's "v".
+	rel.Version = sources.TrimV(rel.Version)
 	return rel, err
 }
 
@@ -505,7 +508,7 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", name, c.Path, name))
 	}
 	if opts.DryRun {
-		c.Status = StatusWouldUpdate
+		c.Status = StatusWouldInstall
 		return c
 	}
 	// 0777 less the umask, as mkdir(1) makes it.
@@ -563,6 +566,9 @@ func (u *Updater) Rollback(ctx context.Context, p pkgdir.Package, toVersion stri
 	c.To = b.Version
 	c.Backup = sw.Backup
 	c.Status = StatusRolledBack
+	if cmp, err := CompareVersions(b.Version, c.From); err == nil && cmp > 0 {
+		c.Status = StatusRolledForward
+	}
 	return c
 }
 

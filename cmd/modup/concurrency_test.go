@@ -254,7 +254,7 @@ func advJudge(p *advProc, cmd, to string, pids map[int]bool, versions []string, 
 			if c.From != to || c.To != to {
 				bad = append(bad, fmt.Sprintf("%s: %s up to date at %q/%q, asked for %s", cmd, c.Name, c.From, c.To, to))
 			}
-		case "rolled-back":
+		case "rolled-back", "rolled-forward":
 			if cmd != "rollback" || !known(c.From) || !known(c.To) {
 				bad = append(bad, fmt.Sprintf("%s: rolled %s back from %q to %q", cmd, c.Name, c.From, c.To))
 			}

@@ -27,6 +27,8 @@ var statusColour = map[updater.Status]string{
 	updater.StatusUpToDate:        "32", // green
 	updater.StatusUpdateAvailable: "33", // yellow
 	updater.StatusWouldUpdate:     "33",
+	updater.StatusWouldInstall:    "33",
+	updater.StatusRolledForward:   "32",
 	updater.StatusUpdated:         "32",
 	updater.StatusInstalled:       "32",
 	updater.StatusRolledBack:      "32",

@@ -163,9 +163,68 @@ func New(opts Options) (*Daemon, error) {
 	}, nil
 }
 
+// ErrAlreadyServed: another daemon serves one of the roots. The error is
+// a *ServedError naming it.
+var ErrAlreadyServed = errors.New("root already served by another modup daemon")
+
+// ServedError names the daemon that serves a root already.
+type ServedError struct {
+	Root   string
+	Holder *pkgdir.LockedError
+}
+
+func (e *ServedError) Error() string {
+	who := "another modup process"
+	if h := e.Holder; h != nil && h.PID != 0 {
+		who = fmt.Sprintf("modup (pid %d, `%s`, since %s)", h.PID, h.Command, h.Since.Local().Format(time.DateTime))
+	}
+	return fmt.Sprintf("root %s is served by %s; stop it first, or give this daemon other roots", e.Root, who)
+}
+
+// Is makes errors.Is(err, ErrAlreadyServed) true.
+func (e *ServedError) Is(target error) bool { return target == ErrAlreadyServed }
+
+// claimRoots takes the daemon lock of every root that exists, so that a
+// second daemon on one of them refuses to start, naming the first.
+func (d *Daemon) claimRoots(ctx context.Context) ([]*pkgdir.Lock, error) {
+	var held []*pkgdir.Lock
+	for _, root := range d.opts.Roots {
+		if pkgdir.CheckRoot(root) != nil {
+			continue // polled, and claimed when it appears
+		}
+		lk, err := pkgdir.Layout{Root: root}.LockDaemon(ctx)
+		var le *pkgdir.LockedError
+		switch {
+		case errors.As(err, &le):
+			for _, h := range held {
+				h.Unlock()
+			}
+			return nil, &ServedError{Root: root, Holder: le}
+		case err != nil:
+			for _, h := range held {
+				h.Unlock()
+			}
+			return nil, err
+		}
+		held = append(held, lk)
+	}
+	return held, nil
+}
+
 // Run runs until ctx is cancelled, then stops new work, lets in-flight work
-// finish or roll back within ShutdownGrace, and returns nil.
+// finish or roll back within ShutdownGrace, and returns nil. It refuses to
+// start (ErrAlreadyServed) when another daemon serves one of its roots.
 func (d *Daemon) Run(ctx context.Context) error {
+	claims, err := d.claimRoots(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		for _, lk := range claims {
+			lk.Unlock()
+		}
+	}()
+
 	// Work gets its own context: at shutdown downloads are cancelled (they
 	// clean up after themselves) while a swap that has begun completes.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))

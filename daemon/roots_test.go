@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,5 +143,33 @@ func TestGoneStatesArePruned(t *testing.T) {
 	}
 	if len(states) != 2 || states["here"].Name == "" || states["gone-just-now"].Name == "" {
 		t.Errorf("states left: %v, want here and gone-just-now", names)
+	}
+}
+
+// A second daemon on a root a running daemon serves refuses to start and
+// names the first; once the first stops, it may start.
+func TestSecondDaemonRefused(t *testing.T) {
+	f := newFixture(t)
+	stop := f.start(t)
+	second, err := New(Options{Roots: []string{t.TempDir(), f.root}, Updater: &updater.Updater{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = second.Run(t.Context())
+	var se *ServedError
+	if !errors.Is(err, ErrAlreadyServed) || !errors.As(err, &se) || se.Holder == nil || se.Holder.PID != os.Getpid() {
+		t.Fatalf("second daemon: %v", err)
+	}
+	if want := "root " + f.root + " is served by modup (pid "; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q does not start with %q", err, want)
+	}
+	stop()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- second.Run(ctx) }()
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("after the first stopped, the second: %v", err)
 	}
 }

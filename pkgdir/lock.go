@@ -295,3 +295,23 @@ func (lk *Lock) Unlock() error {
 	}
 	return nil
 }
+
+// daemonLockName names the lock a daemon holds on a root while it serves
+// it; hidden, so no package can be called that.
+const daemonLockName = ".daemon"
+
+// LockDaemon takes the root's daemon lock, held as long as a daemon serves
+// the root, so that a second daemon on the same root refuses to start.
+// When another holds it, the error is a *LockedError naming that process.
+func (l Layout) LockDaemon(ctx context.Context) (*Lock, error) {
+	dir, err := l.OpenOwn(true, FolderLocks)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s for the daemon: %w", l.Root, err)
+	}
+	lk, err := l.lock(ctx, dir, daemonLockName, 0)
+	if err != nil {
+		dir.Close()
+		return nil, err
+	}
+	return lk, nil
+}

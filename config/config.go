@@ -53,6 +53,8 @@ type File struct {
 
 	Daemon Daemon `toml:"daemon"`
 
+	SelfUpdate SelfUpdate `toml:"self_update"`
+
 	// GitHub lists GitHub Enterprise hosts, each checked with its own
 	// endpoints and token, besides github.com.
 	GitHub []GitHubHost `toml:"github"`
@@ -72,6 +74,13 @@ type Daemon struct {
 	Concurrency *int      `toml:"concurrency"`
 	OnUpdate    *string   `toml:"on_update"`
 	HookTimeout *Duration `toml:"hook_timeout"`
+}
+
+// SelfUpdate is the [self_update] table: where modup's own releases are
+// (a fork, a mirror).
+type SelfUpdate struct {
+	Repo       *string `toml:"repo"`
+	ReleaseKey *string `toml:"release_key"`
 }
 
 // GitHubHost is one [[github]] table: a GitHub Enterprise host.

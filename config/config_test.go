@@ -54,6 +54,10 @@ concurrency = 8
 on_update = "echo $MODUP_PACKAGE"
 hook_timeout = "30s"
 
+[self_update]
+repo = "me/modup-fork"
+release_key = "RWQexample"
+
 [[github]]
 web = "https://ghe.example.com"
 token_env = "GHE_TOKEN"
@@ -68,19 +72,21 @@ raw = "https://raw.git.corp.example"
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"roots":               filepath.Join("/home/u", "a2/modules") + string(os.PathListSeparator) + "/srv/shared",
-		"allow_http":          "true",
-		"lock_timeout":        "45s",
-		"fetch_timeout":       "2m0s",
-		"min_rate":            "2KiB",
-		"max_size":            "1GB",
-		"keep_backups":        "0",
-		"log_format":          "json",
-		"daemon.interval":     "1h0m0s",
-		"daemon.policy":       "notify",
-		"daemon.concurrency":  "8",
-		"daemon.on_update":    "echo $MODUP_PACKAGE",
-		"daemon.hook_timeout": "30s",
+		"roots":                   filepath.Join("/home/u", "a2/modules") + string(os.PathListSeparator) + "/srv/shared",
+		"allow_http":              "true",
+		"lock_timeout":            "45s",
+		"fetch_timeout":           "2m0s",
+		"min_rate":                "2KiB",
+		"max_size":                "1GB",
+		"keep_backups":            "0",
+		"log_format":              "json",
+		"daemon.interval":         "1h0m0s",
+		"daemon.policy":           "notify",
+		"daemon.concurrency":      "8",
+		"daemon.on_update":        "echo $MODUP_PACKAGE",
+		"daemon.hook_timeout":     "30s",
+		"self_update.repo":        "me/modup-fork",
+		"self_update.release_key": "RWQexample",
 	}
 	for _, k := range Keys() {
 		got, ok := f.Get(k)

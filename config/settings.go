@@ -40,6 +40,8 @@ func Settings() []Setting {
 		{Key: "daemon.concurrency", Flag: "concurrency", Env: "MODUP_DAEMON_CONCURRENCY", Default: "4", Help: "checks or installs the daemon runs at once", Hint: integer},
 		{Key: "daemon.on_update", Flag: "on-update", Env: "MODUP_DAEMON_ON_UPDATE", Help: "shell command run after each install", Hint: text},
 		{Key: "daemon.hook_timeout", Flag: "hook-timeout", Env: "MODUP_DAEMON_HOOK_TIMEOUT", Default: "5m0s", Help: "how long the on_update command may run", Hint: duration},
+		{Key: "self_update.repo", Flag: "repo", Env: "MODUP_SELF_REPO", Help: "the GitHub repository of modup's own releases, OWNER/REPO", Hint: text},
+		{Key: "self_update.release_key", Flag: "release-key", Env: "MODUP_RELEASE_KEY", Help: "the minisign public key modup's releases are signed with", Hint: text},
 	}
 }
 

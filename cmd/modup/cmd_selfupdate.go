@@ -19,17 +19,12 @@ import (
 //
 //	-ldflags "-X main.selfRepo=OWNER/REPO -X main.releaseKey=RW..."
 //
-// MODUP_SELF_REPO and MODUP_RELEASE_KEY override them (forks, mirrors,
-// tests).
+// --repo and --release-key (MODUP_SELF_REPO, MODUP_RELEASE_KEY,
+// self_update.repo and self_update.release_key in the configuration file)
+// override them: forks, mirrors, tests.
 var (
 	selfRepo   = "modup/modup"
 	releaseKey = ""
-)
-
-// Environment variables of self-update.
-const (
-	envSelfRepo   = "MODUP_SELF_REPO"
-	envReleaseKey = "MODUP_RELEASE_KEY"
 )
 
 // removeOldExecutable removes what a self-update on Windows moved aside
@@ -42,7 +37,7 @@ func removeOldExecutable() {
 
 func (a *app) selfUpdateCmd() *cobra.Command {
 	var check bool
-	var to string
+	var to, repo, key string
 	c := &cobra.Command{
 		Use:   "self-update [--check] [--to VERSION]",
 		Short: "Update modup itself to its newest release",
@@ -64,15 +59,20 @@ version, older ones too.`,
   modup self-update --to 1.2.0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.selfUpdate(cmd, check, strings.TrimSpace(to))
+			return a.selfUpdate(cmd, check, strings.TrimSpace(to), cmp.Or(strings.TrimSpace(repo), selfRepo), cmp.Or(strings.TrimSpace(key), releaseKey))
 		},
 	}
 	c.Flags().BoolVar(&check, "check", false, "only say whether a newer modup exists (exit status 100 when one does)")
 	c.Flags().StringVar(&to, "to", "", "install exactly this version")
+	// A fork or a mirror of modup's releases: also $MODUP_SELF_REPO and
+	// $MODUP_RELEASE_KEY, or self_update.repo and self_update.release_key
+	// in the configuration file.
+	c.Flags().StringVar(&repo, "repo", "", "the GitHub repository of modup's releases, OWNER/REPO (default "+selfRepo+")")
+	c.Flags().StringVar(&key, "release-key", "", "the minisign public key modup's releases are signed with (default: the one built in)")
 	return c
 }
 
-func (a *app) selfUpdate(cmd *cobra.Command, check bool, to string) error {
+func (a *app) selfUpdate(cmd *cobra.Command, check bool, to, repo, key string) error {
 	exe, err := os.Executable()
 	if err == nil {
 		exe, err = filepath.EvalSymlinks(exe)
@@ -84,8 +84,8 @@ func (a *app) selfUpdate(cmd *cobra.Command, check bool, to string) error {
 		return &exitError{code: exitFailure, err: &selfupdate.ManagedError{Path: exe, Command: command}}
 	}
 	u, err := selfupdate.New(selfupdate.Config{
-		Repo:      cmp.Or(strings.TrimSpace(a.getenv(envSelfRepo)), selfRepo),
-		PublicKey: cmp.Or(strings.TrimSpace(a.getenv(envReleaseKey)), releaseKey),
+		Repo:      repo,
+		PublicKey: key,
 		Current:   modupVersion(),
 		GOOS:      runtime.GOOS,
 		GOARCH:    runtime.GOARCH,

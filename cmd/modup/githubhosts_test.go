@@ -143,3 +143,26 @@ func TestNewsAndReleaseNotes(t *testing.T) {
 		})
 	}
 }
+
+// self-update reads where modup's releases are from the configuration
+// file ([self_update] repo), below the environment and the flag.
+func TestSelfUpdateRepoFromConfig(t *testing.T) {
+	s := githubtest.New(t)
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfg, []byte("[self_update]\nrepo = \"someone/modup-fork\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := append(s.Env(), "MODUP_CONFIG="+cfg)
+	_, _, errOut := runModup(t, env, "self-update", "--check")
+	if !strings.Contains(errOut, "someone/modup-fork") {
+		t.Errorf("the configured repository was not asked: %s", errOut)
+	}
+	_, _, errOut = runModup(t, append(env, "MODUP_SELF_REPO=other/fork"), "self-update", "--check")
+	if !strings.Contains(errOut, "other/fork") {
+		t.Errorf("MODUP_SELF_REPO does not beat the file: %s", errOut)
+	}
+	_, _, errOut = runModup(t, append(env, "MODUP_SELF_REPO=other/fork"), "self-update", "--check", "--repo", "flag/fork")
+	if !strings.Contains(errOut, "flag/fork") {
+		t.Errorf("--repo does not beat the environment: %s", errOut)
+	}
+}

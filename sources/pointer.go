@@ -42,6 +42,8 @@ func PointerRelease(body []byte, where, kind string) (Release, *manifest.Manifes
 		SizeFrom:    "zip_size in a2modsource.json",
 		Origin:      "manifest",
 		Kind:        kind,
+		PublicKey:   strings.TrimSpace(m.PublicKey),
+		KeyRotation: m.KeyRotation,
 
 		ManifestVersion: m.ManifestVersion,
 		Requirements:    m.Requirements,

@@ -20,7 +20,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/modup/modup/internal/manifest"
 	"github.com/modup/modup/resolve"
+	"github.com/modup/modup/trust"
 )
 
 // Sentinel outcomes callers branch on with errors.Is.
@@ -110,6 +112,19 @@ type Release struct {
 	Origin string `json:"origin,omitempty"`
 	// Kind is the source kind that produced this release.
 	Kind string `json:"source,omitempty"`
+	// PublicKey is the manifest's public_key: the minisign key that signs
+	// the package's releases ("RW..."), "" when it names none.
+	PublicKey string `json:"public_key,omitempty"`
+	// KeyRotation is the manifest's key_rotation, nil when it has none.
+	KeyRotation *manifest.KeyRotation `json:"-"`
+	// SignatureURL is where the payload's detached signature
+	// (<payload>.minisig) is, when the source has one; set by Resolve,
+	// which finds it without another request where it can. Signature
+	// fetches it.
+	SignatureURL string `json:"signature_url,omitempty"`
+	// Signature is the detached signature once fetched (the updater keeps
+	// it here so that a checked release is not asked for it again).
+	Signature []byte `json:"-"`
 	// Resolved is true once Resolve found a payload.
 	Resolved bool `json:"-"`
 	// Extra holds source-specific data Open needs (kept out of JSON).
@@ -143,6 +158,22 @@ type Source interface {
 	// Open streams the payload of a resolved release.
 	Open(ctx context.Context, r Release) (*Payload, error)
 }
+
+// SignatureSource is implemented by sources that can fetch a release's
+// detached minisign signature, published next to its payload as
+// <version>.zip.minisig.
+type SignatureSource interface {
+	// Signature fetches the signature of a resolved release, at most
+	// MaxSignatureSize bytes. It returns an error wrapping ErrNotFound when
+	// the release has none.
+	Signature(ctx context.Context, r Release) ([]byte, error)
+}
+
+// MaxSignatureSize bounds a signature file.
+const MaxSignatureSize = trust.MaxSignatureSize
+
+// SignatureSuffix names a payload's signature: "<payload>.minisig".
+const SignatureSuffix = trust.SignatureSuffix
 
 // Locator describes where a source would read, for `modup info`.
 type Locator interface {

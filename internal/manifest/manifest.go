@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -66,6 +67,12 @@ type Manifest struct {
 	Version     string
 	ZipSize     int64
 	SHA256      string
+	// PublicKey is the minisign public key ("RW...") that signs the
+	// package's releases (a release manifest carries it).
+	PublicKey string
+	// KeyRotation hands the trust of the key that signed earlier releases
+	// to PublicKey; nil when the manifest has none.
+	KeyRotation *KeyRotation
 
 	// ManifestVersion is manifest_version: 0 when absent (a2's format, as
 	// 1), 2 with the requirement fields. See Supported.
@@ -95,6 +102,7 @@ func (m *Manifest) stringFields() map[string]*string {
 		"main_branch":   &m.MainBranch,
 		"version":       &m.Version,
 		"sha256":        &m.SHA256,
+		"public_key":    &m.PublicKey,
 		"maintainer_at": nil,
 		"repo_url":      nil,
 	}
@@ -102,7 +110,47 @@ func (m *Manifest) stringFields() map[string]*string {
 
 // knownKeys are the keys whose case is checked.
 var knownKeys = append([]string{"name", "display_name", "description", "desc", "news", "maintainer",
-	"maintainer_at", "url", "repo_url", "update_url", "main_branch", "version", "zip_size", "sha256", "release"}, requirementKeys...)
+	"maintainer_at", "url", "repo_url", "update_url", "main_branch", "version", "zip_size", "sha256", "release",
+	"public_key", "key_rotation"}, requirementKeys...)
+
+// KeyRotation is a manifest's "key_rotation": {"new": "RW...", "signature":
+// "<a minisign signature of new by the previous key>"}.
+type KeyRotation struct {
+	New       string `json:"new"`
+	Signature string `json:"signature"`
+}
+
+// decodeKeyRotation reads key_rotation strictly: an object with exactly
+// the string fields new and signature.
+func decodeKeyRotation(v json.RawMessage) (*KeyRotation, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(v, &obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("%s is not an object with \"new\" and \"signature\"", abbreviateRaw(v))
+	}
+	kr := &KeyRotation{}
+	for key, dst := range map[string]*string{"new": &kr.New, "signature": &kr.Signature} {
+		raw, ok := obj[key]
+		if !ok {
+			return nil, fmt.Errorf("no %q", key)
+		}
+		if err := decodeString(raw, dst); err != nil {
+			return nil, fmt.Errorf("%q: %v", key, err)
+		}
+		delete(obj, key)
+	}
+	if len(obj) > 0 {
+		extra := slices.Sorted(maps.Keys(obj))
+		return nil, fmt.Errorf("unknown field %q (want only \"new\" and \"signature\")", extra[0])
+	}
+	return kr, nil
+}
+
+func abbreviateRaw(v json.RawMessage) string {
+	if len(v) > 40 {
+		return string(v[:40]) + "…"
+	}
+	return string(v)
+}
 
 // Parse decodes a manifest. file names the source in errors.
 //
@@ -154,6 +202,13 @@ func Parse(data []byte, file string) (*Manifest, error) {
 			return nil, &SyntaxError{File: file, Msg: fmt.Sprintf("field \"zip_size\": %s is not a byte count", v)}
 		}
 		m.ZipSize = size
+	}
+	if v, ok := raw["key_rotation"]; ok {
+		kr, err := decodeKeyRotation(v)
+		if err != nil {
+			return nil, &SyntaxError{File: file, Msg: fmt.Sprintf("field \"key_rotation\": %v", err)}
+		}
+		m.KeyRotation = kr
 	}
 	if err := m.decodeRequirements(body, file); err != nil {
 		return nil, err
@@ -443,6 +498,14 @@ func (m *Manifest) Set(key string, value any) error {
 			m.ZipSize = int64(n)
 		}
 	}
+	if key == "key_rotation" {
+		kr, err := decodeKeyRotation(b)
+		if err != nil {
+			delete(m.raw, key)
+			return fmt.Errorf("set key_rotation: %w", err)
+		}
+		m.KeyRotation = kr
+	}
 	return nil
 }
 
@@ -454,6 +517,9 @@ func (m *Manifest) Delete(key string) {
 	}
 	if key == "zip_size" {
 		m.ZipSize = 0
+	}
+	if key == "key_rotation" {
+		m.KeyRotation = nil
 	}
 }
 

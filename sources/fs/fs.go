@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/modup/modup/internal/fsutil"
 	"github.com/modup/modup/internal/manifest"
 	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/sources"
@@ -27,8 +28,9 @@ const Kind = "fs"
 type Source struct{}
 
 var (
-	_ sources.Source  = (*Source)(nil)
-	_ sources.Locator = (*Source)(nil)
+	_ sources.Source          = (*Source)(nil)
+	_ sources.Locator         = (*Source)(nil)
+	_ sources.SignatureSource = (*Source)(nil)
 )
 
 // New returns the filesystem source.
@@ -160,6 +162,7 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 		rel.Size, rel.SizeFrom = st.Size(), "the file's size"
 	}
 	rel.PayloadURL = payload
+	rel.SignatureURL = payload + sources.SignatureSuffix
 	rel.Kind = Kind
 	rel.Resolved = true
 	return rel, nil
@@ -175,6 +178,25 @@ func (*Source) Open(ctx context.Context, r sources.Release) (*sources.Payload, e
 		return nil, err
 	}
 	return &sources.Payload{Body: f, Size: size}, nil
+}
+
+// Signature implements sources.SignatureSource: <payload>.minisig next to
+// the zip, a regular file.
+func (*Source) Signature(ctx context.Context, r sources.Release) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if r.SignatureURL == "" {
+		return nil, fmt.Errorf("signature of %s: release not resolved", r.Version)
+	}
+	data, err := fsutil.ReadRegular(r.SignatureURL, sources.MaxSignatureSize)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", r.SignatureURL, sources.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", err, sources.ErrInvalid)
+	}
+	return data, nil
 }
 
 // openRegular opens path only when it is a regular file, so that a FIFO or

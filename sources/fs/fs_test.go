@@ -32,6 +32,12 @@ func (r *remote) Publish(t testing.TB, version string, zip []byte) {
 	}
 }
 
+func (r *remote) PublishSignature(t testing.TB, version string, sig []byte) {
+	if err := os.WriteFile(filepath.Join(r.dir, version+".zip.minisig"), sig, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func (r *remote) Query(testing.TB) sources.Query {
 	// A relative update_url, resolved against the package folder.
 	return sources.Query{Package: "demo", UpdateURL: "../releases", Dir: r.pkg}

@@ -17,6 +17,7 @@
 package github
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -61,8 +62,9 @@ const (
 )
 
 var (
-	_ sources.Source  = (*Source)(nil)
-	_ sources.Locator = (*Source)(nil)
+	_ sources.Source          = (*Source)(nil)
+	_ sources.Locator         = (*Source)(nil)
+	_ sources.SignatureSource = (*Source)(nil)
 )
 
 // Source is the GitHub source. It is safe for concurrent use.
@@ -459,6 +461,13 @@ func (s *Source) fromAPI(want sources.Release, r Repo, rel *apiRelease) (sources
 			out.Size, out.SizeFrom = a.Size, "the release asset's size"
 		}
 		out.Extra = map[string]string{"payload": "asset", "asset": a.Name, extraAPIURL: a.URL}
+		if sig := rel.signatureOf(a); sig != nil {
+			out.SignatureURL = sig.BrowserDownloadURL
+			if s.isPrivate(r) && sig.URL != "" {
+				out.SignatureURL = sig.URL
+			}
+			out.Extra[extraSigAPIURL] = sig.URL
+		}
 		return out, nil
 	}
 	out.PayloadURL = s.archiveURL(r, rel.TagName)
@@ -471,9 +480,13 @@ func (s *Source) fromAPI(want sources.Release, r Repo, rel *apiRelease) (sources
 	return out, nil
 }
 
-// extraAPIURL is the Release.Extra key of the payload's URL in the API, for
-// a download the web host refuses (a private repository).
-const extraAPIURL = "api_url"
+// extraAPIURL and extraSigAPIURL are the Release.Extra keys of the
+// payload's and the signature's URLs in the API, for a download the web
+// host refuses (a private repository).
+const (
+	extraAPIURL    = "api_url"
+	extraSigAPIURL = "signature_api_url"
+)
 
 // Releases lists every published release (drafts excluded), newest first,
 // as Resolve would resolve them (Origin "release").
@@ -704,19 +717,52 @@ func (s *Source) Open(ctx context.Context, r sources.Release) (*sources.Payload,
 	if r.PayloadURL == "" {
 		return nil, fmt.Errorf("open %s: release not resolved (no payload URL)", r.Version)
 	}
-	u := r.PayloadURL
+	body, size, err := s.openOrAPI(ctx, r.PayloadURL, r.Extra[extraAPIURL])
+	if err != nil {
+		return nil, err
+	}
+	return &sources.Payload{Body: body, Size: size}, nil
+}
+
+// Signature implements sources.SignatureSource: the release asset
+// "<asset>.minisig" next to the payload asset ("1.2.0.zip.minisig").
+func (s *Source) Signature(ctx context.Context, r sources.Release) ([]byte, error) {
+	if r.SignatureURL == "" {
+		why := fmt.Sprintf("release %s has no asset %s%s", cmp.Or(r.Tag, r.Version), cmp.Or(r.Extra["asset"], sources.ZipName(r.Version)), sources.SignatureSuffix)
+		if r.Extra["payload"] != "asset" {
+			why = fmt.Sprintf("release %s has no zip asset, only the tag archive GitHub builds, which no one can sign (attach the zip and its .minisig from `modup pack --sign`)", cmp.Or(r.Tag, r.Version))
+		}
+		return nil, &kindError{kind: sources.ErrNotFound, msg: why}
+	}
+	body, _, err := s.openOrAPI(ctx, r.SignatureURL, r.Extra[extraSigAPIURL])
+	if err != nil {
+		return nil, err
+	}
+	defer body.Close()
+	data, err := io.ReadAll(io.LimitReader(body, sources.MaxSignatureSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("download %s: %w", r.SignatureURL, err)
+	}
+	if len(data) > sources.MaxSignatureSize {
+		return nil, &kindError{kind: sources.ErrInvalid, msg: fmt.Sprintf("%s is larger than %d bytes: not a signature", r.SignatureURL, sources.MaxSignatureSize)}
+	}
+	return data, nil
+}
+
+// openOrAPI GETs u; when the web host answers 404 and api (the same file
+// through the API) differs, it asks there: a release resolved before this
+// source saw the repository was private names the web host's URL, which
+// answers 404 without a login, and the token goes to the API only.
+func (s *Source) openOrAPI(ctx context.Context, u, api string) (io.ReadCloser, int64, error) {
 	body, size, err := s.open(ctx, u)
-	// A release resolved before this source saw the repository was private
-	// names the web host's URL, which answers 404 without a login: ask the
-	// API, where the token goes.
-	if api := r.Extra[extraAPIURL]; errors.Is(err, sources.ErrNotFound) && api != "" && api != u && s.client.Authorized(api) {
+	if errors.Is(err, sources.ErrNotFound) && api != "" && api != u && s.client.Authorized(api) {
 		u = api
 		body, size, err = s.open(ctx, u)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", redact.URL(u), s.tokenRefused(err))
+		return nil, 0, fmt.Errorf("download %s: %w", redact.URL(u), s.tokenRefused(err))
 	}
-	return &sources.Payload{Body: body, Size: size}, nil
+	return body, size, nil
 }
 
 // open GETs a payload; from the API it asks for the file itself (an asset's
@@ -758,6 +804,19 @@ func (r *apiRelease) asset(version string) *apiAsset {
 			if a.Name == name && a.BrowserDownloadURL != "" && (a.State == "" || a.State == "uploaded") {
 				return a
 			}
+		}
+	}
+	return nil
+}
+
+// signatureOf is the uploaded asset "<a's name>.minisig", nil when there
+// is none.
+func (r *apiRelease) signatureOf(a *apiAsset) *apiAsset {
+	name := a.Name + sources.SignatureSuffix
+	for i := range r.Assets {
+		sig := &r.Assets[i]
+		if sig.Name == name && sig.BrowserDownloadURL != "" && (sig.State == "" || sig.State == "uploaded") {
+			return sig
 		}
 	}
 	return nil

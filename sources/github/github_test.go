@@ -31,7 +31,9 @@ const (
 	repo  = "tools.modules"
 )
 
-// remote is sourcetest.Remote over the fake GitHub.
+// remote is sourcetest.Remote over the fake GitHub. Releases are
+// published as tag archives; a signed one gets its zip and signature
+// attached as assets, as `modup pack --sign` users publish them.
 type remote struct{ srv *githubtest.Server }
 
 func (r remote) Point(t testing.TB, version string, fields map[string]any) {
@@ -44,6 +46,12 @@ func (r remote) PointRaw(t testing.TB, data []byte) {
 
 func (r remote) Publish(t testing.TB, version string, zip []byte) {
 	r.srv.AddRelease(owner, repo, githubtest.Release{Tag: version, Archive: zip})
+}
+
+func (r remote) PublishSignature(t testing.TB, version string, sig []byte) {
+	zip := sourcetest.Zip(t, map[string]string{"a2modsource.json": `{"version": "` + version + `"}`})
+	r.srv.AddAsset(owner, repo, version, version+".zip", zip)
+	r.srv.AddAsset(owner, repo, version, version+".zip.minisig", sig)
 }
 
 func (r remote) Query(t testing.TB) sources.Query {

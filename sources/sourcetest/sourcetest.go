@@ -37,6 +37,17 @@ type PointerPublisher interface {
 	PointerPublishes()
 }
 
+// SignatureRemote is a Remote that can publish a release's detached
+// signature next to its payload (a file beside the zip, a release asset).
+// The suite's signature scenarios run when the remote is one and the
+// source is a sources.SignatureSource.
+type SignatureRemote interface {
+	Remote
+	// PublishSignature publishes sig as the signature of version's payload
+	// (published before with Publish).
+	PublishSignature(t testing.TB, version string, sig []byte)
+}
+
 // Factory makes a fresh source and its remote for one test.
 type Factory func(t *testing.T) (sources.Source, Remote)
 
@@ -218,6 +229,9 @@ func Run(t *testing.T, newSource Factory) {
 			versionsListsEveryRelease(t, newSource, query)
 		})
 	}
+	t.Run("Signatures", func(t *testing.T) {
+		runSignatures(t, newSource, query)
+	})
 	t.Run("CancelledContext", func(t *testing.T) {
 		src, r := newSource(t)
 		r.Point(t, "1.0.0", nil)
@@ -336,4 +350,70 @@ func LatestResolved(t testing.TB, src sources.Source, q sources.Query) sources.R
 		t.Fatalf("Resolve %s: %v", latest.Version, err)
 	}
 	return rel
+}
+
+// runSignatures: Resolve finds where the payload's signature is, without
+// a request of its own being needed later, and Signature fetches exactly
+// what was published, or ErrNotFound.
+func runSignatures(t *testing.T, newSource Factory, query func(*testing.T, Remote) sources.Query) {
+	published := func(t *testing.T) (sources.SignatureSource, SignatureRemote, sources.Source) {
+		src, r := newSource(t)
+		ss, ok1 := src.(sources.SignatureSource)
+		sr, ok2 := r.(SignatureRemote)
+		if !ok1 || !ok2 {
+			t.Skipf("%s: the source fetches no signatures (%v) or the remote publishes none (%v)", src.Kind(), ok1, ok2)
+		}
+		return ss, sr, src
+	}
+	sig := func(version string) []byte {
+		return []byte("untrusted comment: signature of " + version + "\nRUQ...\ntrusted comment: modup version=" + version + "\nabc\n")
+	}
+	t.Run("NextToThePayload", func(t *testing.T) {
+		ss, r, src := published(t)
+		r.Point(t, "2.0.0", nil)
+		r.Publish(t, "2.0.0", Zip(t, map[string]string{"a2modsource.json": `{"version": "2.0.0"}`}))
+		r.PublishSignature(t, "2.0.0", sig("2.0.0"))
+		rel := LatestResolved(t, src, query(t, r))
+		if rel.SignatureURL == "" {
+			t.Fatalf("Resolve = %+v: no SignatureURL", rel)
+		}
+		got, err := ss.Signature(t.Context(), rel)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, sig("2.0.0")) {
+			t.Errorf("Signature = %q, want %q", got, sig("2.0.0"))
+		}
+	})
+	t.Run("OfAnOlderVersion", func(t *testing.T) {
+		ss, r, src := published(t)
+		r.Point(t, "2.0.0", nil)
+		for _, v := range []string{"1.0.0", "2.0.0"} {
+			r.Publish(t, v, Zip(t, map[string]string{"a2modsource.json": `{"version": "` + v + `"}`}))
+			r.PublishSignature(t, v, sig(v))
+		}
+		rel, err := src.Resolve(t.Context(), query(t, r), sources.Release{Version: "1.0.0", Origin: "request"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ss.Signature(t.Context(), rel)
+		if err != nil || !bytes.Equal(got, sig("1.0.0")) {
+			t.Fatalf("Signature of 1.0.0 = %q, %v", got, err)
+		}
+	})
+	t.Run("MissingIsNotFound", func(t *testing.T) {
+		ss, r, src := published(t)
+		r.Point(t, "2.0.0", nil)
+		r.Publish(t, "2.0.0", Zip(t, map[string]string{"a2modsource.json": `{"version": "2.0.0"}`}))
+		rel := LatestResolved(t, src, query(t, r))
+		if _, err := ss.Signature(t.Context(), rel); !errors.Is(err, sources.ErrNotFound) {
+			t.Fatalf("Signature of an unsigned release = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("UnresolvedRelease", func(t *testing.T) {
+		ss, _, _ := published(t)
+		if _, err := ss.Signature(t.Context(), sources.Release{Version: "2.0.0"}); err == nil {
+			t.Fatal("Signature of an unresolved release succeeded")
+		}
+	})
 }

@@ -23,8 +23,9 @@ type Source struct {
 }
 
 var (
-	_ sources.Source  = (*Source)(nil)
-	_ sources.Locator = (*Source)(nil)
+	_ sources.Source          = (*Source)(nil)
+	_ sources.Locator         = (*Source)(nil)
+	_ sources.SignatureSource = (*Source)(nil)
 )
 
 // New returns a web source using client for every request.
@@ -101,6 +102,7 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 		rel.Size, rel.SizeFrom = size, "the server's answer to HEAD"
 	}
 	rel.PayloadURL = payload
+	rel.SignatureURL = payload + sources.SignatureSuffix
 	rel.Kind = Kind
 	rel.Resolved = true
 	return rel, nil
@@ -116,4 +118,17 @@ func (s *Source) Open(ctx context.Context, r sources.Release) (*sources.Payload,
 		return nil, err
 	}
 	return &sources.Payload{Body: body, Size: size}, nil
+}
+
+// Signature implements sources.SignatureSource: <payload>.minisig next to
+// the zip.
+func (s *Source) Signature(ctx context.Context, r sources.Release) ([]byte, error) {
+	if r.SignatureURL == "" {
+		return nil, fmt.Errorf("signature of %s: release not resolved", r.Version)
+	}
+	body, _, err := s.client.Fetch(ctx, r.SignatureURL, nil, sources.MaxSignatureSize)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", r.SignatureURL, err)
+	}
+	return body, nil
 }

@@ -61,6 +61,9 @@ func (r *remote) Point(t testing.TB, version string, fields map[string]any) {
 }
 func (r *remote) PointRaw(_ testing.TB, data []byte)             { r.put("a2modsource.json", data) }
 func (r *remote) Publish(_ testing.TB, version string, z []byte) { r.put(version+".zip", z) }
+func (r *remote) PublishSignature(_ testing.TB, version string, sig []byte) {
+	r.put(version+".zip.minisig", sig)
+}
 func (r *remote) Query(testing.TB) sources.Query {
 	return sources.Query{Package: "demo", UpdateURL: r.srv.URL + "/pkg/"}
 }

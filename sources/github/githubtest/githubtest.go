@@ -5,6 +5,7 @@
 package githubtest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -226,6 +227,26 @@ func (s *Server) AddRelease(owner, repo string, r Release) {
 	s.releases = append(s.releases, &release{
 		id: s.nextID, owner: owner, repo: repo, r: r, archive: archive, created: s.clock,
 	})
+}
+
+// AddAsset uploads a file to the release of owner/repo tagged tag, as
+// `gh release upload` does; one of the same name is replaced. It panics
+// when there is no such release: a test wiring mistake.
+func (s *Server) AddAsset(owner, repo, tag, name string, data []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rel := range s.releases {
+		if repoKey(rel.owner, rel.repo) == repoKey(owner, repo) && rel.r.Tag == tag {
+			assets := make(map[string][]byte, len(rel.r.Assets)+1)
+			for k, v := range rel.r.Assets {
+				assets[k] = v
+			}
+			assets[name] = bytes.Clone(data)
+			rel.r.Assets = assets
+			return
+		}
+	}
+	panic(fmt.Sprintf("githubtest: no release %s of %s/%s to upload %s to", tag, owner, repo, name))
 }
 
 // TagArchive builds a zip as GitHub's tag archive of tag holds files: all

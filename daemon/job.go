@@ -48,7 +48,7 @@ func (d *Daemon) job(ctx context.Context, k key, prev updater.Status) jobResult 
 	attrs := []any{"package", p.Name, "status", string(r.Status), "installed", r.Installed, "available", r.Available,
 		"source", r.Source, "duration", time.Since(start).Round(time.Millisecond)}
 	switch {
-	case r.Err != nil && r.Status == updater.StatusError:
+	case r.Err != nil && (r.Status == updater.StatusError || r.Status == updater.StatusSignatureInvalid):
 		attrs = append(attrs, "error", updater.Detail(p.Name, r.Error))
 		d.log.Warn("check", attrs...)
 	case (r.Status == updater.StatusLocal || r.Status == updater.StatusDev) && r.Status == prev:

@@ -437,6 +437,9 @@ func (l Layout) rollback(ctx context.Context, name, toVersion string, inject fun
 	if m, err := ReadManifest(b.Dir); err == nil {
 		rec.UpdateURL = redact.URL(m.UpdateURL) // the record is shown; a password in it is not
 	}
+	if err := l.keepPin(name, &rec); err != nil {
+		return SwapResult{}, b, fmt.Errorf("roll back %s: %w", name, err)
+	}
 	res, err := l.swap(ctx, swapParams{
 		op: opRollback, name: name, staged: b.Dir, hasOld: hasOld,
 		oldVersion: oldVersion, newVersion: b.Version,

@@ -21,6 +21,9 @@ type Record struct {
 	// names it), "rollback" for a version restored from a backup.
 	Source    string `json:"source"`
 	UpdateURL string `json:"update_url"`
+	// Pin is the package's trusted signing keys; nil when none is pinned
+	// (see pin.go).
+	Pin *Pin `json:"pin,omitempty"`
 }
 
 // ErrBadRecord: an install record is there but cannot be used (not JSON,

@@ -75,7 +75,7 @@ func (s Signature) VerifyComment(keys []PublicKey) (PublicKey, error) {
 	}
 	msg := append(s.s.Signature[:len(s.s.Signature):len(s.s.Signature)], s.s.TrustedComment...)
 	if !ed25519.Verify(k.ed25519(), msg, s.s.CommentSignature[:]) {
-		return PublicKey{}, fmt.Errorf("the trusted comment's signature does not verify with key ID %s (the signature file was altered): %w", k.ID(), ErrBadSignature)
+		return PublicKey{}, fmt.Errorf("%w: the trusted comment's signature fails with key ID %s (the signature file was altered)", ErrBadSignature, k.ID())
 	}
 	return k, nil
 }
@@ -89,14 +89,14 @@ func (s Signature) Verify(keys []PublicKey, r io.Reader) (PublicKey, error) {
 		return PublicKey{}, err
 	}
 	if s.s.Algorithm != minisign.HashEdDSA {
-		return PublicKey{}, fmt.Errorf("a legacy minisign signature (made with -l): sign again without -l: %w", ErrBadSignature)
+		return PublicKey{}, fmt.Errorf("%w: a legacy minisign signature (made with -l): sign again without -l", ErrBadSignature)
 	}
 	mr := minisign.NewReader(r)
 	if _, err := io.Copy(io.Discard, mr); err != nil {
 		return PublicKey{}, err
 	}
 	if !mr.Verify(k.k, s.raw) {
-		return PublicKey{}, fmt.Errorf("the signature does not verify with key ID %s (the signed file or the signature was altered): %w", k.ID(), ErrBadSignature)
+		return PublicKey{}, fmt.Errorf("%w with key ID %s (the signed file or the signature was altered)", ErrBadSignature, k.ID())
 	}
 	return k, nil
 }

@@ -189,6 +189,7 @@ func (u *Updater) decide(ctx context.Context, src sources.Source, q sources.Quer
 		r.News = rel.News
 	}
 	r.ReleaseNotes = releaseNotes(rel, r.News)
+	u.checkSignature(ctx, src, r, &r.Release)
 	if rel.NotesUnavailable {
 		r.Warnings = append(r.Warnings, "release notes unavailable (the API is rate-limited or unreachable); the manifest's news is shown")
 	}

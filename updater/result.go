@@ -30,6 +30,10 @@ const (
 	StatusDev Status = "dev"
 	// StatusError: the package could not be checked.
 	StatusError Status = "error"
+	// StatusSignatureInvalid: a newer release is published, but its
+	// signature is missing, made by a key that is not trusted, or names
+	// another package, version or zip; it will not be installed.
+	StatusSignatureInvalid Status = "signature-invalid"
 )
 
 // Update statuses.

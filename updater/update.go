@@ -150,6 +150,10 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 	if err != nil {
 		return c.failed(fmt.Errorf("%s: %w", p.Name, err))
 	}
+	pin, err := ReadPin(l, p.Name)
+	if err != nil {
+		return c.failed(err)
+	}
 	q := u.Query(p)
 	var rel sources.Release
 	if opts.Resolved != nil && opts.To == "" {
@@ -178,7 +182,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 		if err != nil {
 			return c.failed(err)
 		}
-		r := Result{Name: p.Name, Installed: c.From}
+		r := Result{Name: p.Name, Installed: c.From, Package: p}
 		u.decide(ctx, src, q, &r, latest)
 		c.To = latest.Version
 		switch r.Status {
@@ -189,7 +193,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 			return c.skipped(fmt.Sprintf("installed %s is newer than the release %s (use --to %s to go down)", c.From, latest.Version, latest.Version))
 		case StatusUnreleased:
 			return c.skipped(fmt.Sprintf("%s is not released yet: %s", latest.Version, Detail(p.Name, r.Err.Error())))
-		case StatusError:
+		case StatusError, StatusSignatureInvalid:
 			return c.failed(r.Err)
 		}
 		rel = r.Release
@@ -198,12 +202,17 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 	c.To = rel.Version
 	c.News = rel.News
 	c.ReleaseNotes = releaseNotes(rel, rel.News)
+	signed, err := u.verifySignature(ctx, src, p.Name, pin, &rel, opts.To != "")
+	if err != nil {
+		return c.failed(err)
+	}
 	if opts.DryRun {
 		c.Status = StatusWouldUpdate
 		return c
 	}
 	backup, warnings, err := u.install(ctx, l, p.Name, src, rel, installTarget{
 		oldVersion: c.From, updateURL: p.Manifest.UpdateURL, force: opts.Force, inject: opts.Inject,
+		signed: signed, pin: pin,
 	})
 	c.Warnings = append(c.Warnings, warnings...)
 	if err != nil {
@@ -251,6 +260,8 @@ type installTarget struct {
 	updateURL  string // kept in the installed manifest
 	force      bool
 	inject     func(string) error
+	signed     *signedRelease // the release's verified signature, nil when unsigned
+	pin        *pkgdir.Pin    // the package's pin before the install
 }
 
 // install downloads, verifies, extracts and swaps in rel as package name.
@@ -261,6 +272,9 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 		return "", nil, err
 	}
 	defer l.RemoveTemp(zipPath)
+	if err := verifyZip(name, rel, t.signed, zipPath); err != nil {
+		return "", nil, err
+	}
 	staging, err := l.NewStaging(name)
 	if err != nil {
 		return "", nil, err
@@ -318,7 +332,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	}
 	sw, err := l.Swap(ctx, pkgdir.SwapRequest{
 		Name: name, Staged: res.Root, OldVersion: t.oldVersion, NewVersion: rel.Version,
-		Record: &pkgdir.Record{Source: rel.Kind, UpdateURL: redact.URL(t.updateURL)},
+		Record: &pkgdir.Record{Source: rel.Kind, UpdateURL: redact.URL(t.updateURL), Pin: pinAfter(t.pin, t.signed)},
 		Inject: t.inject, StagedHash: stagedHash,
 	})
 	if err != nil {
@@ -492,6 +506,8 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 	rel := latest
 	if opts.To != "" {
 		rel, err = u.resolveTo(ctx, src, q, opts.To)
+		// The package's key is the one its manifest names.
+		rel.PublicKey = latest.PublicKey
 	} else {
 		rel, err = src.Resolve(ctx, q, latest)
 	}
@@ -503,6 +519,10 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 	c.ReleaseNotes = releaseNotes(rel, rel.News)
 	if _, err := ParseVersion(rel.Version); err != nil {
 		return c.failed(fmt.Errorf("%s: release version %w", name, err))
+	}
+	signed, err := u.verifySignature(ctx, src, name, nil, &rel, opts.To != "")
+	if err != nil {
+		return c.failed(err)
 	}
 	if _, err := os.Lstat(c.Path); err == nil {
 		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", name, c.Path, name))
@@ -526,7 +546,7 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 	if _, err := os.Lstat(c.Path); err == nil {
 		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", name, c.Path, name))
 	}
-	_, warnings, err := u.install(ctx, l, name, src, rel, installTarget{updateURL: updateURL, inject: opts.Inject})
+	_, warnings, err := u.install(ctx, l, name, src, rel, installTarget{updateURL: updateURL, inject: opts.Inject, signed: signed})
 	c.Warnings = warnings
 	if err != nil {
 		return c.failed(err)

@@ -118,7 +118,7 @@ func checkExit(results []updater.Result) error {
 	code := exitOK
 	for _, r := range results {
 		switch r.Status {
-		case updater.StatusError:
+		case updater.StatusError, updater.StatusSignatureInvalid:
 			return &exitError{code: exitFailure}
 		case updater.StatusUpdateAvailable:
 			code = exitAvailable
@@ -174,7 +174,7 @@ func (a *app) printCheck(asJSON bool, results []updater.Result) error {
 		root:      func(r updater.Result) string { return filepath.Dir(r.Path) },
 		notes: func(r updater.Result) {
 			switch {
-			case r.Status == updater.StatusError:
+			case r.Status == updater.StatusError, r.Status == updater.StatusSignatureInvalid:
 				printf(a.stderr, "%s: %s\n", r.Name, updater.Detail(r.Name, r.Error))
 			case r.Status == updater.StatusUnreleased && r.Err != nil:
 				printf(a.stdout, "%s: %s (nothing to download yet)\n", r.Name, updater.Detail(r.Name, r.Err.Error()))

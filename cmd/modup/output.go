@@ -24,18 +24,19 @@ func (a *app) colour(w io.Writer) bool {
 }
 
 var statusColour = map[updater.Status]string{
-	updater.StatusUpToDate:        "32", // green
-	updater.StatusUpdateAvailable: "33", // yellow
-	updater.StatusWouldUpdate:     "33",
-	updater.StatusWouldInstall:    "33",
-	updater.StatusRolledForward:   "32",
-	updater.StatusUpdated:         "32",
-	updater.StatusInstalled:       "32",
-	updater.StatusRolledBack:      "32",
-	updater.StatusError:           "31", // red
-	updater.StatusFailed:          "31",
-	updater.StatusUnreleased:      "36", // cyan
-	updater.StatusRemoteOlder:     "36",
+	updater.StatusUpToDate:         "32", // green
+	updater.StatusUpdateAvailable:  "33", // yellow
+	updater.StatusWouldUpdate:      "33",
+	updater.StatusWouldInstall:     "33",
+	updater.StatusRolledForward:    "32",
+	updater.StatusUpdated:          "32",
+	updater.StatusInstalled:        "32",
+	updater.StatusRolledBack:       "32",
+	updater.StatusError:            "31", // red
+	updater.StatusSignatureInvalid: "31",
+	updater.StatusFailed:           "31",
+	updater.StatusUnreleased:       "36", // cyan
+	updater.StatusRemoteOlder:      "36",
 }
 
 // paint colours a status (known ones only), its text already clean.

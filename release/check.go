@@ -49,6 +49,7 @@ const (
 	StepArchive      = "archive"       // the zip is safe to extract
 	StepZipManifest  = "zip-manifest"  // the zip's a2modsource.json names the same version
 	StepChecksum     = "checksum"      // declared sha256 and zip_size match
+	StepSignature    = "signature"     // the signature verifies with the manifest's public_key
 	StepModules      = "modules"       // every a2module.json parses
 	StepNewerRelease = "newer-release" // GitHub: no published release newer than the manifest
 	StepLocalCopy    = "local-copy"    // the local package is not ahead of the release
@@ -107,7 +108,7 @@ func Check(ctx context.Context, opt CheckOptions) Report {
 }
 
 var stepOrder = []string{StepManifest, StepVersion, StepRequirements, StepRelease, StepDownload, StepArchive,
-	StepZipManifest, StepChecksum, StepModules, StepNewerRelease, StepLocalCopy}
+	StepZipManifest, StepChecksum, StepSignature, StepModules, StepNewerRelease, StepLocalCopy}
 
 // checker carries what one step learns to the next.
 type checker struct {
@@ -170,6 +171,7 @@ func (c *checker) run(ctx context.Context) {
 		return
 	}
 	c.checkChecksum()
+	c.checkSignature(ctx)
 	if !c.extract(ctx, tmp) {
 		c.skipWhy = "the archive could not be extracted"
 		return

@@ -88,18 +88,18 @@ func TestCheckCleanReleaseFolder(t *testing.T) {
 	p := publish(t, "1.0.0", "../site")
 	t.Run("package folder", func(t *testing.T) {
 		rep := check(t, CheckOptions{Sources: testSources(), Dir: p.dir})
-		wantAllPass(t, rep, StepNewerRelease)
+		wantAllPass(t, rep, StepNewerRelease, StepSignature)
 		wantStep(t, rep, StepLocalCopy, Pass, "as published, with the same files", "")
 		wantStep(t, rep, StepChecksum, Pass, "sha256 "+p.res.SHA256[:12], "")
 	})
 	t.Run("release folder as update_url", func(t *testing.T) {
 		rep := check(t, CheckOptions{Sources: testSources(), UpdateURL: p.out})
-		wantAllPass(t, rep, StepNewerRelease, StepLocalCopy)
+		wantAllPass(t, rep, StepNewerRelease, StepLocalCopy, StepSignature)
 	})
 	t.Run("web", func(t *testing.T) {
 		srv, _ := serveFolder(t, p.out)
 		rep := check(t, CheckOptions{Sources: testSources(), UpdateURL: srv.URL})
-		wantAllPass(t, rep, StepNewerRelease, StepLocalCopy)
+		wantAllPass(t, rep, StepNewerRelease, StepLocalCopy, StepSignature)
 		wantStep(t, rep, StepRelease, Pass, srv.URL+"/1.0.0.zip exists", "")
 	})
 }
@@ -112,13 +112,13 @@ func TestCheckCleanGitHubRelease(t *testing.T) {
 	gh.AddRelease("me", "hello", githubtest.Release{Tag: "1.0.0", Assets: map[string][]byte{"1.0.0.zip": readFile(t, p.res.ZipPath)}})
 
 	rep := check(t, CheckOptions{Sources: testSources(gh.Env()...), Dir: p.dir})
-	wantAllPass(t, rep)
+	wantAllPass(t, rep, StepSignature)
 	wantStep(t, rep, StepRelease, Pass, "release 1.0.0 is published with 1.0.0.zip attached", "")
 	wantStep(t, rep, StepNewerRelease, Pass, "no published release is newer than 1.0.0 (2 release(s))", "")
 
 	// The same by URL.
 	rep = check(t, CheckOptions{Sources: testSources(gh.Env()...), UpdateURL: gh.RepoURL("me", "hello")})
-	wantAllPass(t, rep, StepLocalCopy)
+	wantAllPass(t, rep, StepLocalCopy, StepSignature)
 }
 
 // Scenario: the manifest is bumped, the release is not published yet.

@@ -43,6 +43,8 @@ type PackOptions struct {
 	Bump string
 	// OutDir is the release folder; "" means <parent of dir>/<name>-release.
 	OutDir string
+	// Sign, when set, signs the release (see sign.go).
+	Sign *Signing
 }
 
 // PackResult says what Pack wrote.
@@ -62,6 +64,12 @@ type PackResult struct {
 	Files        int      // files in the zip
 	Reused       bool     // the zip was already there with exactly these bytes
 	Kept         []string // other <version>.zip files in OutDir, left as they were
+
+	Signature *SignResult // how the release was signed; nil when unsigned
+	Warnings  []string    // what users' modup will make of it, worth a look
+	// OwnPublicKey is the package manifest's public_key after Pack (on
+	// GitHub, the file users read).
+	OwnPublicKey string
 }
 
 // DefaultOutDir is the release folder Pack uses for the package in dir
@@ -128,6 +136,9 @@ func Pack(ctx context.Context, dir string, opt PackOptions) (PackResult, error) 
 	if err := checkNotOlder(out, res.Version); err != nil {
 		return res, err
 	}
+	if res.Warnings, err = checkSigning(m, out, opt.Sign); err != nil {
+		return res, err
+	}
 
 	inZip, err := clone(m)
 	if err != nil {
@@ -162,6 +173,20 @@ func Pack(ctx context.Context, dir string, opt PackOptions) (PackResult, error) 
 	if err := setRelease(pub, res.Version, res.SHA256, res.Size); err != nil {
 		return res, err
 	}
+	if opt.Sign != nil {
+		sr, err := sign(&res, pub, m, *opt.Sign)
+		if err != nil {
+			return res, err
+		}
+		res.Signature = &sr
+	} else {
+		pub.Delete("key_rotation") // hands on trust in no key
+		if !res.Reused {
+			if err := removeStaleSignature(res.ZipPath); err != nil {
+				return res, err
+			}
+		}
+	}
 	data, err := pub.Marshal()
 	if err != nil {
 		return res, err
@@ -183,11 +208,15 @@ func Pack(ctx context.Context, dir string, opt PackOptions) (PackResult, error) 
 		if hasSize {
 			_ = m.Set("zip_size", res.Size)
 		}
+		if err := carrySigning(m, pub); err != nil {
+			return res, err
+		}
 		if err := pkgdir.WriteManifest(abs, m); err != nil {
 			return res, fmt.Errorf("release %s written to %s, but the package's manifest still says %s: %w (set its version by hand)", res.Version, out, res.Previous, err)
 		}
 		res.Bumped = true
 	}
+	res.OwnPublicKey = m.PublicKey
 	return res, nil
 }
 

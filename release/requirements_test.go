@@ -93,7 +93,7 @@ func TestCheckRequirements(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep := check(t, CheckOptions{Sources: testSources(), Dir: dir})
-		wantAllPass(t, rep, StepNewerRelease)
+		wantAllPass(t, rep, StepNewerRelease, StepSignature)
 		wantStep(t, rep, StepRequirements, Pass, wantRequirements, "")
 	})
 	t.Run("none declared", func(t *testing.T) {

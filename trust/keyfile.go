@@ -20,7 +20,7 @@ const (
 const maxKeyFile = 4 << 10
 
 // ErrKeyExists: a key file is already there and overwriting was not asked for.
-var ErrKeyExists = errors.New("key file exists")
+var ErrKeyExists = errors.New("a key file is already there")
 
 // KeyPairFiles says where WriteKeyPair wrote.
 type KeyPairFiles struct {
@@ -38,7 +38,7 @@ func WriteKeyPair(dir, password string, force bool) (KeyPairFiles, error) {
 	if !force {
 		for _, p := range []string{out.Secret, out.Public} {
 			if _, err := os.Lstat(p); err == nil {
-				return out, fmt.Errorf("%s already exists: %w (a key users trust cannot be replaced by a new one; pass --force to overwrite it anyway)", p, ErrKeyExists)
+				return out, fmt.Errorf("%w: %s (users who trust its key refuse releases signed by a new one; pass --force to overwrite it anyway)", ErrKeyExists, p)
 			}
 		}
 	}
@@ -74,7 +74,7 @@ func writeKeyFile(path string, data []byte, perm os.FileMode, force bool) error 
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s already exists: %w (pass --force to overwrite it)", path, ErrKeyExists)
+		return fmt.Errorf("%w: %s (pass --force to overwrite it)", ErrKeyExists, path)
 	}
 	if err != nil {
 		return err

@@ -102,9 +102,14 @@ func (u *Updater) verifySignature(ctx context.Context, src sources.Source, name 
 		return nil, fmt.Errorf("%s: %s: %w; nothing was changed: the release or its signature was altered, tell the author", what, signatureName(*rel), err)
 	}
 	c := rs.Claim
+	// The package name signatures must carry: the pinned one, else (first
+	// use, when the release's word is all there is) its manifest's.
 	wantName := name
-	if pin != nil && pin.Name != "" {
+	switch {
+	case pin != nil && pin.Name != "":
 		wantName = pin.Name
+	case pin == nil && rel.Name != "":
+		wantName = rel.Name
 	}
 	switch {
 	case c.Name != wantName:
@@ -188,6 +193,30 @@ func pinAfter(pin *pkgdir.Pin, s *signedRelease) *pkgdir.Pin {
 		return s.pin
 	}
 	return pin
+}
+
+// trustNote tells the user what a signed install did to the trust: the
+// key pinned on first use or by a rotation, else the key that verified.
+func trustNote(name string, before *pkgdir.Pin, s *signedRelease) string {
+	if s == nil {
+		return ""
+	}
+	signer := s.sig.Signer.ID()
+	switch {
+	case before == nil:
+		return fmt.Sprintf("signed by key ID %s, now pinned (trust on first use: `modup trust %s` shows it; compare it with the author's)", signer, name)
+	case !slices.Equal(before.Keys, s.pin.Keys): // only a rotation changes them here
+		return fmt.Sprintf("signed by key ID %s; now trusts key ID %s, by a key rotation the previous key signed", signer, pinKeyIDs(s.pin))
+	}
+	return fmt.Sprintf("signature by key ID %s verified", signer)
+}
+
+func pinKeyIDs(pin *pkgdir.Pin) string {
+	keys, err := trust.ParsePublicKeys(pin.Keys)
+	if err != nil {
+		return strings.Join(pin.Keys, ", ")
+	}
+	return trust.KeyIDs(keys)
 }
 
 func keyIDOf(key string) string {

@@ -61,6 +61,9 @@ type Change struct {
 	News     string   `json:"news,omitempty"`
 	// ReleaseNotes is the release's own text when it says more than News.
 	ReleaseNotes string `json:"release_notes,omitempty"`
+	// Trust says how the release's signature was verified and whether a
+	// key was pinned by it; empty for an unsigned release.
+	Trust string `json:"trust,omitempty"`
 
 	Err error `json:"-"`
 }
@@ -220,6 +223,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 	}
 	c.Status = StatusUpdated
 	c.Backup = backup
+	c.Trust = trustNote(p.Name, pin, signed)
 	return c
 }
 
@@ -552,6 +556,7 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 		return c.failed(err)
 	}
 	c.Status = StatusInstalled
+	c.Trust = trustNote(name, nil, signed)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -82,6 +83,10 @@ type app struct {
 	// where each setting's value came from.
 	cfg     *config.File
 	origins map[string]origin
+
+	// lines reads answers typed on a stdin that is not a real terminal
+	// (see readPassword).
+	lines *bufio.Reader
 
 	logger *slog.Logger
 	// bar draws download progress of the command, when it has one.
@@ -170,7 +175,7 @@ func (a *app) rootCmd() *cobra.Command {
 	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd(),
 		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd(),
 		a.daemonCmd(), a.statusCmd(),
-		a.packCmd(), a.serveCmd(), a.releaseCmd(), a.configCmd(), a.selfUpdateCmd())
+		a.packCmd(), a.serveCmd(), a.releaseCmd(), a.configCmd(), a.selfUpdateCmd(), a.keyCmd(), a.trustCmd())
 	return c
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -110,21 +111,28 @@ func startServe(t *testing.T, dir string) (url string, logs *authorBuffer, stop 
 			stop()
 		}
 	})
+	url, err := awaitServe(&out, logs, done)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url, logs, stop
+}
+
+// awaitServe waits up to 10s for a serve running in another goroutine to
+// print its update_url on out, and returns it.
+func awaitServe(out, logs *authorBuffer, done <-chan int) (string, error) {
 	deadline := time.Now().Add(10 * time.Second)
-	for {
+	for time.Now().Before(deadline) {
 		if m := servedURL.FindStringSubmatch(out.String()); m != nil {
-			return m[1], logs, stop
+			return m[1], nil
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("serve exited %d before serving:\n%s\n%s", code, out.String(), logs.String())
-		default:
+			return "", fmt.Errorf("serve exited %d before serving:\n%s\n%s", code, out.String(), logs.String())
+		case <-time.After(10 * time.Millisecond):
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve printed no update_url:\n%s", out.String())
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	return "", fmt.Errorf("serve printed no update_url:\n%s", out.String())
 }
 
 // TestAuthorPackServeInstallUpdate is the author's loop from the README:
@@ -247,7 +255,7 @@ func TestAuthorReleaseCheckJSON(t *testing.T) {
 
 	code, out, _ := authorRun(t, "release", "check", pkg, "--json")
 	r := decode(out)
-	if code != 0 || !r.OK || len(r.Checks) != 11 || r.Checks[0].Name != "manifest" || r.Checks[0].Status != "pass" {
+	if code != 0 || !r.OK || len(r.Checks) != 12 || r.Checks[0].Name != "manifest" || r.Checks[0].Status != "pass" {
 		t.Errorf("clean release: exit %d, %+v", code, r)
 	}
 	if c := r.Checks[2]; c.Name != "requirements" || c.Status != "pass" || c.Detail != "declares no requirements (any host version, any platform)" {

@@ -15,10 +15,14 @@ import (
 )
 
 func (a *app) packCmd() *cobra.Command {
-	var opt release.PackOptions
-	var gist bool
+	var (
+		opt        release.PackOptions
+		gist       bool
+		signKey    string
+		rotateFrom string
+	)
 	c := &cobra.Command{
-		Use:   "pack [DIR] [--version X | --bump patch|minor|major] [-o OUTDIR]",
+		Use:   "pack [DIR] [--version X | --bump patch|minor|major] [-o OUTDIR] [--sign KEY [--rotate-from OLD.key]]",
 		Short: "Write a release of a package folder: <version>.zip and a2modsource.json",
 		Long: `pack writes a release of the package in DIR (default: the current folder)
 into a release folder, OUTDIR (default: DIR/../<name>-release):
@@ -39,9 +43,20 @@ too (unknown fields and the byte-order mark are kept).
 --gist checks that the package can be published as a gist (a2modsource.json
 and one module folder with a2module.json and files, no sub-folders, named as
 the manifest's "module" or its name) and says why not; when it fits, it
-writes the gist's files, flat, into OUTDIR (default DIR/../<name>-gist).`,
+writes the gist's files, flat, into OUTDIR (default DIR/../<name>-gist).
+
+--sign KEY (a secret key from modup key generate, or $MODUP_SIGNING_KEY)
+signs the zip: <version>.zip.minisig beside it, whose trusted comment names
+the package, the version, the zip's sha256 and the time, and public_key in
+a2modsource.json (with --bump in DIR's manifest too). A password-protected
+key's password comes from $MODUP_SIGNING_PASSWORD or the terminal.
+--rotate-from OLD.key adds a key rotation: the new key signed by the old one,
+so users who pinned the old key move to the new one ($MODUP_OLD_SIGNING_PASSWORD
+for its password).`,
 		Example: `  modup pack ./hello --bump minor
   modup pack ./hello --version 1.2.0 -o ./site/hello
+  modup pack ./hello --bump patch --sign ~/.config/modup/modup.key
+  modup pack ./hello --bump patch --sign new/modup.key --rotate-from old/modup.key
   modup pack ./greeter --gist --bump patch
   modup pack`,
 		Args: cobra.MaximumNArgs(1),
@@ -59,12 +74,31 @@ writes the gist's files, flat, into OUTDIR (default DIR/../<name>-gist).`,
 				return &exitError{code: exitUsage, err: fmt.Errorf("--bump %q: want patch, minor or major", opt.Bump)}
 			}
 			if gist {
+				if signKey != "" {
+					return &exitError{code: exitUsage, err: fmt.Errorf("--gist and --sign: a gist's revisions are not signed; publish signed releases as zips")}
+				}
 				res, err := release.PackGist(cmd.Context(), dir, opt)
 				if err != nil {
 					return &exitError{code: exitFailure, err: err}
 				}
 				a.printGist(res)
 				return nil
+			}
+			if signKey == "" {
+				signKey = a.getenv(envSigningKey)
+			}
+			if rotateFrom != "" && signKey == "" {
+				return &exitError{code: exitUsage, err: fmt.Errorf("--rotate-from needs --sign NEW.key: the key to hand the trust to")}
+			}
+			key, err := a.loadSigningKey(signKey, envSigningPassword)
+			if err != nil {
+				return &exitError{code: exitFailure, err: fmt.Errorf("--sign: %w", err)}
+			}
+			if key != nil {
+				opt.Sign = &release.Signing{Key: *key}
+				if opt.Sign.RotateFrom, err = a.loadSigningKey(rotateFrom, envOldSigningPassword); err != nil {
+					return &exitError{code: exitFailure, err: fmt.Errorf("--rotate-from: %w", err)}
+				}
 			}
 			res, err := release.Pack(cmd.Context(), dir, opt)
 			if err != nil {
@@ -74,6 +108,8 @@ writes the gist's files, flat, into OUTDIR (default DIR/../<name>-gist).`,
 			return nil
 		},
 	}
+	c.Flags().StringVar(&signKey, "sign", "", "sign the release with this secret key (default $"+envSigningKey+")")
+	c.Flags().StringVar(&rotateFrom, "rotate-from", "", "with --sign: hand the trust of this older key to the new one")
 	c.Flags().StringVar(&opt.Version, "version", "", "release this version (DIR is left untouched)")
 	c.Flags().StringVar(&opt.Bump, "bump", "", "release the next patch, minor or major version and write it into DIR's manifest")
 	c.RegisterFlagCompletionFunc("bump", completeChoices("patch", "minor", "major"))
@@ -91,6 +127,9 @@ func (a *app) printPack(dir string, res release.PackResult) {
 	}
 	own := filepath.Join(res.Dir, "a2modsource.json")
 	zip := filepath.Base(res.ZipPath)
+	if res.Signature != nil {
+		zip += " and " + filepath.Base(res.Signature.SignaturePath)
+	}
 
 	w := a.stdout
 	verb := "wrote"
@@ -100,12 +139,31 @@ func (a *app) printPack(dir string, res release.PackResult) {
 	printf(w, "packed %s %s (%d files)\n", res.Name, res.Version, res.Files)
 	printf(w, "  %s %s\n", verb, res.ZipPath)
 	printf(w, "    sha256   %s\n    zip_size %d\n", res.SHA256, res.Size)
+	if sr := res.Signature; sr != nil {
+		verb := "signed"
+		if sr.Reused {
+			verb = "kept (valid)"
+		}
+		printf(w, "  %s %s (key ID %s)\n", verb, sr.SignaturePath, sr.KeyID)
+	}
 	printf(w, "  wrote %s\n", res.ManifestPath)
+	if sr := res.Signature; sr != nil {
+		printf(w, "    public_key %s\n", sr.PublicKey)
+		if sr.RotatedFrom != "" {
+			printf(w, "    key_rotation from key ID %s\n", sr.RotatedFrom)
+		}
+	}
+	for _, warning := range res.Warnings {
+		printf(a.stderr, "modup: warning: %s\n", warning)
+	}
 	if res.Bumped {
 		printf(w, "  bumped %s: %s -> %s\n", own, res.Previous, res.Version)
 	}
 	if len(res.Kept) > 0 {
 		printf(w, "  earlier releases kept: %s\n", strings.Join(res.Kept, ", "))
+	}
+	if sr := res.Signature; sr != nil && kind == github.Kind && res.OwnPublicKey != sr.PublicKey {
+		printf(a.stderr, "modup: warning: %s does not name public_key %s: on GitHub users read that file, so add it there (--bump does) or they never learn the key\n", own, sr.PublicKey)
 	}
 	if !res.Bumped && res.Previous != res.Version {
 		why := "keep the package folder in step with its releases"

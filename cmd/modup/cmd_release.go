@@ -46,6 +46,10 @@ into a throw-away folder (deleted afterwards) and checks what it finds:
   archive        the zip is safe to extract
   zip-manifest   the zip's a2modsource.json says the same version
   checksum       the declared sha256 and zip_size match the zip
+  signature      <version>.zip.minisig verifies with the manifest's
+                 public_key, for this package, version and zip (prints the
+                 key id); fails when public_key is named and no signature is
+                 published
   modules        every module's a2module.json parses
   newer-release  GitHub: no published release is newer than the manifest
   local-copy     the local package folder is not ahead of the release

@@ -316,6 +316,9 @@ func (a *app) explain(w io.Writer, c updater.Change) {
 	case c.Backup != "":
 		printf(w, "%s: previous version kept in %s\n", c.Name, relOrAbs(c.Backup))
 	}
+	if c.Trust != "" {
+		printf(w, "%s: %s\n", c.Name, c.Trust)
+	}
 }
 
 func relOrAbs(p string) string {

@@ -39,13 +39,18 @@ func TestScripts(t *testing.T) {
 			e.Setenv("GH_TOKEN", "")
 			// Race-enabled children otherwise sleep a second at exit.
 			e.Setenv("GORACE", "atexit_sleep_ms=0")
+			e.Setenv("MODUP_SIGNING_KEY", "")
+			e.Setenv("MODUP_SIGNING_PASSWORD", "")
+			e.Values["t"] = e.T() // for commands that use test helpers
 			return nil
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":  exitsCmd,
-			"zipdir": zipdirCmd,
-			"mode":   modeCmd,
+			"exits":    exitsCmd,
+			"zipdir":   zipdirCmd,
+			"mode":     modeCmd,
+			"serve":    serveCmd,
+			"cheapkey": cheapKeyCmd,
 		},
 	})
 }

@@ -35,7 +35,7 @@ channel than the release (their website, a signed message, in person).
 --reset forgets the pin: the next release whose manifest names a public_key
 is trusted on first use again, and until then updates are not verified.`,
 		Example: `  modup trust a2.modules
-  modup trust a2.modules --key RWQf6LRCGA9i53mlYecO4IzT51TGPpvWucNSCh1CBM0QTaLn73Y7GFO3
+  modup trust a2.modules --key RWS6aiKcStTpoz71BQdi8+MJ7pOJI7KchME2v5pH5K5tjpLJ5sKvHf/7
   modup trust a2.modules --key ./author.pub
   modup trust a2.modules --reset`,
 		Args:              cobra.ExactArgs(1),

@@ -394,3 +394,47 @@ func TestSignedGitHubRelease(t *testing.T) {
 		t.Fatalf("check while the API is rate-limited: %s %v", res.Status, res.Err)
 	}
 }
+
+// The signature is asked for once per update: the check that decides
+// fetches it, the update reuses it (as the daemon's resolved release does).
+func TestSignatureFetchedOnce(t *testing.T) {
+	h := newWebHost(t)
+	u := newUpdater(t)
+	pub, sec := trusttest.Key(t)
+	publish := func(version string, at time.Time) {
+		t.Helper()
+		zip := testpkg.Zip(t, "", pkgFiles("hello", version, ""))
+		path := filepath.Join(t.TempDir(), version+".zip")
+		if err := os.WriteFile(path, zip, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(zip)
+		h.put(version+".zip", zip)
+		h.put(version+".zip.minisig", trusttest.SignRelease(t, sec, path, "hello", version, at))
+		m, _ := json.Marshal(map[string]any{"name": "hello", "version": version, "sha256": hex.EncodeToString(sum[:]), "public_key": pub.String()})
+		h.put("a2modsource.json", m)
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	publish("1.0.0", day)
+	wantStatus(t, u.Install(t.Context(), root, h.url(), updater.UpdateOptions{}), updater.StatusInstalled)
+	if n := h.count("GET", "1.0.0.zip.minisig"); n != 1 {
+		t.Errorf("install fetched the signature %d times, want 1", n)
+	}
+
+	publish("1.1.0", day.Add(time.Hour))
+	wantStatus(t, u.Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{}), updater.StatusUpdated)
+	if n := h.count("GET", "1.1.0.zip.minisig"); n != 1 {
+		t.Errorf("update fetched the signature %d times, want 1", n)
+	}
+
+	publish("1.2.0", day.Add(2*time.Hour))
+	res := u.CheckOne(t.Context(), load(t, root, "hello"))
+	if res.Status != updater.StatusUpdateAvailable {
+		t.Fatalf("check: %s (%v)", res.Status, res.Err)
+	}
+	rel := res.Release
+	wantStatus(t, u.Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{Resolved: &rel}), updater.StatusUpdated)
+	if n := h.count("GET", "1.2.0.zip.minisig"); n != 1 {
+		t.Errorf("check, then update of the checked release, fetched the signature %d times, want 1", n)
+	}
+}

@@ -71,7 +71,7 @@ func (u *Updater) verifySignature(ctx context.Context, src sources.Source, name 
 		case !slices.ContainsFunc(keys, newKey.Equal):
 			rotated = newKey
 			keys = append(keys, newKey)
-			u.logger().Info("key rotation", "package", name, "version", rel.Version, "from", signer.ID(), "to", newKey.ID())
+			u.logger().Debug("key rotation", "package", name, "version", rel.Version, "from", signer.ID(), "to", newKey.ID())
 		}
 	}
 

@@ -2,7 +2,6 @@ package pkgdir
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"time"
 )
@@ -39,10 +38,12 @@ type Pin struct {
 
 // keepPin carries the current record's pin into rec, which is about to
 // replace it (a rollback): restoring files never changes what is trusted.
+// An unusable record pins nothing that can be known; a rollback, being the
+// way back, is not refused for it.
 func (l Layout) keepPin(name string, rec *Record) error {
 	cur, err := l.ReadRecord(name)
 	switch {
-	case errors.Is(err, os.ErrNotExist):
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, ErrBadRecord):
 		return nil
 	case err != nil:
 		return err
@@ -52,9 +53,9 @@ func (l Layout) keepPin(name string, rec *Record) error {
 }
 
 // SetPin replaces package name's pin (nil forgets it) and keeps the rest
-// of its install record. A package installed without modup gets a record
-// holding only its version (from version) and the pin. The caller holds
-// the package's lock.
+// of its install record. A package installed without modup, or whose
+// record is unusable (ErrBadRecord), gets a record holding only its
+// version (from version) and the pin. The caller holds the package's lock.
 func (l Layout) SetPin(name, version string, pin *Pin) error {
 	if err := l.checkLocked(name); err != nil {
 		return err
@@ -66,8 +67,10 @@ func (l Layout) SetPin(name, version string, pin *Pin) error {
 			return nil
 		}
 		rec = Record{Version: version}
+	case errors.Is(err, ErrBadRecord):
+		rec = Record{Version: version}
 	case err != nil:
-		return fmt.Errorf("%w (remove it to start over: modup writes a new one at the next install)", err)
+		return err
 	}
 	rec.Pin = pin
 	return l.WriteRecord(name, rec)

@@ -26,14 +26,20 @@ type signedRelease struct {
 }
 
 // ReadPin is package name's pin in l: nil when the package has no install
-// record or the record pins nothing.
+// record, an unusable one (taken as none), or one that pins nothing.
 func ReadPin(l pkgdir.Layout, name string) (*pkgdir.Pin, error) {
 	rec, err := l.ReadRecord(name)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	if errors.Is(err, pkgdir.ErrBadRecord) {
+		// Taken as no record, as everywhere (the update warns about it and
+		// replaces it): whatever it pinned is lost, and the next signed
+		// release is trusted on first use again.
+		return nil, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: the package's trusted key cannot be known", err)
+		return nil, fmt.Errorf("%w: the key %s's releases must be signed with cannot be known", err, name)
 	}
 	return rec.Pin, nil
 }

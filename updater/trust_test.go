@@ -438,3 +438,25 @@ func TestSignatureFetchedOnce(t *testing.T) {
 		t.Errorf("check, then update of the checked release, fetched the signature %d times, want 1", n)
 	}
 }
+
+// An install record modup cannot read is taken as none, as everywhere:
+// the update warns that it replaces it, and the release's key is trusted
+// on first use again.
+func TestUnusableRecordIsTakenAsNone(t *testing.T) {
+	u := newUpdater(t)
+	pub, sec := trusttest.Key(t)
+	root, r := installSigned(t, u, pub, sec)
+	l := pkgdir.Layout{Root: root}
+	if err := os.WriteFile(l.RecordPath("hello"), []byte("{garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.publish(t, "1.1.0", signing{key: &sec, at: day.Add(time.Hour), publicKey: pub.String()})
+	c := u.Update(t.Context(), load(t, root, "hello"), updater.UpdateOptions{})
+	wantStatus(t, c, updater.StatusUpdated)
+	if len(c.Warnings) == 0 || !strings.Contains(strings.Join(c.Warnings, "\n"), "taken as no record") || !strings.Contains(c.Trust, "now pinned") {
+		t.Errorf("warnings %q, trust %q", c.Warnings, c.Trust)
+	}
+	if pin := pinOf(t, root); pin == nil || pin.From != pkgdir.PinFirstUse {
+		t.Errorf("pin = %+v", pin)
+	}
+}

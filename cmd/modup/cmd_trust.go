@@ -53,6 +53,9 @@ is trusted on first use again, and until then updates are not verified.`,
 			}
 			l := p.Layout()
 			if !reset && len(keys) == 0 {
+				if _, err := l.ReadRecord(p.Name); errors.Is(err, pkgdir.ErrBadRecord) {
+					fmt.Fprintf(a.stderr, "modup: warning: %v; taken as none (`modup trust %s --key RW...` writes a new one)\n", err, p.Name)
+				}
 				pin, err := updater.ReadPin(l, p.Name)
 				if err != nil {
 					return &exitError{code: exitFailure, err: err}

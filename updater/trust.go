@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/trust"
@@ -183,11 +184,11 @@ func verifyZip(name string, rel sources.Release, s *signedRelease, zipPath strin
 	defer f.Close()
 	h := sha256.New()
 	if _, err := s.sig.Verify([]trust.PublicKey{s.sig.Signer}, io.TeeReader(f, h)); err != nil {
-		return fmt.Errorf("%s %s: %s: %w; nothing was changed: the zip or its signature was altered, tell the author", name, rel.Version, rel.PayloadURL, err)
+		return fmt.Errorf("%s %s: %s: %w; nothing was changed: the zip or its signature was altered, tell the author", name, rel.Version, redact.URL(rel.PayloadURL), err)
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); sum != s.sig.Claim.SHA256 {
 		return fmt.Errorf("%s %s: %w: %s has sha256 %s, but the signature names %s; nothing was changed: the author signed with a wrong comment, tell them",
-			name, rel.Version, trust.ErrMismatch, rel.PayloadURL, sum, s.sig.Claim.SHA256)
+			name, rel.Version, trust.ErrMismatch, redact.URL(rel.PayloadURL), sum, s.sig.Claim.SHA256)
 	}
 	return nil
 }
@@ -234,7 +235,7 @@ func keyIDOf(key string) string {
 
 func signatureName(rel sources.Release) string {
 	if rel.SignatureURL != "" {
-		return rel.SignatureURL
+		return redact.URL(rel.SignatureURL)
 	}
 	return sources.ZipName(rel.Version) + sources.SignatureSuffix
 }

@@ -741,10 +741,10 @@ func (s *Source) Signature(ctx context.Context, r sources.Release) ([]byte, erro
 	defer body.Close()
 	data, err := io.ReadAll(io.LimitReader(body, sources.MaxSignatureSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("download %s: %w", r.SignatureURL, err)
+		return nil, fmt.Errorf("download %s: %w", redact.URL(r.SignatureURL), err)
 	}
 	if len(data) > sources.MaxSignatureSize {
-		return nil, &kindError{kind: sources.ErrInvalid, msg: fmt.Sprintf("%s is larger than %d bytes: not a signature", r.SignatureURL, sources.MaxSignatureSize)}
+		return nil, &kindError{kind: sources.ErrInvalid, msg: fmt.Sprintf("%s is larger than %d bytes: not a signature", redact.URL(r.SignatureURL), sources.MaxSignatureSize)}
 	}
 	return data, nil
 }

@@ -128,7 +128,7 @@ func (s *Source) Signature(ctx context.Context, r sources.Release) ([]byte, erro
 	}
 	body, _, err := s.client.Fetch(ctx, r.SignatureURL, nil, sources.MaxSignatureSize)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: %w", r.SignatureURL, err)
+		return nil, fmt.Errorf("fetch %s: %w", redact.URL(r.SignatureURL), err)
 	}
 	return body, nil
 }

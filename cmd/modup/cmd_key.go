@@ -96,7 +96,7 @@ minisign's: the minisign tool signs and verifies with them too.`,
 }
 
 // readPassword asks for a password on the terminal, without echo. (A
-// terminal that tests stand in for, env.stdinIsTerminal, is read a line
+// terminal that tests stand in for, env.isTerminal, is read a line
 // at a time.)
 func (a *app) readPassword(prompt string) (string, error) {
 	printf(a.stderr, "%s", prompt)

@@ -19,7 +19,7 @@ func runOnTerminal(t *testing.T, typed string, args ...string) (int, string, str
 	code := run(t.Context(), args, env{
 		stdin: strings.NewReader(typed), stdout: &out, stderr: &errOut,
 		getenv:          func(string) string { return "" },
-		stdinIsTerminal: func() bool { return true },
+		isTerminal:      func(any) bool { return true },
 	})
 	return code, out.String(), errOut.String()
 }

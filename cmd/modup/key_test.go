@@ -18,8 +18,8 @@ func runOnTerminal(t *testing.T, typed string, args ...string) (int, string, str
 	var out, errOut bytes.Buffer
 	code := run(t.Context(), args, env{
 		stdin: strings.NewReader(typed), stdout: &out, stderr: &errOut,
-		getenv:          func(string) string { return "" },
-		isTerminal:      func(any) bool { return true },
+		getenv:     func(string) string { return "" },
+		isTerminal: func(any) bool { return true },
 	})
 	return code, out.String(), errOut.String()
 }

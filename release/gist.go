@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -58,18 +57,11 @@ func DefaultGistDir(dir, name string) string {
 // exclusions as Pack apply (.git, .modup, .modupignore).
 func PackGist(ctx context.Context, dir string, opt PackOptions) (GistResult, error) {
 	var res GistResult
-	abs, err := filepath.Abs(dir)
+	abs, m, err := readPackage(dir)
 	if err != nil {
-		return res, fmt.Errorf("pack %s: %w", dir, err)
-	}
-	res.Dir = abs
-	m, err := pkgdir.ReadManifest(abs)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return res, fmt.Errorf("%s holds no %s: not a package folder", abs, pkgdir.ManifestFile)
-		}
 		return res, err
 	}
+	res.Dir = abs
 	res.Name = cmp.Or(strings.TrimSpace(m.Name), filepath.Base(abs))
 	res.UpdateURL, res.Previous = m.UpdateURL, m.Version
 	if res.Version, err = releaseVersion(abs, m, opt); err != nil {

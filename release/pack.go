@@ -72,6 +72,20 @@ type PackResult struct {
 	OwnPublicKey string
 }
 
+// readPackage reads the manifest of the package folder dir, made
+// absolute; a folder without one is not a package.
+func readPackage(dir string) (string, *manifest.Manifest, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", nil, fmt.Errorf("pack %s: %w", dir, err)
+	}
+	m, err := pkgdir.ReadManifest(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil, fmt.Errorf("%s holds no %s: not a package folder", abs, pkgdir.ManifestFile)
+	}
+	return abs, m, err
+}
+
 // DefaultOutDir is the release folder Pack uses for the package in dir
 // named name: a sibling folder "<name>-release".
 func DefaultOutDir(dir, name string) string {
@@ -95,18 +109,11 @@ func DefaultOutDir(dir, name string) string {
 // BOM are kept), after the release is written.
 func Pack(ctx context.Context, dir string, opt PackOptions) (PackResult, error) {
 	var res PackResult
-	abs, err := filepath.Abs(dir)
+	abs, m, err := readPackage(dir)
 	if err != nil {
-		return res, fmt.Errorf("pack %s: %w", dir, err)
-	}
-	res.Dir = abs
-	m, err := pkgdir.ReadManifest(abs)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return res, fmt.Errorf("%s holds no %s: not a package folder", abs, pkgdir.ManifestFile)
-		}
 		return res, err
 	}
+	res.Dir = abs
 	if err := m.Supported(); err != nil {
 		return res, fmt.Errorf("pack %s: %w", abs, err)
 	}

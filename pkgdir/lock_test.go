@@ -25,6 +25,7 @@ const helperEnv = "MODUP_PKGDIR_HELPER"
 //	lock:<root>:<name>   take the lock, print "locked", sleep
 //	swap:<spec>          run a swap and die at a step (swap_kill_linux_test.go)
 //	readonly:<root>      purge, prune and sweep read-only trash (readonly_linux_test.go)
+//	history:<root>       append whole entries, then stop halfway through one (history_test.go)
 func TestHelperProcess(t *testing.T) {
 	spec := os.Getenv(helperEnv)
 	if spec == "" {
@@ -48,6 +49,8 @@ func TestHelperProcess(t *testing.T) {
 		helperSwap(rest) // swap_kill_linux_test.go
 	case "readonly":
 		helperReadOnly(rest) // readonly_linux_test.go
+	case "history":
+		helperHistory(rest) // history_test.go
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper", spec)
 	os.Exit(2)

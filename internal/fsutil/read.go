@@ -60,33 +60,99 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 // ReadRegularIn is ReadRegular for the file name in r, which it refuses
 // when it is a symbolic link (even to a file inside r).
 func ReadRegularIn(r *os.Root, name string, max int64) ([]byte, error) {
-	path := filepath.Join(r.Name(), name)
-	lfi, err := r.Lstat(name)
-	if err != nil {
-		return nil, err
-	}
-	if !lfi.Mode().IsRegular() {
-		return nil, notRegular(path, lfi.Mode())
-	}
-	f, err := r.OpenFile(name, os.O_RDONLY|ONonblock|ONofollow, 0)
+	f, lfi, err := openRegularIn(r, name, os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return readOpen(f, path, max, lfi)
+	return readOpen(f, filepath.Join(r.Name(), name), max, lfi)
+}
+
+// OpenRegularIn opens the regular file name in r for reading, as
+// ReadRegularIn does before it reads: a symbolic link, named pipe, device
+// or folder there is an error wrapping ErrNotRegular, never followed or
+// waited on. For files read as a stream (the caller bounds how much).
+func OpenRegularIn(r *os.Root, name string) (*os.File, error) {
+	f, lfi, err := openRegularIn(r, name, os.O_RDONLY)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOpen(f, filepath.Join(r.Name(), name), lfi); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// AppendRegularIn opens name in r for appending (O_APPEND, and reading),
+// creating it with perm (before the umask) when it is missing. Whatever
+// is there must be a regular file: a link, named pipe, device or folder is
+// an error wrapping ErrNotRegular. Every Write goes to the end of the file
+// as one piece, so lines written whole by several processes never
+// interleave.
+func AppendRegularIn(r *os.Root, name string, perm fs.FileMode) (*os.File, error) {
+	path := filepath.Join(r.Name(), name)
+	lfi, err := r.Lstat(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		lfi = nil
+	case err != nil:
+		return nil, err
+	case !lfi.Mode().IsRegular():
+		return nil, notRegular(path, lfi.Mode())
+	}
+	f, err := r.OpenFile(name, os.O_RDWR|os.O_APPEND|os.O_CREATE|ONonblock|ONofollow, perm)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOpen(f, path, lfi); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// openRegularIn looks at name in r without following a link and opens it
+// with flag when it is a regular file, returning what it looked at.
+func openRegularIn(r *os.Root, name string, flag int) (*os.File, fs.FileInfo, error) {
+	lfi, err := r.Lstat(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !lfi.Mode().IsRegular() {
+		return nil, nil, notRegular(filepath.Join(r.Name(), name), lfi.Mode())
+	}
+	f, err := r.OpenFile(name, flag|ONonblock|ONofollow, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, lfi, nil
+}
+
+// checkOpen makes sure the open file f is a regular file and, with looked
+// set, the file that was looked at.
+func checkOpen(f *os.File, path string, looked fs.FileInfo) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return notRegular(path, st.Mode())
+	}
+	if looked != nil && !os.SameFile(looked, st) {
+		return fmt.Errorf("%s was replaced while being opened: %w", path, ErrNotRegular)
+	}
+	return nil
 }
 
 // readOpen reads the open file f; with looked set, f must be that file.
 func readOpen(f *os.File, path string, max int64, looked fs.FileInfo) ([]byte, error) {
+	if err := checkOpen(f, path, looked); err != nil {
+		return nil, err
+	}
 	st, err := f.Stat()
 	if err != nil {
 		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, notRegular(path, st.Mode())
-	}
-	if looked != nil && !os.SameFile(looked, st) {
-		return nil, fmt.Errorf("%s was replaced while being opened: %w", path, ErrNotRegular)
 	}
 	if st.Size() > max {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d modup reads from it: %w", path, st.Size(), max, ErrTooLarge)

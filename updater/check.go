@@ -38,6 +38,9 @@ type Updater struct {
 	RetryWait time.Duration
 	// Progress, when set, is told how a download advances (total -1 when unknown).
 	Progress func(name string, done, total int64)
+	// Actor names who changes packages through this Updater, for the
+	// history: "cli", "daemon" (UpdateOptions.By overrides it per call).
+	Actor string
 
 	cachesMu sync.Mutex
 	caches   map[string]sources.Cache

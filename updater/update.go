@@ -44,6 +44,21 @@ type UpdateOptions struct {
 	Resolved *sources.Release
 	// Inject is a test hook handed to the swap (see pkgdir.SwapRequest).
 	Inject func(step string) error
+	// NoWait fails at once, with a *pkgdir.LockedError naming the holder,
+	// when another process holds the package's lock (instead of waiting
+	// up to LockTimeout).
+	NoWait bool
+	// By names who asks, for the history (default: Updater.Actor).
+	By string
+}
+
+// RollbackOptions tune one rollback.
+type RollbackOptions struct {
+	// To is the backed-up version to restore (default: the newest).
+	To string
+	// NoWait and By are as in UpdateOptions.
+	NoWait bool
+	By     string
 }
 
 // Change is the outcome of install, update, rollback or remove of one
@@ -104,6 +119,7 @@ func (u *Updater) lockTimeout() time.Duration {
 func (u *Updater) Update(ctx context.Context, p pkgdir.Package, opts UpdateOptions) Change {
 	start := time.Now()
 	c := u.update(ctx, p, opts)
+	u.record(ctx, p.Root, pkgdir.HistoryUpdate, &c, opts.By)
 	attrs := []any{"package", c.Name, "status", string(c.Status), "from", c.From, "to", c.To, "duration", time.Since(start).Round(time.Millisecond)}
 	if c.Err != nil {
 		attrs = append(attrs, "error", c.Error)
@@ -127,7 +143,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 	}
 	l := p.Layout()
 	if !opts.DryRun {
-		lk, err := l.Lock(ctx, p.Name, u.lockTimeout())
+		lk, err := l.Lock(ctx, p.Name, u.lockWait(opts.NoWait))
 		if err != nil {
 			return c.failed(err)
 		}
@@ -468,6 +484,15 @@ func sameVersion(a, b string) bool {
 // The folder is named after the remote manifest's name, else the repository
 // or folder name; an existing folder of that name is refused.
 func (u *Updater) Install(ctx context.Context, root, updateURL string, opts UpdateOptions) Change {
+	c := u.installNew(ctx, root, updateURL, opts)
+	if c.Name == strings.TrimSpace(updateURL) {
+		c.Name = redact.URL(c.Name) // failed before the package had a name
+	}
+	u.record(ctx, root, pkgdir.HistoryInstall, &c, opts.By)
+	return c
+}
+
+func (u *Updater) installNew(ctx context.Context, root, updateURL string, opts UpdateOptions) Change {
 	updateURL = strings.TrimSpace(updateURL)
 	c := Change{Name: updateURL}
 	src, err := u.Sources.Registry.For(updateURL)
@@ -539,7 +564,7 @@ func (u *Updater) Install(ctx context.Context, root, updateURL string, opts Upda
 	if err := os.MkdirAll(root, 0o777); err != nil {
 		return c.failed(fmt.Errorf("create root %s: %w", root, err))
 	}
-	lk, err := l.Lock(ctx, name, u.lockTimeout())
+	lk, err := l.Lock(ctx, name, u.lockWait(opts.NoWait))
 	if err != nil {
 		return c.failed(err)
 	}
@@ -574,9 +599,21 @@ func lastSegment(u string) string {
 // Rollback restores a backup of p (the newest, or toVersion); the version
 // it replaces becomes a backup.
 func (u *Updater) Rollback(ctx context.Context, p pkgdir.Package, toVersion string) Change {
+	return u.RollbackWith(ctx, p, RollbackOptions{To: toVersion})
+}
+
+// RollbackWith is Rollback with options.
+func (u *Updater) RollbackWith(ctx context.Context, p pkgdir.Package, opts RollbackOptions) Change {
+	c := u.rollback(ctx, p, opts)
+	u.record(ctx, p.Root, pkgdir.HistoryRollback, &c, opts.By)
+	return c
+}
+
+func (u *Updater) rollback(ctx context.Context, p pkgdir.Package, opts RollbackOptions) Change {
+	toVersion := opts.To
 	c := Change{Name: p.Name, From: p.Version(), Path: p.Dir}
 	l := p.Layout()
-	lk, err := l.Lock(ctx, p.Name, u.lockTimeout())
+	lk, err := l.Lock(ctx, p.Name, u.lockWait(opts.NoWait))
 	if err != nil {
 		return c.failed(err)
 	}
@@ -599,6 +636,12 @@ func (u *Updater) Rollback(ctx context.Context, p pkgdir.Package, toVersion stri
 
 // Remove takes p out of its root: into the backups, or deleted with purge.
 func (u *Updater) Remove(ctx context.Context, p pkgdir.Package, purge bool) Change {
+	c := u.remove(ctx, p, purge)
+	u.record(ctx, p.Root, pkgdir.HistoryRemove, &c, "")
+	return c
+}
+
+func (u *Updater) remove(ctx context.Context, p pkgdir.Package, purge bool) Change {
 	c := Change{Name: p.Name, From: p.Version(), Path: p.Dir}
 	l := p.Layout()
 	lk, err := l.Lock(ctx, p.Name, u.lockTimeout())

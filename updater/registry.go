@@ -61,6 +61,18 @@ type Sources struct {
 	GitHub   *github.Source
 	GitLab   *gitlab.Source
 	Client   *httpx.Client
+
+	githubs []*github.Source // github.com's and every Enterprise host's
+}
+
+// RateLimits is the API quota of every GitHub host, github.com first,
+// as each host's last answer stated it.
+func (s *Sources) RateLimits() []github.RateLimit {
+	out := make([]github.RateLimit, 0, len(s.githubs))
+	for _, g := range s.githubs {
+		out = append(out, g.RateLimit())
+	}
+	return out
 }
 
 // NewSources builds the registry in one place: GitHub, GitLab and gists
@@ -94,6 +106,7 @@ func NewSources(cfg Config) *Sources {
 	ghSrc := github.New(gh)
 
 	reg := &sources.Registry{}
+	githubs := []*github.Source{ghSrc}
 	// Each Enterprise host gets a client of its own, holding its own token
 	// scoped to its own API host: no token reaches another host.
 	for _, h := range cfg.GitHubHosts {
@@ -105,6 +118,7 @@ func NewSources(cfg Config) *Sources {
 		}
 		hc.Client = httpx.New(o)
 		src := github.New(hc)
+		githubs = append(githubs, src)
 		reg.Register(sources.Entry{Kind: github.Kind, Name: "github " + h.Web, Match: src.Match, Source: src})
 	}
 	reg.Register(sources.Entry{Kind: github.Kind, Match: ghSrc.Match, Source: ghSrc})
@@ -115,7 +129,7 @@ func NewSources(cfg Config) *Sources {
 	reg.Register(sources.Entry{Kind: gist.Kind, Match: gistSrc.Match, Source: gistSrc})
 	reg.Register(sources.Entry{Kind: web.Kind, Match: web.Match, Source: web.New(client)})
 	reg.Register(sources.Entry{Kind: fs.Kind, Match: fs.Match, Source: fs.New()})
-	return &Sources{Registry: reg, GitHub: ghSrc, GitLab: glSrc, Client: client}
+	return &Sources{Registry: reg, GitHub: ghSrc, GitLab: glSrc, Client: client, githubs: githubs}
 }
 
 // gitlabConfigs are gitlab.com (moved by MODUP_GITLAB_URL and

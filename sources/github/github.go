@@ -77,6 +77,7 @@ type Source struct {
 
 	mu              sync.Mutex
 	apiBlockedUntil time.Time
+	rate            gh.Rate // the quota as the API last stated it
 	private         map[string]bool // repositories read through the API (Repo.key)
 }
 
@@ -136,6 +137,43 @@ func (s *Source) APIBlockedUntil() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.apiBlockedUntil
+}
+
+// RateLimit is the state of a GitHub API host's quota, as modup last saw
+// it: the daemon's status and metrics show it.
+type RateLimit struct {
+	Host string `json:"host"`
+	// Known is false until an API answer stated the quota.
+	Known     bool      `json:"known"`
+	Limit     int       `json:"limit,omitempty"`
+	Remaining int       `json:"remaining"`
+	Reset     time.Time `json:"reset,omitzero"`
+	// BlockedUntil is when modup asks the API again after a rate limit.
+	BlockedUntil time.Time `json:"blocked_until,omitzero"`
+}
+
+// RateLimit returns the API quota as the last answer stated it.
+func (s *Source) RateLimit() RateLimit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rl := RateLimit{Host: s.apiHost, BlockedUntil: s.apiBlockedUntil}
+	if s.rate.Limit > 0 {
+		rl.Known, rl.Limit, rl.Remaining, rl.Reset = true, s.rate.Limit, s.rate.Remaining, s.rate.Reset.Time
+	}
+	if !rl.BlockedUntil.After(s.now()) {
+		rl.BlockedUntil = time.Time{}
+	}
+	return rl
+}
+
+// noteRate keeps the quota an API answer states.
+func (s *Source) noteRate(resp *gh.Response) {
+	if resp == nil || resp.Rate.Limit <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rate = resp.Rate
 }
 
 func (s *Source) blockAPI(until time.Time) {
@@ -610,6 +648,7 @@ func (s *Source) getJSON(ctx context.Context, path string, v any) (*gh.Response,
 		return nil, err
 	}
 	resp, err := s.api.BareDo(ctx, req)
+	s.noteRate(resp)
 	if err != nil {
 		return resp, err
 	}

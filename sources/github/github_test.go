@@ -1161,3 +1161,38 @@ func TestSlowServers(t *testing.T) {
 		})
 	}
 }
+
+// RateLimit reports the quota the API's last answer stated, and while a
+// spent quota blocks the API, until when.
+func TestRateLimitState(t *testing.T) {
+	srv, src, q := setup(t)
+	if rl := src.RateLimit(); rl.Known || !rl.BlockedUntil.IsZero() || rl.Host == "" {
+		t.Fatalf("before any API answer: %+v, want unknown, not blocked, with the host", rl)
+	}
+	srv.SetManifest(owner, repo, "HEAD", manifest(t, "1.2.0", nil))
+	srv.AddRelease(owner, repo, githubtest.Release{Tag: "1.2.0", Files: map[string]string{"a2modsource.json": `{"version":"1.2.0"}`}})
+	latest, err := src.Latest(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Resolve(t.Context(), q, latest); err != nil {
+		t.Fatal(err)
+	}
+	rl := src.RateLimit()
+	if !rl.Known || rl.Limit != 60 || rl.Remaining != 59 || rl.Reset.IsZero() || !rl.BlockedUntil.IsZero() {
+		t.Errorf("after an API answer: %+v, want 59 of 60 remaining, not blocked", rl)
+	}
+
+	reset := time.Now().Add(time.Hour).Truncate(time.Second)
+	srv.RateLimit(reset)
+	srv.SetManifest(owner, repo, "HEAD", manifest(t, "1.3.0", nil))
+	latest, err = src.Latest(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.Resolve(t.Context(), q, latest) // falls back to the tag archive
+	rl = src.RateLimit()
+	if rl.Remaining != 0 || !rl.Reset.Equal(reset) || !rl.BlockedUntil.Equal(reset) {
+		t.Errorf("after a rate limit: %+v, want 0 remaining, blocked until %v", rl, reset)
+	}
+}

@@ -63,6 +63,12 @@ type Options struct {
 	RootPoll time.Duration
 	// RootWarnEvery repeats the warning about a missing root (default 1h).
 	RootWarnEvery time.Duration
+	// Observers are told of every event (checks, downloads, installs):
+	// the API's event stream, its metrics, webhooks. Each must return at
+	// once.
+	Observers []Observer
+	// Version is modup's version, for Info.
+	Version string
 }
 
 func (o *Options) defaults() {
@@ -116,9 +122,11 @@ type entry struct {
 	due     time.Time
 	idx     int // position in the heap, -1 when not queued
 	running bool
-	recheck bool           // a change arrived while a job ran
-	fp      fingerprint    // the manifest as the last job left it
-	status  updater.Status // what the last check found
+	recheck bool        // a change arrived while a job ran
+	fp      fingerprint // the manifest as the last job left it
+	state   State       // what the last check found (zero: never checked)
+	// waiters are told the result of the package's next job (Check).
+	waiters []chan<- jobResult
 }
 
 // Daemon is one running daemon. Create with New, run with Run.
@@ -133,6 +141,15 @@ type Daemon struct {
 	running   int
 	results   chan jobResult
 	watch     *watcher
+	// calls are run on the loop goroutine for callers outside it (the
+	// API); opDone reports the end of the changes they started; ops
+	// counts those still running.
+	calls   chan call
+	opDone  chan opResult
+	ops     int
+	started time.Time
+	// stopped is closed when Run returns.
+	stopped chan struct{}
 
 	// hookCtx is cancelled at shutdown, killing --on-update commands still
 	// running; hooks tracks them.
@@ -154,13 +171,20 @@ func New(opts Options) (*Daemon, error) {
 	if opts.Policy != PolicyAuto && opts.Policy != PolicyNotify {
 		return nil, fmt.Errorf("--policy %q: want auto or notify", opts.Policy)
 	}
-	return &Daemon{
+	d := &Daemon{
 		opts:    opts,
 		log:     opts.Logger,
 		entries: map[key]*entry{},
 		roots:   map[string]*rootInfo{},
 		results: make(chan jobResult),
-	}, nil
+		calls:   make(chan call),
+		opDone:  make(chan opResult),
+		stopped: make(chan struct{}),
+	}
+	if opts.Updater.Progress == nil && len(opts.Observers) > 0 {
+		opts.Updater.Progress = d.progress
+	}
+	return d, nil
 }
 
 // ErrAlreadyServed: another daemon serves one of the roots. The error is
@@ -215,6 +239,7 @@ func (d *Daemon) claimRoots(ctx context.Context) ([]*pkgdir.Lock, error) {
 // finish or roll back within ShutdownGrace, and returns nil. It refuses to
 // start (ErrAlreadyServed) when another daemon serves one of its roots.
 func (d *Daemon) Run(ctx context.Context) error {
+	defer close(d.stopped)
 	claims, err := d.claimRoots(ctx)
 	if err != nil {
 		return err
@@ -258,6 +283,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 	}
 	d.scan(time.Now(), true)
+	d.started = time.Now()
 	d.log.Info("daemon started", "roots", len(d.opts.Roots), "packages", len(d.entries),
 		"interval", d.opts.Interval.String(), "policy", string(d.opts.Policy), "concurrency", d.opts.Concurrency)
 
@@ -301,19 +327,26 @@ func (d *Daemon) Run(ctx context.Context) error {
 			d.scan(time.Now(), false)
 		case res := <-d.results:
 			d.finish(res, time.Now())
+		case c := <-d.calls:
+			c.fn(workCtx, time.Now())
+			close(c.done)
+		case res := <-d.opDone:
+			d.finishOp(res)
 		}
 	}
 }
 
-// drain waits for running jobs, at most ShutdownGrace.
+// drain waits for running jobs and changes, at most ShutdownGrace.
 func (d *Daemon) drain() {
 	deadline := time.After(d.opts.ShutdownGrace)
-	for d.running > 0 {
+	for d.running > 0 || d.ops > 0 {
 		select {
 		case res := <-d.results:
 			d.finish(res, time.Now())
+		case res := <-d.opDone:
+			d.finishOp(res)
 		case <-deadline:
-			d.log.Warn("stopping with work still running", "jobs", d.running)
+			d.log.Warn("stopping with work still running", "jobs", d.running+d.ops)
 			return
 		}
 	}
@@ -388,6 +421,9 @@ func (d *Daemon) scanRoot(root string, now time.Time, initial, rewatch bool) (du
 			d.watch.addPackage(k.dir())
 		}
 		e.due = now
+		if st, ok := states[p.Name]; ok {
+			e.state = st
+		}
 		if st, ok := states[p.Name]; ok && !st.NextCheck.IsZero() {
 			// Keep the schedule across restarts, but never wait longer
 			// than the (maybe shortened) interval.
@@ -405,8 +441,7 @@ func (d *Daemon) scanRoot(root string, now time.Time, initial, rewatch bool) (du
 	}
 	for k, e := range d.entries {
 		if k.root == root && !seen[k] && !e.running {
-			d.queue.remove(e)
-			delete(d.entries, k)
+			d.drop(e)
 		}
 	}
 	d.pruneStates(root, states, now)
@@ -463,8 +498,7 @@ func (d *Daemon) rootMissing(root string, now time.Time, err error) {
 		if k.root != root || e.running {
 			continue
 		}
-		d.queue.remove(e)
-		delete(d.entries, k)
+		d.drop(e)
 		if d.watch != nil {
 			d.watch.removePath(k.dir())
 		}
@@ -518,8 +552,7 @@ func (d *Daemon) touch(keys []key, now time.Time) {
 			continue
 		case !fp.exists:
 			if !e.running {
-				d.queue.remove(e)
-				delete(d.entries, k)
+				d.drop(e)
 				d.log.Info("package gone", "package", k.name, "root", k.root)
 			}
 			continue
@@ -558,7 +591,7 @@ func (d *Daemon) dispatch(ctx context.Context, now time.Time) {
 		d.running++
 		go func(k key, prev updater.Status) {
 			d.results <- d.job(ctx, k, prev)
-		}(e.key, e.status)
+		}(e.key, e.state.Status)
 	}
 }
 
@@ -571,11 +604,10 @@ func (d *Daemon) finish(res jobResult, now time.Time) {
 	}
 	e.running = false
 	if res.gone {
-		delete(d.entries, res.key)
+		d.drop(e)
 		return
 	}
 	e.fp = res.fp
-	e.status = res.state.Status
 	if d.watch != nil && res.changed {
 		d.watch.addPackage(res.key.dir()) // our swap put a new folder there
 	}
@@ -590,9 +622,27 @@ func (d *Daemon) finish(res jobResult, now time.Time) {
 	d.queue.push(e)
 	st := res.state
 	st.NextCheck = next
+	e.state = st
 	if err := WriteState(res.key.root, st); err != nil {
 		d.log.Warn("write state", "package", res.key.name, "error", err.Error())
 	}
+	d.answer(e, res)
+}
+
+// drop forgets entry e (its package is gone), answering whoever waits for
+// its next job.
+func (d *Daemon) drop(e *entry) {
+	d.queue.remove(e)
+	delete(d.entries, e.key)
+	d.answer(e, jobResult{key: e.key, gone: true})
+}
+
+// answer gives res to those waiting for e's next job.
+func (d *Daemon) answer(e *entry, res jobResult) {
+	for _, w := range e.waiters {
+		w <- res // buffered for every key the waiter asked for
+	}
+	e.waiters = nil
 }
 
 // next is when a package is checked again: one interval with jitter, or

@@ -13,6 +13,7 @@ import (
 type jobResult struct {
 	key
 	state   State
+	check   updater.Result // what the check found
 	err     error
 	fp      fingerprint
 	gone    bool
@@ -33,17 +34,26 @@ func (d *Daemon) job(ctx context.Context, k key, prev updater.Status) jobResult 
 		return res
 	}
 	u := d.opts.Updater
+	d.publish(Event{Type: EventCheckStarted, Package: p.Name, Root: k.root, Installed: p.Version()})
 	r := u.CheckOne(ctx, p)
+	res.check = r
 	res.err = r.Err
 	res.state = State{
 		Name: p.Name, Path: p.Dir, LastCheck: start, Status: r.Status,
-		Installed: r.Installed, Available: r.Available, Source: r.Source, Error: r.Error, Warnings: r.Warnings,
+		Installed: r.Installed, Available: r.Available, Source: r.Source, News: r.News, Error: r.Error, Warnings: r.Warnings,
 	}
 	for _, w := range r.Warnings {
 		d.log.Debug("check warning", "package", p.Name, "warning", w)
 	}
-	if old, err := ReadState(k.root, k.name); err == nil {
+	old, oldErr := ReadState(k.root, k.name)
+	if oldErr == nil {
 		res.state.LastUpdate = old.LastUpdate
+	}
+	d.publish(Event{Type: EventCheckFinished, Package: p.Name, Root: k.root, Status: r.Status, Installed: r.Installed,
+		Available: r.Available, Error: r.Error, Seconds: time.Since(start).Seconds()})
+	if r.Status == updater.StatusUpdateAvailable && (oldErr != nil || old.Status != r.Status || old.Available != r.Available) {
+		// Said once per version found, not at every check.
+		d.publish(Event{Type: EventUpdateAvailable, Package: p.Name, Root: k.root, Installed: r.Installed, Available: r.Available, News: r.News})
 	}
 	attrs := []any{"package", p.Name, "status", string(r.Status), "installed", r.Installed, "available", r.Available,
 		"source", r.Source, "duration", time.Since(start).Round(time.Millisecond)}
@@ -58,10 +68,12 @@ func (d *Daemon) job(ctx context.Context, k key, prev updater.Status) jobResult 
 	}
 	if r.Status == updater.StatusUpdateAvailable && d.opts.Policy == PolicyAuto && ctx.Err() == nil {
 		rel := r.Release
+		installStart := time.Now()
 		ch := u.Update(ctx, p, updater.UpdateOptions{Resolved: &rel})
 		if errors.Is(ch.Err, context.Canceled) && ch.Status == updater.StatusFailed {
 			ch.Error = "stopped by shutdown; the installed version is unchanged"
 		}
+		d.publishChange(k.root, pkgdir.HistoryUpdate, ch, time.Since(installStart))
 		res.state.LastUpdate = &UpdateRecord{At: time.Now(), From: ch.From, To: ch.To, Status: ch.Status, Error: ch.Error, Warnings: ch.Warnings}
 		for _, w := range ch.Warnings {
 			d.log.Warn("install warning", "package", p.Name, "to", ch.To, "warning", w)

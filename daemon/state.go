@@ -26,6 +26,7 @@ type State struct {
 	Installed  string         `json:"installed,omitempty"`
 	Available  string         `json:"available,omitempty"`
 	Source     string         `json:"source,omitempty"`
+	News       string         `json:"news,omitempty"`
 	Error      string         `json:"error,omitempty"`
 	Warnings   []string       `json:"warnings,omitempty"`
 	NextCheck  time.Time      `json:"next_check"`

@@ -97,19 +97,6 @@ flight finishes or rolls back first); SIGHUP rescans the roots.`,
 	return c
 }
 
-// statusEntry is `status --json`'s shape.
-type statusEntry struct {
-	Name      string               `json:"name"`
-	Path      string               `json:"path"`
-	Installed string               `json:"installed,omitempty"`
-	LastCheck *time.Time           `json:"last_check,omitempty"`
-	Status    updater.Status       `json:"status,omitempty"`
-	Available string               `json:"available,omitempty"`
-	Error     string               `json:"error,omitempty"`
-	NextCheck *time.Time           `json:"next_check,omitempty"`
-	Update    *daemon.UpdateRecord `json:"last_update,omitempty"`
-}
-
 func (a *app) statusCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
@@ -118,7 +105,8 @@ func (a *app) statusCmd() *cobra.Command {
 		Long: `status prints, for every package, the daemon's last check, its result, the
 available version, the last error and the next check. It reads the state the
 daemon keeps in <root>/.modup/state/, so it works while the daemon runs and
-after it stopped. Packages never checked show "-".`,
+after it stopped. Packages never checked show "-". --json adds the source,
+the news of the available version and the versions kept as backups.`,
 		Example: `  modup status
   modup status --json`,
 		Args: cobra.NoArgs,
@@ -130,48 +118,22 @@ after it stopped. Packages never checked show "-".`,
 			if roots, err = a.usableRoots(roots); err != nil {
 				return err
 			}
-			var entries []statusEntry
 			for _, root := range roots {
-				pkgs, err := pkgdir.ScanRoot(root)
-				if err != nil {
-					return err
-				}
-				if err := (pkgdir.Layout{Root: root}).Check(); err != nil {
-					return err
-				}
-				states, err := daemon.ReadStates(root)
-				if err != nil {
-					return err
-				}
-				// State of packages gone past their next check is nobody's:
-				// the daemon would have checked them again by now.
-				now := time.Now()
-				if _, err := daemon.PruneStates(root, states, func(st daemon.State) bool {
-					return daemon.Forgotten(st, now, max(st.NextCheck.Sub(st.LastCheck), 0))
-				}); err != nil {
-					a.logger.Warn("prune state", "root", root, "error", err.Error())
-				}
-				for _, p := range pkgs {
-					e := statusEntry{Name: p.Name, Path: p.Dir, Installed: p.Version()}
-					if st, ok := states[p.Name]; ok {
-						e.LastCheck, e.NextCheck = &st.LastCheck, &st.NextCheck
-						e.Status, e.Available, e.Error, e.Update = st.Status, st.Available, st.Error, st.LastUpdate
-					}
-					entries = append(entries, e)
-				}
+				a.pruneStates(root)
 			}
-			if entries == nil {
-				entries = []statusEntry{} // JSON: [], not null
+			entries, err := daemon.Statuses(roots, "")
+			if err != nil {
+				return err
 			}
-			return showRows(a, asJSON, entries, rowsView[statusEntry]{
+			return showRows(a, asJSON, entries, rowsView[daemon.PackageStatus]{
 				key:    "packages",
 				header: []string{"NAME", "INSTALLED", "AVAILABLE", "STATUS", "LAST CHECK", "NEXT CHECK"},
-				cells: func(e statusEntry) []string {
+				cells: func(e daemon.PackageStatus) []string {
 					return []string{e.Name, e.Installed, e.Available, string(e.Status), when(e.LastCheck), when(e.NextCheck)}
 				},
 				statusCol: 4,
-				root:      func(e statusEntry) string { return filepath.Dir(e.Path) },
-				notes: func(e statusEntry) {
+				root:      func(e daemon.PackageStatus) string { return filepath.Dir(e.Path) },
+				notes: func(e daemon.PackageStatus) {
 					if e.Error != "" {
 						printf(a.stdout, "%s: %s\n", e.Name, updater.Detail(e.Name, e.Error))
 					}
@@ -189,6 +151,27 @@ after it stopped. Packages never checked show "-".`,
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+// pruneStates drops the state of root's packages gone past their next
+// check: nobody's, since the daemon would have checked them again by now.
+func (a *app) pruneStates(root string) {
+	if _, err := os.Stat(root); err != nil {
+		return // Statuses reports it
+	}
+	if err := (pkgdir.Layout{Root: root}).Check(); err != nil {
+		return // Statuses reports it
+	}
+	states, err := daemon.ReadStates(root)
+	if err != nil {
+		return
+	}
+	now := time.Now()
+	if _, err := daemon.PruneStates(root, states, func(st daemon.State) bool {
+		return daemon.Forgotten(st, now, max(st.NextCheck.Sub(st.LastCheck), 0))
+	}); err != nil {
+		a.logger.Warn("prune state", "root", root, "error", err.Error())
+	}
 }
 
 func when(t *time.Time) string {

@@ -393,6 +393,15 @@ func (l Layout) Rollback(ctx context.Context, name, toVersion string) (SwapResul
 	return l.rollback(ctx, name, toVersion, nil, false)
 }
 
+// ErrNoBackup: a rollback found no backup (of the version asked for).
+var ErrNoBackup = errors.New("no such backup")
+
+// noBackupError says which backup is missing; it matches ErrNoBackup.
+type noBackupError string
+
+func (e noBackupError) Error() string        { return string(e) }
+func (e noBackupError) Is(target error) bool { return target == ErrNoBackup }
+
 func (l Layout) rollback(ctx context.Context, name, toVersion string, inject func(string) error, noExchange bool) (SwapResult, Backup, error) {
 	if err := CheckName(name); err != nil {
 		return SwapResult{}, Backup{}, err
@@ -408,7 +417,7 @@ func (l Layout) rollback(ctx context.Context, name, toVersion string, inject fun
 		return SwapResult{}, Backup{}, err
 	}
 	if len(bs) == 0 {
-		return SwapResult{}, Backup{}, fmt.Errorf("no backups of %s: nothing to roll back to; `modup backups` lists them", name)
+		return SwapResult{}, Backup{}, noBackupError(fmt.Sprintf("no backups of %s: nothing to roll back to; `modup backups` lists them", name))
 	}
 	b := bs[0]
 	if toVersion != "" {
@@ -420,7 +429,7 @@ func (l Layout) rollback(ctx context.Context, name, toVersion string, inject fun
 			for _, b := range bs {
 				have = append(have, b.Version)
 			}
-			return SwapResult{}, Backup{}, fmt.Errorf("no backup of %s at version %s (there are: %s); `modup backups` lists them", name, toVersion, strings.Join(have, ", "))
+			return SwapResult{}, Backup{}, noBackupError(fmt.Sprintf("no backup of %s at version %s (there are: %s); `modup backups` lists them", name, toVersion, strings.Join(have, ", ")))
 		}
 		b = bs[i]
 	}

@@ -25,7 +25,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		code, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"error":"encode the answer"}`+"\n")
+		code, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"error":"encode the answer"}` + "\n")
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -77,7 +77,7 @@ type Source struct {
 
 	mu              sync.Mutex
 	apiBlockedUntil time.Time
-	rate            gh.Rate // the quota as the API last stated it
+	rate            gh.Rate         // the quota as the API last stated it
 	private         map[string]bool // repositories read through the API (Repo.key)
 }
 

@@ -74,6 +74,28 @@ type Daemon struct {
 	Concurrency *int      `toml:"concurrency"`
 	OnUpdate    *string   `toml:"on_update"`
 	HookTimeout *Duration `toml:"hook_timeout"`
+	// Listen is the HTTP service's address (host:port); unset: no service.
+	Listen *string `toml:"listen"`
+	// ListenAny allows a Listen address beyond loopback.
+	ListenAny *bool `toml:"listen_any"`
+	// MetricsPublic serves /metrics without the API token.
+	MetricsPublic *bool `toml:"metrics_public"`
+
+	// Webhooks are the [[daemon.webhook]] tables: where the daemon POSTs
+	// its events.
+	Webhooks []Webhook `toml:"webhook"`
+}
+
+// Webhook is one [[daemon.webhook]] table.
+type Webhook struct {
+	// URL receives a JSON POST per event (http:// or https://).
+	URL string `toml:"url"`
+	// Secret signs each body (HMAC-SHA256, X-Modup-Signature); SecretEnv
+	// names an environment variable holding it instead.
+	Secret    string `toml:"secret"`
+	SecretEnv string `toml:"secret_env"`
+	// Events are the event types sent (empty: all of them).
+	Events []string `toml:"events"`
 }
 
 // SelfUpdate is the [self_update] table: where modup's own releases are
@@ -331,6 +353,30 @@ func (f *File) validate() error {
 	if c := f.Daemon.Concurrency; c != nil && *c < 1 {
 		add(f.errorAt("daemon.concurrency", "%d: want 1 or more", *c))
 	}
+	if l := f.Daemon.Listen; l != nil {
+		if err := CheckListen(*l); err != nil {
+			add(f.errorAt("daemon.listen", "%v", err))
+		}
+	}
+	for i, w := range f.Daemon.Webhooks {
+		key := func(k string) string { return fmt.Sprintf("daemon.webhook[%d].%s", i, k) }
+		if strings.TrimSpace(w.URL) == "" {
+			add(f.errorAt(fmt.Sprintf("daemon.webhook[%d]", i), "url is missing: write url = \"https://HOST/PATH\""))
+		} else if err := CheckWebhookURL(w.URL); err != nil {
+			add(f.errorAt(key("url"), "%v", err))
+		}
+		if w.Secret != "" && w.SecretEnv != "" {
+			add(f.errorAt(key("secret_env"), "set secret or secret_env, not both"))
+		}
+		if w.SecretEnv != "" && !validEnvName(w.SecretEnv) {
+			add(f.errorAt(key("secret_env"), "%q is not an environment variable name", w.SecretEnv))
+		}
+		for _, e := range w.Events {
+			if strings.TrimSpace(e) == "" {
+				add(f.errorAt(key("events"), "an empty event name"))
+			}
+		}
+	}
 	var githubWebs, gitlabWebs []string
 	for i := range f.GitHub {
 		add(f.GitHub[i].normalize(f, i))
@@ -526,6 +572,31 @@ func Keys() []string {
 	}
 	walk(reflect.TypeFor[File](), "")
 	return slices.Clip(out)
+}
+
+// CheckListen checks a listen address: host:port with a numeric port
+// (":7391" and "0.0.0.0:7391" listen everywhere).
+func CheckListen(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%q is not an address such as \"127.0.0.1:7391\"", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("%q: port %q is not a number from 0 to 65535", addr, port)
+	}
+	if strings.ContainsAny(host, " /") {
+		return fmt.Errorf("%q is not an address such as \"127.0.0.1:7391\"", addr)
+	}
+	return nil
+}
+
+// CheckWebhookURL accepts an http:// or https:// URL with a host.
+func CheckWebhookURL(s string) error {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.Fragment != "" {
+		return fmt.Errorf("%q is not an http:// or https:// URL such as \"https://hooks.example.com/modup\"", s)
+	}
+	return nil
 }
 
 // checkBaseURL accepts an https:// URL, or http:// on loopback (tests, a

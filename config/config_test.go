@@ -53,6 +53,18 @@ policy = "notify"
 concurrency = 8
 on_update = "echo $MODUP_PACKAGE"
 hook_timeout = "30s"
+listen = "127.0.0.1:7391"
+listen_any = false
+metrics_public = true
+
+[[daemon.webhook]]
+url = "https://hooks.example.com/modup"
+secret = "s3cret"
+events = ["installed", "failed"]
+
+[[daemon.webhook]]
+url = "http://127.0.0.1:9000/hook"
+secret_env = "HOOK_SECRET"
 
 [self_update]
 repo = "me/modup-fork"
@@ -87,6 +99,9 @@ raw = "https://raw.git.corp.example"
 		"daemon.hook_timeout":     "30s",
 		"self_update.repo":        "me/modup-fork",
 		"self_update.release_key": "RWQexample",
+		"daemon.listen":           "127.0.0.1:7391",
+		"daemon.listen_any":       "false",
+		"daemon.metrics_public":   "true",
 	}
 	for _, k := range Keys() {
 		got, ok := f.Get(k)
@@ -100,6 +115,18 @@ raw = "https://raw.git.corp.example"
 	wantHosts := []GitHubHost{
 		{Web: "https://ghe.example.com/", API: "https://ghe.example.com/api/v3/", Raw: "https://ghe.example.com/raw/", TokenEnv: "GHE_TOKEN"},
 		{Web: "https://git.corp.example/", API: "https://api.git.corp.example/", Raw: "https://raw.git.corp.example/"},
+	}
+	if len(f.Daemon.Webhooks) != 2 {
+		t.Fatalf("webhooks: %+v", f.Daemon.Webhooks)
+	}
+	if w := f.Daemon.Webhooks[0]; w.URL != "https://hooks.example.com/modup" || w.Secret != "s3cret" || !slices.Equal(w.Events, []string{"installed", "failed"}) {
+		t.Errorf("webhook 1: %+v", w)
+	}
+	if w := f.Daemon.Webhooks[1]; w.URL != "http://127.0.0.1:9000/hook" || w.SecretEnv != "HOOK_SECRET" || w.Events != nil {
+		t.Errorf("webhook 2: %+v", w)
+	}
+	if n := f.Line("daemon.webhook[1].secret_env"); n != 28 {
+		t.Errorf("line of daemon.webhook[1].secret_env = %d, want 28", n)
 	}
 	if !slices.Equal(f.GitHub, wantHosts) {
 		t.Errorf("github hosts:\n%+v\nwant\n%+v", f.GitHub, wantHosts)
@@ -127,6 +154,14 @@ func TestLoadErrors(t *testing.T) {
 		{"github without web", "[[github]]\ntoken_env = \"X\"\n", `:1: github[0]: web is missing`},
 		{"github plain http", "[[github]]\nweb = \"http://ghe.example.com/\"\n", `:2: github[0].web: "http://ghe.example.com/": want an https:// URL`},
 		{"github bad token env", "[[github]]\nweb = \"https://a.example/\"\n[[github]]\nweb = \"https://b.example/\"\ntoken_env = \"MY TOKEN\"\n", `:5: github[1].token_env: "MY TOKEN" is not an environment variable name`},
+		{"bad listen", "[daemon]\nlisten = \"7391\"\n", `:2: daemon.listen: "7391" is not an address such as "127.0.0.1:7391"`},
+		{"bad listen port", "[daemon]\nlisten = \"localhost:http\"\n", `:2: daemon.listen: "localhost:http": port "http" is not a number`},
+		{"listen as a number", "[daemon]\nlisten = 7391\n", `:2: daemon.listen: wrong type: want an address such as "127.0.0.1:7391"`},
+		{"listen_any as text", "[daemon]\nlisten_any = \"yes\"\n", `:2: daemon.listen_any: wrong type: want true or false`},
+		{"webhook without url", "[[daemon.webhook]]\nsecret = \"x\"\n", `:1: daemon.webhook[0]: url is missing`},
+		{"webhook bad url", "[[daemon.webhook]]\nurl = \"ftp://x.example/\"\n", `:2: daemon.webhook[0].url: "ftp://x.example/" is not an http:// or https:// URL`},
+		{"webhook two secrets", "[[daemon.webhook]]\nurl = \"https://x.example/\"\nsecret = \"a\"\nsecret_env = \"B\"\n", `:4: daemon.webhook[0].secret_env: set secret or secret_env, not both`},
+		{"webhook unknown key", "[[daemon.webhook]]\nurl = \"https://x.example/\"\ntoken = \"a\"\n", `:3: daemon.webhook.token: unknown key`},
 		{"github twice", "[[github]]\nweb = \"https://a.example/\"\n[[github]]\nweb = \"https://a.example\"\n", `:4: github[1].web: https://a.example/ is also the web of [[github]] number 1`},
 	}
 	for _, tc := range tests {

@@ -40,6 +40,9 @@ func Settings() []Setting {
 		{Key: "daemon.concurrency", Flag: "concurrency", Env: "MODUP_DAEMON_CONCURRENCY", Default: "4", Help: "checks or installs the daemon runs at once", Hint: integer},
 		{Key: "daemon.on_update", Flag: "on-update", Env: "MODUP_DAEMON_ON_UPDATE", Help: "shell command run after each install", Hint: text},
 		{Key: "daemon.hook_timeout", Flag: "hook-timeout", Env: "MODUP_DAEMON_HOOK_TIMEOUT", Default: "5m0s", Help: "how long the on_update command may run", Hint: duration},
+		{Key: "daemon.listen", Flag: "listen", Env: "MODUP_DAEMON_LISTEN", Help: "address of the daemon's HTTP API and page (off when unset)", Hint: `an address such as "127.0.0.1:7391"`},
+		{Key: "daemon.listen_any", Flag: "listen-any", Env: "MODUP_DAEMON_LISTEN_ANY", Default: "false", Help: "allow a listen address beyond loopback", Hint: boolean},
+		{Key: "daemon.metrics_public", Flag: "metrics-public", Env: "MODUP_DAEMON_METRICS_PUBLIC", Default: "false", Help: "serve /metrics without the API token", Hint: boolean},
 		{Key: "self_update.repo", Flag: "repo", Env: "MODUP_SELF_REPO", Help: "the GitHub repository of modup's own releases, OWNER/REPO", Hint: text},
 		{Key: "self_update.release_key", Flag: "release-key", Env: "MODUP_RELEASE_KEY", Help: "the minisign public key modup's releases are signed with", Hint: text},
 	}

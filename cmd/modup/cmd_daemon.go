@@ -24,6 +24,7 @@ func (a *app) daemonCmd() *cobra.Command {
 		hookTimeout time.Duration
 		maxSize     int64
 		keep        int
+		svc         serviceFlags
 	)
 	c := &cobra.Command{
 		Use:   "daemon",
@@ -38,10 +39,18 @@ path as modup update; with notify it only records and logs them.
 It logs one line per check and per install. The schedule and the last
 results persist in <root>/.modup/state/, so a restart does not re-check
 everything; modup status shows them. SIGINT/SIGTERM stop it (an install in
-flight finishes or rolls back first); SIGHUP rescans the roots.`,
+flight finishes or rolls back first); SIGHUP rescans the roots.
+
+With --listen (or daemon.listen) it also serves an HTTP API, an event
+stream, Prometheus metrics and a web page (modup ui opens it). Every API
+request needs the token of modup api-token; a listen address beyond
+loopback needs --listen-any. --webhook URL (or [[daemon.webhook]] tables)
+POSTs update-available, installed, failed and rolled-back events.`,
 		Example: `  modup daemon --root ~/a2/modules
   modup daemon --interval 1h --policy notify --log-format json
-  modup daemon --on-update 'echo "$MODUP_PACKAGE $MODUP_FROM -> $MODUP_TO"'`,
+  modup daemon --on-update 'echo "$MODUP_PACKAGE $MODUP_FROM -> $MODUP_TO"'
+  modup daemon --listen 127.0.0.1:7391
+  modup daemon --listen 127.0.0.1:7391 --webhook https://hooks.example.com/modup`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
@@ -56,12 +65,18 @@ flight finishes or rolls back first); SIGHUP rescans the roots.`,
 			if err != nil {
 				return err
 			}
+			// The daemon's log is its output: info level unless told otherwise.
+			logger := a.infoLogger()
+			svc.logger = logger
+			if err := a.prepareService(&svc); err != nil {
+				return err
+			}
+			defer svc.close()
 			u := a.updater()
 			u.MaxSize = maxSize
 			u.KeepBackups = keepBackups(keep)
-			// The daemon's log is its output: info level unless told otherwise.
-			logger := a.infoLogger()
 			u.Logger = logger
+			u.Actor = "daemon"
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
@@ -77,14 +92,16 @@ flight finishes or rolls back first); SIGHUP rescans the roots.`,
 			d, err := daemon.New(daemon.Options{
 				Roots: roots, Interval: interval, Policy: daemon.Policy(policy), Concurrency: concurrency,
 				OnUpdate: onUpdate, HookTimeout: hookTimeout, Updater: u, Logger: logger, Rescan: rescan,
+				Observers: svc.observers(), Version: modupVersion(),
 			})
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
 			a.untilStopped = true
-			return d.Run(cmd.Context())
+			return svc.run(cmd.Context(), d)
 		},
 	}
+	svc.register(c)
 	f := c.Flags()
 	f.DurationVar(&interval, "interval", 6*time.Hour, "how often each package is checked")
 	f.StringVar(&policy, "policy", "auto", "auto: install updates; notify: only record and log them")

@@ -34,9 +34,9 @@ type Metrics struct {
 
 var _ daemon.Observer = (*Metrics)(nil)
 
-// NewMetrics registers modup's metrics on a new registry. state reads the
-// packages and rate limits at each scrape.
-func NewMetrics(state StateSource) *Metrics {
+// NewMetrics registers modup's metrics on a new registry; ReadFrom adds
+// the gauges read from the daemon.
+func NewMetrics() *Metrics {
 	m := &Metrics{
 		reg: prometheus.NewRegistry(),
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -58,8 +58,14 @@ func NewMetrics(state StateSource) *Metrics {
 		}),
 		downloaded: map[string]int64{},
 	}
-	m.reg.MustRegister(m.checks, m.installs, m.downloadBytes, m.checkDuration, m.installDuration, &stateCollector{src: state})
+	m.reg.MustRegister(m.checks, m.installs, m.downloadBytes, m.checkDuration, m.installDuration)
 	return m
+}
+
+// ReadFrom adds the gauges read from state at each scrape: packages by
+// status, updates available, last checks, GitHub's quota. Call it once.
+func (m *Metrics) ReadFrom(state StateSource) {
+	m.reg.MustRegister(&stateCollector{src: state})
 }
 
 // StateSource is what the gauges are read from: the daemon.

@@ -70,7 +70,8 @@ function when(s) {
   if (!s) return "–";
   const d = new Date(s);
   if (isNaN(d) || d.getFullYear() < 2000) return "–";
-  return d.toLocaleString();
+  const two = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
 }
 
 function cell(row, text, cls) {
@@ -121,7 +122,8 @@ function renderPackages() {
       }
       st.appendChild(bar);
     }
-    const err = p.error || (p.last_update && p.last_update.error);
+    const err = p.error || (p.last_update && p.last_update.error
+      ? "Last change failed (" + when(p.last_update.at) + "): " + p.last_update.error : "");
     if (err) {
       const e = document.createElement("div");
       e.className = "error-text";

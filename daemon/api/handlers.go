@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/modup/modup/daemon"
+	"github.com/modup/modup/internal/archive"
+	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/updater"
@@ -25,7 +27,9 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		code, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"error":"encode the answer"}` + "\n")
+		code = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString(`{"error":"encode the answer"}` + "\n")
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -78,8 +82,10 @@ func errorStatus(err error) int {
 		return http.StatusTooManyRequests
 	case errors.Is(err, sources.ErrNotFound), errors.Is(err, sources.ErrInvalid), errors.Is(err, sources.ErrInsecure),
 		errors.Is(err, sources.ErrUnsupported), errors.Is(err, updater.ErrChecksum), errors.Is(err, updater.ErrSize),
-		errors.Is(err, context.DeadlineExceeded):
-		return http.StatusBadGateway // the source failed us
+		errors.Is(err, archive.ErrCorrupt), errors.Is(err, archive.ErrHostile), errors.Is(err, archive.ErrNoManifest),
+		errors.Is(err, archive.ErrTooLarge), errors.Is(err, httpx.ErrStalled), errors.Is(err, httpx.ErrTooLarge),
+		errors.Is(err, httpx.ErrFetchTimeout), errors.Is(err, httpx.ErrTooSlow), errors.Is(err, context.DeadlineExceeded):
+		return http.StatusBadGateway // the source failed us, or served what modup refuses
 	}
 	return http.StatusInternalServerError
 }

@@ -239,7 +239,6 @@ func (d *Daemon) claimRoots(ctx context.Context) ([]*pkgdir.Lock, error) {
 // finish or roll back within ShutdownGrace, and returns nil. It refuses to
 // start (ErrAlreadyServed) when another daemon serves one of its roots.
 func (d *Daemon) Run(ctx context.Context) error {
-	defer close(d.stopped)
 	claims, err := d.claimRoots(ctx)
 	if err != nil {
 		return err
@@ -249,6 +248,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 			lk.Unlock()
 		}
 	}()
+	// Callers waiting on the loop (the API) hear that it ended. A daemon
+	// refused above has not started: it may still Run.
+	defer close(d.stopped)
 
 	// Work gets its own context: at shutdown downloads are cancelled (they
 	// clean up after themselves) while a swap that has begun completes.

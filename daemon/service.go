@@ -253,6 +253,7 @@ func (d *Daemon) runChanges(work context.Context, keys []key, action pkgdir.Hist
 			ch = fn(work, p)
 		}
 		d.publishChange(k.root, action, ch, time.Since(start))
+		d.logChange(action, ch, time.Since(start))
 		if ch.Status == updater.StatusUpdated {
 			d.startHook(p, ch)
 		}
@@ -392,3 +393,25 @@ func (d *Daemon) Roots() []string { return slices.Clone(d.opts.Roots) }
 
 // Updater is the daemon's updater (its sources, rate limits).
 func (d *Daemon) Updater() *updater.Updater { return d.opts.Updater }
+
+// logChange logs a change an API request made, as the daemon logs its own
+// installs ("install" or "rollback", the history's action names).
+func (d *Daemon) logChange(action pkgdir.HistoryAction, ch updater.Change, took time.Duration) {
+	msg := "install"
+	if action == pkgdir.HistoryRollback {
+		msg = "rollback"
+	}
+	attrs := []any{"package", ch.Name, "from", ch.From, "to", ch.To, "status", string(ch.Status), "by", "api",
+		"duration", took.Round(time.Millisecond)}
+	switch ch.Status {
+	case updater.StatusFailed:
+		d.log.Warn(msg, append(attrs, "error", ch.Error)...)
+	case updater.StatusUpdated, updater.StatusRolledBack, updater.StatusInstalled:
+		if ch.Backup != "" {
+			attrs = append(attrs, "backup", ch.Backup)
+		}
+		d.log.Info(msg, attrs...)
+	default:
+		d.log.Info(msg, attrs...)
+	}
+}

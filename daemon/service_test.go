@@ -189,6 +189,9 @@ func TestUpdateAndRollback(t *testing.T) {
 	if n := rec.count("pkg", EventInstalled); n != 1 {
 		t.Errorf("installed said %d times", n)
 	}
+	if n := f.logs.count("install", "pkg", "status", "updated", "by", "api", "to", "1.1.0"); n != 1 {
+		t.Errorf("%d log lines of the install, want 1; log:\n%s", n, f.logs.dump())
+	}
 
 	ch, err := f.d.Rollback(t.Context(), "pkg", updater.RollbackOptions{By: "api"})
 	if err != nil || ch.Status != updater.StatusRolledBack || ch.To != "1.0.0" {

@@ -308,8 +308,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	st, err := s.opts.Hub.subscribe()
 	if err != nil {
+		if errors.Is(err, ErrTooManyStreams) {
+			err = fmt.Errorf("%w: at most %d at once; close one", err, s.opts.Hub.max)
+		}
 		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusServiceUnavailable, fmt.Errorf("%w: at most %d at once; close one", err, s.opts.Hub.max))
+		writeError(w, http.StatusServiceUnavailable, err)
 		return
 	}
 	defer s.opts.Hub.unsubscribe(st)

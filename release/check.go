@@ -127,6 +127,7 @@ type checker struct {
 	zipPath    string
 	zipSHA     string
 	zipSize    int64
+	retry      bool   // the download failed in a way that may pass later
 	root       string // the extracted package
 }
 
@@ -166,19 +167,93 @@ func (c *checker) run(ctx context.Context) {
 		return
 	}
 	defer os.RemoveAll(tmp)
-	if !c.download(ctx, tmp) {
+	if c.payloadSteps(ctx, tmp) {
+		c.checkLocalContent(ctx, tmp)
+	}
+}
+
+// payloadSteps are the steps that need the payload: download, checksum,
+// signature, archive, zip-manifest and modules. It reports whether the package was
+// extracted (into dir/extracted).
+func (c *checker) payloadSteps(ctx context.Context, dir string) bool {
+	if !c.download(ctx, dir) {
 		c.skipWhy = "nothing downloaded"
-		return
+		return false
 	}
 	c.checkChecksum()
 	c.checkSignature(ctx)
-	if !c.extract(ctx, tmp) {
+	if !c.extract(ctx, dir) {
 		c.skipWhy = "the archive could not be extracted"
-		return
+		return false
 	}
 	c.checkZipManifest()
 	c.checkModules()
-	c.checkLocalContent(ctx, tmp)
+	return true
+}
+
+// PayloadCheck says which payload VerifyPayload checks.
+type PayloadCheck struct {
+	// Source is the source that resolved Release.
+	Source sources.Source
+	// Want is the version as its manifest names it: Version and Name,
+	// with the sha256 and zip_size the pointer manifest declares when it
+	// names this version (empty otherwise).
+	Want sources.Release
+	// Release is the resolved release: payload URL, tag, digest.
+	Release sources.Release
+	// Dir is an empty folder the caller owns and removes: the zip and the
+	// extracted package are put there.
+	Dir string
+	// MaxSize caps the download (default updater.DefaultMaxSize).
+	MaxSize int64
+	// DirName is how hints name the package folder ("DIR" when empty).
+	DirName string
+}
+
+// PayloadResult is what VerifyPayload found.
+type PayloadResult struct {
+	// Steps are the payload steps reached (download, checksum, signature,
+	// archive, zip-manifest, modules), in the order of a release check. A step not
+	// reached is left out.
+	Steps []Step
+	// Zip is the downloaded zip inside Dir, "" when the download failed;
+	// SHA256 and Size describe it.
+	Zip    string
+	SHA256 string
+	Size   int64
+	// Root is the extracted package inside Dir, "" when extraction failed.
+	Root string
+	// Retry is set when the download failed in a way that asking again
+	// later may cure (the network, the server), as opposed to a payload
+	// that is too large.
+	Retry bool
+}
+
+// VerifyPayload runs the steps of a release check that look at the
+// payload, with the same checks users' modup makes: it downloads the
+// release's zip into pc.Dir within the size cap, compares it with the
+// declared sha256 and zip_size, extracts it safely and reads its manifest
+// and modules. The index crawler records each version's problems from it.
+func VerifyPayload(ctx context.Context, pc PayloadCheck) PayloadResult {
+	c := &checker{
+		opt:     CheckOptions{MaxSize: pc.MaxSize},
+		steps:   map[string]*Step{},
+		src:     pc.Source,
+		dirName: cmpOr(pc.DirName, "DIR"),
+		latest:  pc.Want,
+		rel:     pc.Release,
+	}
+	extracted := c.payloadSteps(ctx, pc.Dir)
+	res := PayloadResult{Zip: c.zipPath, SHA256: c.zipSHA, Size: c.zipSize, Retry: c.retry}
+	if extracted {
+		res.Root = c.root
+	}
+	for _, name := range stepOrder {
+		if s, ok := c.steps[name]; ok && name != StepLocalCopy && name != StepNewerRelease {
+			res.Steps = append(res.Steps, *s)
+		}
+	}
+	return res
 }
 
 // target settles what is checked: the Dir's update_url, or UpdateURL.
@@ -420,6 +495,7 @@ func (c *checker) download(ctx context.Context, tmp string) bool {
 	}
 	p, err := c.src.Open(ctx, c.rel)
 	if err != nil {
+		c.retry = true
 		return fail(err.Error(), "check that the zip is readable at its URL")
 	}
 	defer p.Body.Close()
@@ -428,6 +504,7 @@ func (c *checker) download(ctx context.Context, tmp string) bool {
 	}
 	f, err := os.CreateTemp(tmp, "payload-*.zip")
 	if err != nil {
+		c.retry = true
 		return fail(err.Error(), "")
 	}
 	defer f.Close()
@@ -435,12 +512,15 @@ func (c *checker) download(ctx context.Context, tmp string) bool {
 	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(p.Body, max+1))
 	switch {
 	case errors.Is(err, httpx.ErrStalled):
+		c.retry = true
 		return fail(err.Error(), "the server stopped sending data; users' downloads will stall too")
 	case err != nil:
+		c.retry = true
 		return fail(fmt.Sprintf("download %s: %v", c.rel.PayloadURL, err), "")
 	case n > max:
 		return fail(fmt.Sprintf("%s is larger than the cap of %d bytes", c.rel.PayloadURL, max), tooBig)
 	case p.Size >= 0 && n != p.Size:
+		c.retry = true
 		return fail(fmt.Sprintf("got %d of the %d bytes announced by %s", n, p.Size, c.rel.PayloadURL), "the server cut the download short")
 	}
 	if err := f.Close(); err != nil {
@@ -471,6 +551,9 @@ func (c *checker) extract(ctx context.Context, tmp string) bool {
 			hint = "every modup refuses this zip; " + hint
 		case errors.Is(err, archive.ErrCorrupt):
 			hint = "the zip is damaged (a partial upload?): upload it again, or " + hint
+		default:
+			// Not the archive's fault: a cancelled check, a full disk.
+			c.retry = true
 		}
 		c.set(StepArchive, Fail, detail, hint)
 		return false
@@ -603,16 +686,16 @@ func listSome(names []string) string {
 // (9) GitHub: no published release is newer than the manifest. Such a
 // release was made without bumping the manifest, and users never see it.
 func (c *checker) checkNewerRelease(ctx context.Context) {
-	gh, ok := c.src.(*github.Source)
+	lister, ok := c.src.(sources.Lister)
 	if !ok {
-		c.set(StepNewerRelease, Skip, "only for GitHub update_urls", "")
+		c.set(StepNewerRelease, Skip, "only for sources that list their releases (GitHub)", "")
 		return
 	}
 	if !c.comparable {
 		c.set(StepNewerRelease, Skip, "the manifest's version cannot be compared", "")
 		return
 	}
-	rels, err := gh.Releases(ctx, c.q)
+	rels, err := lister.Versions(ctx, c.q)
 	if err != nil {
 		c.set(StepNewerRelease, Warn, "could not list the releases: "+err.Error(), "set GITHUB_TOKEN and check again")
 		return

@@ -44,6 +44,7 @@ func PointerRelease(body []byte, where, kind string) (Release, *manifest.Manifes
 		Kind:        kind,
 		PublicKey:   strings.TrimSpace(m.PublicKey),
 		KeyRotation: m.KeyRotation,
+		Pointer:     body,
 
 		ManifestVersion: m.ManifestVersion,
 		Requirements:    m.Requirements,

@@ -125,6 +125,13 @@ type Release struct {
 	// Signature is the detached signature once fetched (the updater keeps
 	// it here so that a checked release is not asked for it again).
 	Signature []byte `json:"-"`
+	// Published is when the release was published, when the source knows
+	// (a GitHub release's published_at); zero otherwise.
+	Published time.Time `json:"published,omitzero"`
+	// Pointer is the pointer manifest as Latest read it, byte for byte, so
+	// that a caller recording the manifest (the index) need not read it
+	// again.
+	Pointer []byte `json:"-"`
 	// Resolved is true once Resolve found a payload.
 	Resolved bool `json:"-"`
 	// Extra holds source-specific data Open needs (kept out of JSON).

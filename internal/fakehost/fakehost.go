@@ -65,6 +65,7 @@ func (f *File) Serve(w http.ResponseWriter, r *http.Request, contentType string)
 }
 
 func etagMatch(header, etag string) bool {
+	etag = strings.TrimPrefix(etag, "W/")
 	for _, e := range strings.Split(header, ",") {
 		e = strings.TrimPrefix(strings.TrimSpace(e), "W/")
 		if e == "*" || e == etag {
@@ -124,6 +125,26 @@ func WriteJSON(w http.ResponseWriter, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(b)
+}
+
+// WriteJSONTagged answers with v as JSON carrying a weak ETag of its
+// content, as GitHub's REST API does, and with 304 and no body to a request
+// whose If-None-Match names it.
+func WriteJSONTagged(w http.ResponseWriter, r *http.Request, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	sum := sha256.Sum256(b)
+	etag := `W/"` + hex.EncodeToString(sum[:16]) + `"`
+	w.Header().Set("ETag", etag)
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -65,6 +65,7 @@ var (
 	_ sources.Source          = (*Source)(nil)
 	_ sources.Locator         = (*Source)(nil)
 	_ sources.SignatureSource = (*Source)(nil)
+	_ sources.Lister          = (*Source)(nil)
 )
 
 // Source is the GitHub source. It is safe for concurrent use.
@@ -526,41 +527,79 @@ const (
 	extraSigAPIURL = "signature_api_url"
 )
 
-// Releases lists every published release (drafts excluded), newest first,
-// as Resolve would resolve them (Origin "release").
-func (s *Source) Releases(ctx context.Context, q sources.Query) ([]sources.Release, error) {
+// Versions implements sources.Lister: every published release (drafts
+// excluded), newest first, as Resolve would resolve it (Origin "release").
+// The list is read a hundred releases a page, each page with a conditional
+// request through q.Cache, so an unchanged list costs one 304 per page
+// (which GitHub does not count against the quota of a token). A page that
+// comes back full is followed by the next; the list ends at the first page
+// that is not.
+func (s *Source) Versions(ctx context.Context, q sources.Query) ([]sources.Release, error) {
 	r, err := s.repo(q)
 	if err != nil {
 		return nil, err
 	}
-	if until, blocked := s.apiBlocked(); blocked {
-		return nil, fmt.Errorf("list releases of %s: %w", r, &sources.RateLimitError{Host: s.apiHost, Reset: until})
-	}
 	var out []sources.Release
-	err = s.eachRelease(ctx, r, func(rel *apiRelease) (bool, error) {
-		res, err := s.fromAPI(sources.Release{Version: sources.TrimV(rel.TagName), Origin: OriginRelease}, r, rel)
-		if err != nil {
-			return false, err
+	for page := 1; ; page++ {
+		if page > maxReleasePages {
+			return nil, fmt.Errorf("list releases of %s: more than %d pages of releases", r, maxReleasePages)
 		}
-		out = append(out, res)
-		return true, nil
-	})
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("list releases of %s: %w", r, ctxErr)
-		}
-		if isNotFound(err) {
-			return nil, &kindError{kind: sources.ErrNotFound,
-				msg: fmt.Sprintf("list releases of %s: no such repository (or it is private and no token grants access)", r)}
-		}
-		if s.noteRateLimit(err) {
-			until, _ := s.apiBlocked()
+		if until, blocked := s.apiBlocked(); blocked {
 			return nil, fmt.Errorf("list releases of %s: %w", r, &sources.RateLimitError{Host: s.apiHost, Reset: until})
 		}
-		return nil, fmt.Errorf("list releases of %s: %w", r, s.tokenRefused(err))
+		u := fmt.Sprintf("%s/releases?per_page=%d&page=%d", s.repoAPIURL(r), releasesPerPage, page)
+		body, _, err := s.client.FetchAccept(ctx, u, apiMediaType, q.Cache, maxAPIResponse)
+		if err != nil {
+			return nil, s.listError(ctx, r, err)
+		}
+		var list []apiRelease
+		if err := json.Unmarshal(body, &list); err != nil {
+			what := "JSON"
+			if httpx.LooksLikeHTML(body) {
+				what = "JSON (got an HTML page)"
+			}
+			return nil, &kindError{kind: sources.ErrInvalid, msg: fmt.Sprintf("list releases of %s: %s: not the expected %s: %v", r, u, what, err)}
+		}
+		for i := range list {
+			rel := &list[i]
+			if rel.Draft || rel.TagName == "" {
+				continue
+			}
+			res, err := s.fromAPI(sources.Release{Version: sources.TrimV(rel.TagName), Origin: OriginRelease}, r, rel)
+			if err != nil {
+				return nil, err
+			}
+			res.Published = rel.PublishedAt
+			out = append(out, res)
+		}
+		if len(list) < releasesPerPage {
+			return out, nil
+		}
 	}
-	return out, nil
 }
+
+// listError words a failed page of the release list.
+func (s *Source) listError(ctx context.Context, r Repo, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("list releases of %s: %w", r, ctxErr)
+	}
+	if errors.Is(err, sources.ErrNotFound) {
+		return &kindError{kind: sources.ErrNotFound,
+			msg: fmt.Sprintf("list releases of %s: no such repository (or it is private and no token grants access)", r)}
+	}
+	if s.noteRateLimit(err) {
+		until, _ := s.apiBlocked()
+		return fmt.Errorf("list releases of %s: %w", r, &sources.RateLimitError{Host: s.apiHost, Reset: until})
+	}
+	return fmt.Errorf("list releases of %s: %w", r, s.tokenRefused(err))
+}
+
+const (
+	// releasesPerPage is the largest page the releases API gives.
+	releasesPerPage = 100
+	// apiMediaType is what the REST API documents for JSON answers.
+	apiMediaType = "application/vnd.github+json"
+)
 
 // errNoRelease: none of the tags has a published release.
 var errNoRelease = errors.New("no published release")
@@ -823,6 +862,8 @@ type apiRelease struct {
 	Prerelease bool       `json:"prerelease"`
 	HTMLURL    string     `json:"html_url"`
 	Assets     []apiAsset `json:"assets"`
+	// PublishedAt is null for a draft.
+	PublishedAt time.Time `json:"published_at"`
 }
 
 type apiAsset struct {

@@ -59,10 +59,47 @@ func (r remote) Query(t testing.TB) sources.Query {
 }
 
 func TestConformance(t *testing.T) {
-	sourcetest.Run(t, func(t *testing.T) (sources.Source, sourcetest.Remote) {
+	factory := func(t *testing.T) (sources.Source, sourcetest.Remote) {
 		srv := githubtest.New(t)
 		return srv.Source(""), remote{srv}
-	})
+	}
+	sourcetest.Run(t, factory) // with the Lister cases: the source lists its releases
+}
+
+// TestVersionsConditional: an unchanged release list costs one conditional
+// request answered 304 per page, and a new release is seen at once.
+func TestVersionsConditional(t *testing.T) {
+	srv, src, q := setup(t)
+	for i := range 150 {
+		srv.AddRelease(owner, repo, githubtest.Release{Tag: fmt.Sprintf("v1.%d.0", i)})
+	}
+	first, err := src.Versions(t.Context(), q)
+	if err != nil || len(first) != 150 {
+		t.Fatalf("Versions = %d releases, %v; want 150", len(first), err)
+	}
+	srv.Reset()
+	again, err := src.Versions(t.Context(), q)
+	if err != nil || len(again) != 150 || again[0].Tag != "v1.149.0" {
+		t.Fatalf("unchanged Versions = %d releases, %v", len(again), err)
+	}
+	reqs := srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests for an unchanged list of two pages, want 2: %+v", len(reqs), reqs)
+	}
+	for _, r := range reqs {
+		if !r.Conditional || r.Status != http.StatusNotModified {
+			t.Errorf("request %s?%s: conditional %v, status %d; want a conditional request answered 304", r.Path, r.Query, r.Conditional, r.Status)
+		}
+	}
+	srv.AddRelease(owner, repo, githubtest.Release{Tag: "v2.0.0", Body: "new"})
+	srv.Reset()
+	moved, err := src.Versions(t.Context(), q)
+	if err != nil || len(moved) != 151 || moved[0].Tag != "v2.0.0" || moved[0].ReleaseNotes != "new" || moved[0].Published.IsZero() {
+		t.Fatalf("Versions after a release = %d, first %+v, %v", len(moved), moved[0], err)
+	}
+	if n := srv.Count("api"); n != 2 {
+		t.Errorf("%d API requests after a release, want 2 (both pages changed)", n)
+	}
 }
 
 // setup is a fake GitHub with a source and a query of owner/repo.
@@ -206,6 +243,12 @@ func TestLatestManifestFields(t *testing.T) {
 		Version: "0.7.2", Name: repo, News: "fixed things", ManifestURL: srv.Raw.URL + "/acme/tools.modules/HEAD/a2modsource.json",
 		Size: 1234, SizeFrom: "zip_size in a2modsource.json", SHA256: strings.Repeat("ab", 32), Origin: "manifest", Kind: "github",
 	}
+	if !bytes.Equal(rel.Pointer, manifest(t, "0.7.2", map[string]any{
+		"news": "fixed things", "zip_size": 1234, "sha256": strings.ToUpper(strings.Repeat("ab", 32)),
+	})) {
+		t.Errorf("Pointer = %q, want the manifest as served", rel.Pointer)
+	}
+	rel.Pointer = nil
 	if fmt.Sprint(rel) != fmt.Sprint(want) {
 		t.Errorf("Latest =\n%+v\nwant\n%+v", rel, want)
 	}
@@ -544,16 +587,16 @@ func TestResolveRateLimitedFallsBackToTagArchive(t *testing.T) {
 		t.Errorf("APIBlockedUntil = %v, want %v", got, reset)
 	}
 
-	// Until the reset, Resolve and Releases leave the API alone.
+	// Until the reset, Resolve and Versions leave the API alone.
 	for range 3 {
 		if _, err := src.Resolve(t.Context(), q, latest); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err = src.Releases(t.Context(), q)
+	_, err = src.Versions(t.Context(), q)
 	var rle *sources.RateLimitError
 	if !errors.As(err, &rle) || !rle.Reset.Equal(reset) {
-		t.Errorf("Releases err = %v, want a RateLimitError until %v", err, reset)
+		t.Errorf("Versions err = %v, want a RateLimitError until %v", err, reset)
 	}
 	if n := srv.Count("api"); n != 1 {
 		t.Errorf("%d API requests, want still 1", n)
@@ -634,8 +677,8 @@ func TestResolveCancelled(t *testing.T) {
 	if _, err := src.Resolve(ctx, q, sources.Release{Version: "1.0.0"}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
-	if _, err := src.Releases(ctx, q); !errors.Is(err, context.Canceled) {
-		t.Errorf("Releases err = %v, want context.Canceled", err)
+	if _, err := src.Versions(ctx, q); !errors.Is(err, context.Canceled) {
+		t.Errorf("Versions err = %v, want context.Canceled", err)
 	}
 }
 
@@ -745,7 +788,7 @@ func TestEnterpriseAPIPrefix(t *testing.T) {
 	if rel.ReleaseNotes != "enterprise notes" || rel.Tag != "v2.0.0" {
 		t.Errorf("Resolve = %+v", rel)
 	}
-	if _, err := src.Releases(t.Context(), q); err != nil {
+	if _, err := src.Versions(t.Context(), q); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range srv.Requests() {
@@ -755,7 +798,7 @@ func TestEnterpriseAPIPrefix(t *testing.T) {
 	}
 }
 
-func TestReleasesPages(t *testing.T) {
+func TestVersionsPages(t *testing.T) {
 	srv, src, q := setup(t)
 	const n = 250
 	for i := range n {
@@ -763,7 +806,7 @@ func TestReleasesPages(t *testing.T) {
 	}
 	srv.AddRelease(owner, repo, githubtest.Release{Tag: "v9.9.9", Draft: true})
 	srv.AddRelease(owner, repo, githubtest.Release{Tag: "latest", Assets: map[string][]byte{"latest.zip": []byte("zip")}})
-	rels, err := src.Releases(t.Context(), q)
+	rels, err := src.Versions(t.Context(), q)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -788,15 +831,15 @@ func TestReleasesPages(t *testing.T) {
 	}
 }
 
-func TestReleasesOfMissingRepo(t *testing.T) {
+func TestVersionsOfMissingRepo(t *testing.T) {
 	srv, src, q := setup(t)
-	if _, err := src.Releases(t.Context(), q); !errors.Is(err, sources.ErrNotFound) {
-		t.Errorf("Releases of a missing repository: err = %v, want ErrNotFound", err)
+	if _, err := src.Versions(t.Context(), q); !errors.Is(err, sources.ErrNotFound) {
+		t.Errorf("Versions of a missing repository: err = %v, want ErrNotFound", err)
 	}
 	srv.SetManifest(owner, repo, "HEAD", manifest(t, "1.0.0", nil))
-	rels, err := src.Releases(t.Context(), q)
+	rels, err := src.Versions(t.Context(), q)
 	if err != nil || len(rels) != 0 {
-		t.Errorf("Releases of a repository without releases = %v, %v; want none", rels, err)
+		t.Errorf("Versions of a repository without releases = %v, %v; want none", rels, err)
 	}
 	_, err = src.Resolve(t.Context(), sources.Query{UpdateURL: srv.RepoURL(owner, "nope")}, sources.Release{Version: "1.0.0", Origin: "request"})
 	if !errors.Is(err, sources.ErrUnreleased) {
@@ -1058,9 +1101,9 @@ func TestTokenRefused(t *testing.T) {
 		t.Fatalf("Latest of a public repository needs no token: %v", err)
 	}
 	_, errResolve := src.Resolve(t.Context(), public, latest)
-	_, errReleases := src.Releases(t.Context(), public)
+	_, errReleases := src.Versions(t.Context(), public)
 	_, errPrivate := src.Latest(t.Context(), private)
-	for what, err := range map[string]error{"Resolve": errResolve, "Releases": errReleases, "Latest (private)": errPrivate} {
+	for what, err := range map[string]error{"Resolve": errResolve, "Versions": errReleases, "Latest (private)": errPrivate} {
 		var se *httpx.StatusError
 		if err == nil || !strings.Contains(err.Error(), "refused the token from GITHUB_TOKEN or GH_TOKEN") {
 			t.Errorf("%s: err = %v, want it to say the token was refused", what, err)
@@ -1101,10 +1144,10 @@ func TestSlowServers(t *testing.T) {
 			want: httpx.ErrFetchTimeout, cause: "/contents/a2modsource.json: took longer than --fetch-timeout 300ms"},
 		{name: "release list from an API that never answers", slow: func(s *githubtest.Server) { s.Hang("api") },
 			run: func(ctx context.Context, src *github.Source, q sources.Query) error {
-				_, err := src.Releases(ctx, q)
+				_, err := src.Versions(ctx, q)
 				return err
 			},
-			want: httpx.ErrFetchTimeout, cause: "/releases?per_page=100&page=1\": took longer than --fetch-timeout 300ms"},
+			want: httpx.ErrFetchTimeout, cause: "/releases?per_page=100&page=1: took longer than --fetch-timeout 300ms"},
 		{name: "release look-up dripping: the tag archive stands in", slow: func(s *githubtest.Server) { s.Drip("api", 50*time.Millisecond) },
 			run: func(ctx context.Context, src *github.Source, q sources.Query) error {
 				rel, err := src.Resolve(ctx, q, sources.Release{Version: "1.2.0", Origin: "manifest"})

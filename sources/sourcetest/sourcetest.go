@@ -228,6 +228,19 @@ func Run(t *testing.T, newSource Factory) {
 		t.Run("VersionsListsEveryRelease", func(t *testing.T) {
 			versionsListsEveryRelease(t, newSource, query)
 		})
+		t.Run("VersionsAgainThroughTheCache", func(t *testing.T) {
+			versionsAgain(t, newSource, query)
+		})
+		t.Run("VersionsCancelledContext", func(t *testing.T) {
+			src, r := newSource(t)
+			r.Point(t, "1.0.0", nil)
+			r.Publish(t, "1.0.0", Zip(t, map[string]string{"a2modsource.json": `{"version": "1.0.0"}`}))
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			if _, err := src.(sources.Lister).Versions(ctx, query(t, r)); !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+		})
 	}
 	t.Run("Signatures", func(t *testing.T) {
 		runSignatures(t, newSource, query)
@@ -318,6 +331,33 @@ func versionsListsEveryRelease(t *testing.T, newSource Factory, query func(*test
 		}
 		if b := OpenBytes(t, src, rel); !bytes.Equal(b, payloads[rel.Version]) {
 			t.Errorf("Open %s gave %d bytes, not its own payload", rel.Version, len(b))
+		}
+	}
+}
+
+// versionsAgain: asked again through the same cache (conditionally, where
+// the source asks a remote), a Lister gives the same list.
+func versionsAgain(t *testing.T, newSource Factory, query func(*testing.T, Remote) sources.Query) {
+	src, r := newSource(t)
+	r.Publish(t, "1.0.0", Zip(t, map[string]string{"a2modsource.json": `{"version": "1.0.0"}`}))
+	r.Publish(t, "1.1.0", Zip(t, map[string]string{"a2modsource.json": `{"version": "1.1.0"}`}))
+	r.Point(t, "1.1.0", nil)
+	q := query(t, r)
+	lister := src.(sources.Lister)
+	first, err := lister.Versions(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := lister.Versions(t.Context(), q)
+	if err != nil {
+		t.Fatalf("second Versions through the cache: %v", err)
+	}
+	if len(again) != len(first) {
+		t.Fatalf("second Versions: %d releases, the first %d", len(again), len(first))
+	}
+	for i := range first {
+		if again[i].Version != first[i].Version || again[i].PayloadURL != first[i].PayloadURL {
+			t.Errorf("second Versions[%d] = %s %s, the first %s %s", i, again[i].Version, again[i].PayloadURL, first[i].Version, first[i].PayloadURL)
 		}
 	}
 }

@@ -712,7 +712,9 @@ func (s *Server) serveReleaseList(w http.ResponseWriter, r *http.Request, base, 
 	if len(links) > 0 {
 		w.Header().Set("Link", strings.Join(links, ", "))
 	}
-	fakehost.WriteJSON(w, out)
+	// Like GitHub, a list carries a weak ETag of its content and
+	// answers a request that names it with 304 and no body.
+	fakehost.WriteJSONTagged(w, r, out)
 }
 
 func (s *Server) releaseJSON(apiBase string, rel *release) map[string]any {

@@ -175,7 +175,8 @@ func (a *app) rootCmd() *cobra.Command {
 	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd(),
 		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd(),
 		a.daemonCmd(), a.statusCmd(), a.historyCmd(), a.apiTokenCmd(), a.uiCmd(),
-		a.packCmd(), a.serveCmd(), a.releaseCmd(), a.configCmd(), a.selfUpdateCmd(), a.keyCmd(), a.trustCmd())
+		a.packCmd(), a.serveCmd(), a.releaseCmd(), a.configCmd(), a.selfUpdateCmd(), a.keyCmd(), a.trustCmd(),
+		a.indexCmd())
 	return c
 }
 

@@ -348,8 +348,8 @@ func (c *Crawler) record(parent context.Context, u store.Update, cache *txCache,
 // word is a source error as `modup check` prints it; a timeout of this
 // source says so.
 func (c *Crawler) word(ctx context.Context, err error) string {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) && !strings.Contains(err.Error(), "deadline") {
-		return err.Error() + " (the refresh of this source took longer than its timeout)"
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err.Error() + " (the refresh of this source took longer than its timeout; see --timeout)"
 	}
 	return err.Error()
 }

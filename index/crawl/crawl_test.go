@@ -151,9 +151,9 @@ func TestFailingSourceKeepsItsData(t *testing.T) {
 		t.Fatalf("build: %+v", rep.Results)
 	}
 	cases := []struct {
-		name  string
+		name   string
 		break_ func()
-		want  string
+		want   string
 	}{
 		{"html", func() { web.Put("/a/a2modsource.json", []byte("<!DOCTYPE html><html>Sign in</html>")) }, "got an HTML page instead of a2modsource.json"},
 		{"broken manifest", func() { web.Put("/a/a2modsource.json", []byte("{\n  \"version\": \"1.1.0\",\n}\n")) }, "a2modsource.json:3:1"},

@@ -226,6 +226,14 @@ func (c *Crawler) refresh(parent context.Context, updateURL string) Result {
 		errs = append(errs, fmt.Sprintf("%s names the package %q, which cannot be a name in an index (letters, digits and . _ + -, starting with a letter or digit)", latest.ManifestURL, name))
 		return c.record(parent, u, cache, errs, res)
 	}
+	if name != known.Name {
+		// Checked before anything is downloaded; Apply checks again.
+		owner, err := c.Store.NameOwner(ctx, name)
+		if err == nil && owner != "" && owner != updateURL {
+			errs = append(errs, fmt.Sprintf("%v: %s already publishes %q (names are compared ignoring case)", store.ErrNameTaken, owner, name))
+			return c.record(parent, u, cache, errs, res)
+		}
+	}
 	q.Package = name
 	res.Name = name
 	u.Read, u.Name, u.Pointer, u.PointerVersion = true, name, latest.Pointer, latest.Version

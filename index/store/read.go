@@ -236,3 +236,14 @@ func (s *Store) Known(ctx context.Context, updateURL string) (Known, error) {
 	}
 	return k, rows.Err()
 }
+
+// NameOwner is the update_url of the source whose package is called name
+// (ignoring case); "" when none is.
+func (s *Store) NameOwner(ctx context.Context, name string) (string, error) {
+	var u string
+	err := s.r.QueryRowContext(ctx, "SELECT update_url FROM sources WHERE name = ? COLLATE NOCASE", name).Scan(&u)
+	if err == sql.ErrNoRows {
+		return "", nil
+	}
+	return u, err
+}

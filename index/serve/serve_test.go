@@ -14,7 +14,7 @@ import (
 
 	"github.com/modup/modup/index/crawl"
 	"github.com/modup/modup/index/doc"
-	"github.com/modup/modup/index/internal/indextest"
+	"github.com/modup/modup/internal/indextest"
 	"github.com/modup/modup/index/publish"
 	"github.com/modup/modup/index/serve"
 	"github.com/modup/modup/index/store"

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/modup/modup/internal/indextest"
 	"github.com/modup/modup/index/store"
+	"github.com/modup/modup/internal/indextest"
 )
 
 // TestIndexRefreshKilled kills `modup index build` (a refresh of an

@@ -11,9 +11,9 @@ import (
 
 	"github.com/modup/modup/index/crawl"
 	"github.com/modup/modup/index/doc"
-	"github.com/modup/modup/internal/indextest"
 	"github.com/modup/modup/index/publish"
 	"github.com/modup/modup/index/store"
+	"github.com/modup/modup/internal/indextest"
 	"github.com/modup/modup/sources/github/githubtest"
 )
 

@@ -14,10 +14,10 @@ import (
 
 	"github.com/modup/modup/index/crawl"
 	"github.com/modup/modup/index/doc"
-	"github.com/modup/modup/internal/indextest"
 	"github.com/modup/modup/index/publish"
 	"github.com/modup/modup/index/serve"
 	"github.com/modup/modup/index/store"
+	"github.com/modup/modup/internal/indextest"
 )
 
 // index is a built index of two web packages, mirrored, and its server.

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -132,7 +131,7 @@ func (a *app) indexBuild(ctx context.Context, f indexFlags, sourcesFile string, 
 			return &exitError{code: exitUsage, err: fmt.Errorf("--from-root: %w", err)}
 		}
 		for _, e := range bad {
-			fmt.Fprintf(a.stderr, "modup: skipped: %v\n", e)
+			printf(a.stderr, "modup: skipped: %v\n", e)
 		}
 		add(list)
 	}
@@ -165,7 +164,7 @@ func (a *app) indexBuild(ctx context.Context, f indexFlags, sourcesFile string, 
 			added += r.Added
 			downloads += r.Downloads
 		}
-		fmt.Fprintf(a.stdout, "%s: %s, %s (%d new, %d downloaded); %d of %d sources failed; %s\n",
+		printf(a.stdout, "%s: %s, %s (%d new, %d downloaded); %d of %d sources failed; %s\n",
 			f.db, plural(root.Packages, "package"), plural(root.Versions, "version"), added, downloads,
 			rep.Failed(), len(rep.Results), rep.Took.Round(time.Millisecond))
 	}
@@ -187,12 +186,12 @@ func (a *app) printCrawl(rep crawl.Report, asJSON bool) error {
 		key:    "sources",
 		header: []string{"NAME", "VERSIONS", "NEW", "SOURCE", "UPDATE_URL"},
 		none:   "no sources",
-		cells: func(r crawl.Result, _ bool) []string {
+		cells: func(r crawl.Result) []string {
 			return []string{r.Name, fmt.Sprint(r.Versions), fmt.Sprint(r.Added), r.Kind, r.UpdateURL}
 		},
 		notes: func(r crawl.Result) {
 			if r.Err != "" {
-				fmt.Fprintf(a.stdout, "error: %s: %s\n", r.UpdateURL, r.Err)
+				printf(a.stdout, "error: %s: %s\n", r.UpdateURL, r.Err)
 			}
 		},
 	})
@@ -252,51 +251,30 @@ func (a *app) indexServe(ctx context.Context, f indexFlags, addr string, every t
 	}
 	url := "http://" + displayAddr(ln.Addr()) + "/"
 	root := srv.Root()
-	fmt.Fprintf(a.stdout, "serving %s: %s, %s\n", f.db, plural(root.Packages, "package"), plural(root.Versions, "version"))
-	fmt.Fprintf(a.stdout, "url: %s\n", url)
+	printf(a.stdout, "serving %s: %s, %s\n", f.db, plural(root.Packages, "package"), plural(root.Versions, "version"))
+	printf(a.stdout, "url: %s\n", url)
 	if every > 0 {
-		fmt.Fprintf(a.stdout, "refresh: every %s (±10%%)\n", every)
+		printf(a.stdout, "refresh: every %s (±10%%)\n", every)
 	} else {
-		fmt.Fprintln(a.stdout, "refresh: never")
+		printf(a.stdout, "refresh: never\n")
 	}
-	fmt.Fprintln(a.stdout, "press Ctrl-C to stop")
+	printf(a.stdout, "press Ctrl-C to stop\n")
 
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
-	}
-	done := make(chan error, 1)
-	go func() { done <- hs.Serve(ln) }()
+	rctx, stopRefresh := context.WithCancel(ctx)
 	refreshDone := make(chan struct{})
 	go func() {
 		defer close(refreshDone)
 		if every > 0 {
-			a.refreshLoop(ctx, st, srv, f.mirror, every, concurrency, timeout, logger)
+			a.refreshLoop(rctx, st, srv, f.mirror, every, concurrency, timeout, logger)
 		}
 	}()
-
-	select {
-	case err := <-done:
-		return &exitError{code: exitFailure, err: fmt.Errorf("index serve: %w", err)}
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdown)
-	defer cancel()
-	err = hs.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = hs.Close()
-	}
+	err = a.serveUntil(ctx, ln, srv, logger, "index serve")
+	stopRefresh()
 	<-refreshDone
-	if serr := <-done; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
-		err = serr
-	}
 	if err != nil {
-		return &exitError{code: exitFailure, err: fmt.Errorf("index serve: stop: %w", err)}
+		return err
 	}
-	fmt.Fprintln(a.stdout, "stopped")
+	printf(a.stdout, "stopped\n")
 	return nil
 }
 
@@ -358,25 +336,20 @@ removed.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			st, err := store.OpenExisting(ctx, f.db)
+			snap, err := readIndex(ctx, f.db)
 			if err != nil {
-				return &exitError{code: exitFailure, err: err}
-			}
-			defer st.Close()
-			snap, err := st.Snapshot(ctx)
-			if err != nil {
-				return &exitError{code: exitFailure, err: err}
+				return err
 			}
 			site := publish.Build(snap, publish.Options{Mirror: f.mirror != ""})
 			rep, err := publish.Export(ctx, site, &publish.Writer{}, args[0], f.mirror)
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
-			fmt.Fprintf(a.stdout, "exported %s to %s: %d written, %d unchanged, %d removed", plural(rep.Written+rep.Unchanged, "document"), args[0], rep.Written, rep.Unchanged, rep.Removed)
+			printf(a.stdout, "exported %s to %s: %d written, %d unchanged, %d removed", plural(rep.Written+rep.Unchanged, "document"), args[0], rep.Written, rep.Unchanged, rep.Removed)
 			if f.mirror != "" {
-				fmt.Fprintf(a.stdout, "; %s", plural(rep.Zips, "mirrored zip"))
+				printf(a.stdout, "; %s", plural(rep.Zips, "mirrored zip"))
 			}
-			fmt.Fprintln(a.stdout)
+			printf(a.stdout, "\n")
 			return nil
 		},
 	}
@@ -397,15 +370,9 @@ func (a *app) indexShowCmd() *cobra.Command {
   modup index show --db index.db --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			st, err := store.OpenExisting(ctx, f.db)
+			snap, err := readIndex(cmd.Context(), f.db)
 			if err != nil {
-				return &exitError{code: exitFailure, err: err}
-			}
-			defer st.Close()
-			snap, err := st.Snapshot(ctx)
-			if err != nil {
-				return &exitError{code: exitFailure, err: err}
+				return err
 			}
 			root := publish.Build(snap, publish.Options{}).Root()
 			if asJSON {
@@ -424,10 +391,10 @@ func (a *app) indexShowCmd() *cobra.Command {
 			}
 			for _, s := range root.Sources {
 				if s.LastError != "" {
-					fmt.Fprintf(a.stdout, "error: %s: %s\n", s.UpdateURL, s.LastError)
+					printf(a.stdout, "error: %s: %s\n", s.UpdateURL, s.LastError)
 				}
 			}
-			fmt.Fprintf(a.stdout, "%s, %s from %s; data changed %s; last refresh %s\n",
+			printf(a.stdout, "%s, %s from %s; data changed %s; last refresh %s\n",
 				plural(root.Packages, "package"), plural(root.Versions, "version"), plural(len(root.Sources), "source"),
 				when(&snap.Generated), when(&snap.Refreshed))
 			return nil
@@ -436,4 +403,18 @@ func (a *app) indexShowCmd() *cobra.Command {
 	f.register(c, "")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the / document")
 	return c
+}
+
+// readIndex reads a snapshot of the index a build made.
+func readIndex(ctx context.Context, db string) (*store.Snapshot, error) {
+	st, err := store.OpenExisting(ctx, db)
+	if err != nil {
+		return nil, &exitError{code: exitFailure, err: err}
+	}
+	defer st.Close()
+	snap, err := st.Snapshot(ctx)
+	if err != nil {
+		return nil, &exitError{code: exitFailure, err: err}
+	}
+	return snap, nil
 }

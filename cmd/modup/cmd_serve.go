@@ -84,11 +84,21 @@ func (a *app) serve(ctx context.Context, dir, addr string) error {
 	}
 	printf(a.stdout, "press Ctrl-C to stop\n")
 
+	if err := a.serveUntil(ctx, ln, h, a.logger, "serve"); err != nil {
+		return err
+	}
+	printf(a.stdout, "stopped\n")
+	return nil
+}
+
+// serveUntil serves h on ln until ctx ends, then stops: requests in flight
+// get serveShutdown to finish. what names the command in errors.
+func (a *app) serveUntil(ctx context.Context, ln net.Listener, h http.Handler, logger *slog.Logger, what string) error {
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       time.Minute,
-		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}
 	done := make(chan error, 1)
@@ -96,12 +106,12 @@ func (a *app) serve(ctx context.Context, dir, addr string) error {
 
 	select {
 	case err := <-done:
-		return &exitError{code: exitFailure, err: fmt.Errorf("serve: %w", err)}
+		return &exitError{code: exitFailure, err: fmt.Errorf("%s: %w", what, err)}
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serveShutdown)
 	defer cancel()
-	err = srv.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = srv.Close()
 	}
@@ -109,9 +119,8 @@ func (a *app) serve(ctx context.Context, dir, addr string) error {
 		err = serr
 	}
 	if err != nil {
-		return &exitError{code: exitFailure, err: fmt.Errorf("serve: stop: %w", err)}
+		return &exitError{code: exitFailure, err: fmt.Errorf("%s: stop: %w", what, err)}
 	}
-	printf(a.stdout, "stopped\n")
 	return nil
 }
 

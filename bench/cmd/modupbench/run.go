@@ -40,6 +40,9 @@ type config struct {
 	daemonN  int
 	idle     time.Duration
 	drops    int
+	// indexN sources are built and refreshed; the served index holds
+	// indexListN packages.
+	indexN, indexListN int
 }
 
 func parseConfig(args []string) (config, error) {
@@ -49,7 +52,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&c.work, "work", "", "scratch folder, on the file system to measure (default: a new folder under $TMPDIR)")
 	fs.BoolVar(&c.quick, "quick", false, "small workloads (for CI): 20 MB zip, 2,000 files, 1,000 packages, 10 s idle")
 	fs.IntVar(&c.reps, "reps", 5, "timed runs of each side")
-	rows := fs.String("rows", "update,rss,check,list,daemon", "rows to run")
+	rows := fs.String("rows", "update,rss,check,list,daemon,index", "rows to run")
 	fs.StringVar(&c.out, "o", "", "also write the results (markdown) to this file")
 	fs.BoolVar(&c.keep, "keep", false, "keep the scratch folder")
 	fs.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of every modup run into this folder")
@@ -78,6 +81,7 @@ func parseConfig(args []string) (config, error) {
 		c.zipMB, c.zipFiles, c.rssMB = 20, 2000, []int64{10, 20}
 		c.checkNs, c.listN, c.daemonN = []int{100, 1000}, 1000, 1000
 		c.idle, c.drops = 10*time.Second, 2
+		c.indexN, c.indexListN = 100, 1000
 		if c.reps > 3 {
 			c.reps = 3
 		}
@@ -85,6 +89,7 @@ func parseConfig(args []string) (config, error) {
 		c.zipMB, c.zipFiles, c.rssMB = 200, 20000, []int64{100, 200}
 		c.checkNs, c.listN, c.daemonN = []int{100, 1000, 10000}, 10000, 10000
 		c.idle, c.drops = 60*time.Second, 3
+		c.indexN, c.indexListN = 1000, 10000
 	}
 	return c, nil
 }
@@ -195,6 +200,7 @@ func runBench(ctx context.Context, args []string) error {
 		{"check", b.checkRows},
 		{"list", b.listRow},
 		{"daemon", b.daemonRow},
+		{"index", b.indexRows},
 	}
 	for _, s := range steps {
 		if !cfg.rows[s.name] {

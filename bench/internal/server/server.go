@@ -43,6 +43,7 @@ type Server struct {
 	first map[string]time.Time // path -> first request since Reset
 	// version is what every synthetic package points to.
 	version string
+	zips    sync.Map // "name@version" → workload.Small
 }
 
 // Start listens on a free loopback port.
@@ -151,29 +152,55 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // synthetic answers /p/<name>/a2modsource.json with a manifest at the
-// server's version, with an ETag and Last-Modified, and 304 to a matching
-// conditional request. Any other path under /p/ is 404.
+// server's version, declaring the sha256 and zip_size of
+// /p/<name>/<version>.zip, a small release zip of that package; both with
+// an ETag and Last-Modified, and 304 to a matching conditional request.
+// Any other path under /p/ is 404.
 func (s *Server) synthetic(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(r.URL.Path, "/p/")
 	name, file, ok := strings.Cut(rest, "/")
-	if !ok || file != "a2modsource.json" || name == "" {
+	if !ok || name == "" || strings.Contains(file, "/") {
 		http.NotFound(w, r)
 		return
 	}
-	etag := fmt.Sprintf(`"%s-%s"`, name, s.version)
+	zip := s.smallZip(name, s.version)
+	var body []byte
+	switch file {
+	case "a2modsource.json":
+		body = workload.ManifestJSON(name, s.version, "", map[string]any{"sha256": zip.SHA256, "zip_size": len(zip.Data)})
+	case s.version + ".zip":
+		body = zip.Data
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	etag := fmt.Sprintf(`"%s-%s-%d"`, name, s.version, len(file))
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Last-Modified", "Tue, 14 Nov 2023 22:13:20 GMT")
 	if r.Header.Get("If-None-Match") == etag {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	body := workload.ManifestJSON(name, s.version, "", nil)
-	w.Header().Set("Content-Type", "application/json")
+	if strings.HasSuffix(file, ".zip") {
+		w.Header().Set("Content-Type", "application/zip")
+	} else {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(body)
 	}
+}
+
+// smallZip is the release zip of a synthetic package, made once.
+func (s *Server) smallZip(name, version string) workload.Small {
+	key := name + "@" + version
+	if z, ok := s.zips.Load(key); ok {
+		return z.(workload.Small)
+	}
+	z, _ := s.zips.LoadOrStore(key, workload.SmallZip(name, version))
+	return z.(workload.Small)
 }
 
 // static serves a file of dir, with Range and conditional requests.

@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/modup/modup/bench/internal/workload"
 )
 
 func get(t *testing.T, url, etag string) (int, string, string) {
@@ -45,11 +48,17 @@ func TestServer(t *testing.T) {
 	if code, _, body := get(t, s.URL+"/static/f.txt", ""); code != 200 || body != "hello" {
 		t.Errorf("static: %d %q", code, body)
 	}
-	if code, _, _ := get(t, s.URL+"/p/pkg1/1.0.0.zip", ""); code != 404 {
-		t.Errorf("synthetic zip: %d, want 404", code)
+	// The manifest declares the synthetic zip's digest and size.
+	code, _, zip := get(t, s.URL+"/p/pkg1/1.0.0.zip", "")
+	small := workload.SmallZip("pkg1", "1.0.0")
+	if code != 200 || zip != string(small.Data) || !strings.Contains(body, small.SHA256) {
+		t.Errorf("synthetic zip: %d, %d bytes; manifest %s", code, len(zip), body)
+	}
+	if code, _, _ := get(t, s.URL+"/p/pkg1/2.0.0.zip", ""); code != 404 {
+		t.Errorf("synthetic zip of another version: %d, want 404", code)
 	}
 	c := s.Counts()
-	if c.Requests != 4 || c.OK != 2 || c.NotMod != 1 || c.Other != 1 {
+	if c.Requests != 5 || c.OK != 3 || c.NotMod != 1 || c.Other != 1 {
 		t.Errorf("counts %+v", c)
 	}
 	if _, ok := s.FirstRequest("/p/pkg1/a2modsource.json"); !ok {

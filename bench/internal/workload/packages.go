@@ -1,6 +1,10 @@
 package workload
 
 import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -60,4 +64,27 @@ func WriteRoot(root string, n int, baseURL string) error {
 		}
 	}
 	return nil
+}
+
+// Small is a small release zip and its digest.
+type Small struct {
+	Data   []byte
+	SHA256 string
+}
+
+// SmallZip is the release zip of a small package at version: its manifest
+// and one module (an a2module.json and a script), about 1 KB.
+func SmallZip(name, version string) Small {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	add := func(n string, data []byte) {
+		w, _ := zw.Create(n)
+		w.Write(data)
+	}
+	add("a2modsource.json", ManifestJSON(name, version, "", nil))
+	add("main/a2module.json", []byte(`[{"typ": "nfo", "display_name": "main", "version": "`+version+`", "description": "The <b>main</b> module of `+name+`.", "author": "modup bench", "tags": ["bench"]}]`+"\n"))
+	add("main/main.ahk", []byte("; "+name+"\nMsgBox, hello from "+name+"\n"))
+	zw.Close()
+	sum := sha256.Sum256(buf.Bytes())
+	return Small{Data: buf.Bytes(), SHA256: hex.EncodeToString(sum[:])}
 }

@@ -425,3 +425,34 @@ func TestNextRefresh(t *testing.T) {
 		})
 	}
 }
+
+// TestFromRoot: a root's packages with an update_url, a relative folder
+// path made absolute against the package folder, even for a relative root.
+func TestFromRoot(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for name, manifest := range map[string]string{
+		"hello": `{"name": "hello", "version": "1.0.0", "update_url": "../../releases/hello"}`,
+		"web":   `{"name": "web", "version": "1.0.0", "update_url": "https://example.com/web/"}`,
+		"local": `{"name": "local", "version": "1.0.0"}`,
+		"bad":   `{"name": "bad", "version": `,
+	} {
+		if err := os.MkdirAll(filepath.Join("root", name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("root", name, "a2modsource.json"), []byte(manifest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	urls, bad, err := crawl.FromRoot("root")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, "releases", "hello") // root/hello/../../releases/hello
+	if strings.Join(urls, " ") != "https://example.com/web/ "+want && strings.Join(urls, " ") != want+" https://example.com/web/" {
+		t.Errorf("FromRoot = %v, want the web URL and %s", urls, want)
+	}
+	if len(bad) != 1 || !strings.Contains(bad[0].Error(), "bad") {
+		t.Errorf("bad = %v, want the broken manifest", bad)
+	}
+}

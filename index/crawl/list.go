@@ -109,7 +109,11 @@ func sourceLine(line, base string) (string, error) {
 // machine can publish an index of what it has installed. Packages whose
 // manifest cannot be read are returned as errors; the others are listed.
 func FromRoot(root string) ([]string, []error, error) {
-	pkgs, err := pkgdir.ScanRoot(root)
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	pkgs, err := pkgdir.ScanRoot(abs)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -47,8 +47,9 @@ type Crawler struct {
 	// Mirror, when set, is the folder that keeps every installable
 	// version's zip as NAME/VERSION.zip.
 	Mirror string
-	// TempDir is where downloads are checked ("" = the system's; inside
-	// Mirror when mirroring, so that a zip moves into place by rename).
+	// TempDir is where downloads are checked ("" = the system's); when
+	// mirroring, a folder inside Mirror is used instead, so that a checked
+	// zip moves into place by rename.
 	TempDir string
 	// Concurrency is how many sources are crawled at once.
 	Concurrency int
@@ -116,12 +117,8 @@ func (c *Crawler) logger() *slog.Logger {
 func (c *Crawler) Run(ctx context.Context, urls []string) (Report, error) {
 	start := c.now()
 	if c.Mirror != "" {
-		tmp, err := c.prepareMirror()
-		if err != nil {
+		if err := c.prepareMirror(); err != nil {
 			return Report{}, err
-		}
-		if c.TempDir == "" {
-			c.TempDir = tmp
 		}
 	}
 	n := c.Concurrency
@@ -162,21 +159,30 @@ const mirrorTmp = ".tmp"
 
 // prepareMirror makes the mirror folder and empties its temporary folder
 // of what a killed crawl left.
-func (c *Crawler) prepareMirror() (string, error) {
-	tmp := filepath.Join(c.Mirror, mirrorTmp)
+func (c *Crawler) prepareMirror() error {
+	tmp := c.tempDir()
 	if err := os.MkdirAll(c.Mirror, 0o755); err != nil {
-		return "", fmt.Errorf("mirror %s: %w", c.Mirror, err)
+		return fmt.Errorf("mirror %s: %w", c.Mirror, err)
 	}
 	if st, err := os.Lstat(tmp); err == nil && st.Mode()&os.ModeSymlink != 0 {
-		return "", fmt.Errorf("mirror %s: %s is a symbolic link; remove it", c.Mirror, tmp)
+		return fmt.Errorf("mirror %s: %s is a symbolic link; remove it", c.Mirror, tmp)
 	}
 	if err := os.RemoveAll(tmp); err != nil {
-		return "", fmt.Errorf("mirror %s: %w", c.Mirror, err)
+		return fmt.Errorf("mirror %s: %w", c.Mirror, err)
 	}
 	if err := os.Mkdir(tmp, 0o755); err != nil {
-		return "", fmt.Errorf("mirror %s: %w", c.Mirror, err)
+		return fmt.Errorf("mirror %s: %w", c.Mirror, err)
 	}
-	return tmp, nil
+	return nil
+}
+
+// tempDir is where downloads are checked: inside the mirror when
+// mirroring (a checked zip then moves into place by rename), else TempDir.
+func (c *Crawler) tempDir() string {
+	if c.Mirror != "" {
+		return filepath.Join(c.Mirror, mirrorTmp)
+	}
+	return c.TempDir
 }
 
 // candidate is one version to download and check.

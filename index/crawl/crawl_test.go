@@ -297,7 +297,6 @@ func TestFolderSourceAndMirror(t *testing.T) {
 
 	// Mirroring asked for later: the recorded version is copied once.
 	f.c.Mirror = filepath.Join(dir, "mirror")
-	f.c.TempDir = ""
 	rep := f.crawl(urls...)
 	if rep.Failed() != 0 || rep.Results[0].Downloads != 1 || !rep.Changed {
 		t.Fatalf("refresh with a mirror = %+v", rep.Results)

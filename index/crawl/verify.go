@@ -28,7 +28,7 @@ import (
 // again); anything wrong with the payload itself is recorded as the
 // version's problems, so it is never downloaded again.
 func (c *Crawler) check(ctx context.Context, src sources.Source, name string, cand candidate) (store.Version, bool, error) {
-	dir, err := os.MkdirTemp(c.TempDir, "check-*")
+	dir, err := os.MkdirTemp(c.tempDir(), "check-*")
 	if err != nil {
 		return store.Version{}, false, fmt.Errorf("%s %s: %w", name, cand.key, err)
 	}
@@ -221,7 +221,7 @@ func (c *Crawler) mirrorKnown(ctx context.Context, src sources.Source, name, ver
 		return false, fmt.Errorf("mirror %s %s: %w", name, version, err)
 	}
 	defer p.Body.Close()
-	f, err := os.CreateTemp(c.TempDir, "mirror-*.zip")
+	f, err := os.CreateTemp(c.tempDir(), "mirror-*.zip")
 	if err != nil {
 		return false, fmt.Errorf("mirror %s %s: %w", name, version, err)
 	}

@@ -238,10 +238,11 @@ func (s *Store) Known(ctx context.Context, updateURL string) (Known, error) {
 }
 
 // NameOwner is the update_url of the source whose package is called name
-// (ignoring case); "" when none is.
+// (ignoring case); "" when none is. (The condition name != '' lets SQLite
+// use the partial index of names.)
 func (s *Store) NameOwner(ctx context.Context, name string) (string, error) {
 	var u string
-	err := s.r.QueryRowContext(ctx, "SELECT update_url FROM sources WHERE name = ? COLLATE NOCASE", name).Scan(&u)
+	err := s.r.QueryRowContext(ctx, "SELECT update_url FROM sources WHERE name = ? COLLATE NOCASE AND name != ''", name).Scan(&u)
 	if err == sql.ErrNoRows {
 		return "", nil
 	}

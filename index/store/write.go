@@ -180,7 +180,7 @@ func (s *Store) Apply(ctx context.Context, u Update) (changed bool, err error) {
 	var taken error
 	if u.Read && u.Name != oldName {
 		var other string
-		err := tx.QueryRowContext(ctx, "SELECT update_url FROM sources WHERE name = ? COLLATE NOCASE AND id != ?", u.Name, id).Scan(&other)
+		err := tx.QueryRowContext(ctx, "SELECT update_url FROM sources WHERE name = ? COLLATE NOCASE AND name != '' AND id != ?", u.Name, id).Scan(&other)
 		switch {
 		case err == nil:
 			taken = fmt.Errorf("%w: %s already publishes %q (names are compared ignoring case)", ErrNameTaken, other, u.Name)

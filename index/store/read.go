@@ -238,7 +238,7 @@ func (s *Store) Known(ctx context.Context, updateURL string) (Known, error) {
 }
 
 // NameOwner is the update_url of the source whose package is called name
-// (ignoring case); "" when none is. (The condition name != ” lets SQLite
+// (ignoring case); "" when none is. (Asking for a non-empty name lets SQLite
 // use the partial index of names.)
 func (s *Store) NameOwner(ctx context.Context, name string) (string, error) {
 	var u string

@@ -295,6 +295,17 @@ func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
 }
 
 func (a *app) updater() *updater.Updater {
+	return &updater.Updater{
+		Sources:     a.sources(a.logger),
+		Logger:      a.logger,
+		LockTimeout: a.lockTimeout,
+		Actor:       "cli",
+	}
+}
+
+// sources wires the update sources as the config file and the environment
+// say (the updater's, and the index crawler's), logging to logger.
+func (a *app) sources(logger *slog.Logger) *updater.Sources {
 	var hosts []updater.GitHubHost
 	for _, h := range a.cfg.GitHub {
 		hosts = append(hosts, updater.GitHubHost{Web: h.Web, API: h.API, Raw: h.Raw, TokenEnv: h.TokenEnv})
@@ -303,21 +314,16 @@ func (a *app) updater() *updater.Updater {
 	for _, h := range a.cfg.GitLab {
 		gitlabHosts = append(gitlabHosts, updater.GitLabHost{Web: h.Web, API: h.API, TokenEnv: h.TokenEnv})
 	}
-	return &updater.Updater{
-		Sources: updater.NewSources(updater.Config{
-			Getenv:       a.getenv,
-			AllowHTTP:    a.allowHTTP,
-			UserAgent:    "modup/" + modupVersion(),
-			Logger:       a.logger,
-			GitHubHosts:  hosts,
-			GitLabHosts:  gitlabHosts,
-			FetchTimeout: offIfZero(a.fetchTimeout),
-			MinRate:      offIfZero(a.minRate),
-		}),
-		Logger:      a.logger,
-		LockTimeout: a.lockTimeout,
-		Actor:       "cli",
-	}
+	return updater.NewSources(updater.Config{
+		Getenv:       a.getenv,
+		AllowHTTP:    a.allowHTTP,
+		UserAgent:    "modup/" + modupVersion(),
+		Logger:       logger,
+		GitHubHosts:  hosts,
+		GitLabHosts:  gitlabHosts,
+		FetchTimeout: offIfZero(a.fetchTimeout),
+		MinRate:      offIfZero(a.minRate),
+	})
 }
 
 // offIfZero maps a limit flag's 0 ("no limit") to the negative value

@@ -15,7 +15,6 @@ import (
 	"github.com/modup/modup/index/publish"
 	"github.com/modup/modup/index/serve"
 	"github.com/modup/modup/index/store"
-	"github.com/modup/modup/updater"
 )
 
 func (a *app) indexCmd() *cobra.Command {
@@ -55,10 +54,7 @@ func (f *indexFlags) register(c *cobra.Command, mirrorHelp string) {
 
 // crawler is the index crawler wired to the same sources `modup check` uses.
 func (a *app) crawler(st *store.Store, mirror string, concurrency int, timeout time.Duration, logger *slog.Logger) *crawl.Crawler {
-	srcs := updater.NewSources(updater.Config{
-		Getenv: a.getenv, AllowHTTP: a.allowHTTP, UserAgent: "modup/" + modupVersion(), Logger: logger,
-	})
-	return &crawl.Crawler{Registry: srcs.Registry, Store: st, Mirror: mirror, Concurrency: concurrency, Timeout: timeout, Logger: logger}
+	return &crawl.Crawler{Registry: a.sources(logger).Registry, Store: st, Mirror: mirror, Concurrency: concurrency, Timeout: timeout, Logger: logger}
 }
 
 func (a *app) indexBuildCmd() *cobra.Command {

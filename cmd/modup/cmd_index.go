@@ -46,8 +46,10 @@ type indexFlags struct {
 // register adds --db, and --mirror when mirrorHelp says what it does.
 func (f *indexFlags) register(c *cobra.Command, mirrorHelp string) {
 	c.Flags().StringVar(&f.db, "db", "", "the index database file (required)")
+	_ = c.MarkFlagFilename("db", "db")
 	if mirrorHelp != "" {
 		c.Flags().StringVar(&f.mirror, "mirror", "", mirrorHelp)
+		_ = c.MarkFlagDirname("mirror")
 	}
 	_ = c.MarkFlagRequired("db")
 }
@@ -93,7 +95,9 @@ listed with its error).`,
 	}
 	f.register(c, "keep every installable version's zip in DIR (served and exported under mirror/)")
 	c.Flags().StringVar(&sourcesFile, "sources", "", "a file of update_urls, one per line")
+	_ = c.MarkFlagFilename("sources")
 	c.Flags().StringArrayVar(&fromRoots, "from-root", nil, "add the update_urls of a root's packages (repeatable)")
+	_ = c.MarkFlagDirname("from-root")
 	c.Flags().IntVar(&concurrency, "concurrency", crawl.DefaultConcurrency, "sources crawled at once")
 	c.Flags().DurationVar(&timeout, "timeout", crawl.DefaultTimeout, "time limit of one source's refresh (its downloads included)")
 	c.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
@@ -330,6 +334,9 @@ removed.`,
 		Example: `  modup index export --db index.db ./public
   modup index export --db index.db ./public --mirror ./mirror`,
 		Args: cobra.ExactArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveFilterDirs
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			snap, err := readIndex(ctx, f.db)

@@ -145,7 +145,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // encoded slash), dot segments, empty segments.
 func exactPath(r *http.Request) bool {
 	p := r.URL.Path
-	if r.URL.RawPath != "" || strings.Contains(r.RequestURI, "%") || !strings.HasPrefix(p, "/") {
+	rawPath, _, _ := strings.Cut(r.RequestURI, "?")
+	if r.URL.RawPath != "" || strings.Contains(rawPath, "%") || !strings.HasPrefix(p, "/") {
 		return false
 	}
 	for _, seg := range strings.Split(p[1:], "/") {

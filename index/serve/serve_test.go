@@ -212,6 +212,10 @@ func TestExactNames(t *testing.T) {
 	if err := doc.Decode(body, "names", &infos); err != nil || resp.StatusCode != 200 || len(infos.Packages) != 1 || infos.Packages[0].Name != "notes" {
 		t.Errorf("?names=notes,nope: %s %d packages (%v)", resp.Status, len(infos.Packages), err)
 	}
+	resp, body = get(t, ix.http.URL+"/info/packages?names=hello%2Cnotes", nil)
+	if err := doc.Decode(body, "names", &infos); err != nil || resp.StatusCode != 200 || len(infos.Packages) != 2 {
+		t.Errorf("?names=hello%%2Cnotes: %s %d packages (%v)", resp.Status, len(infos.Packages), err)
+	}
 	if resp, _ := get(t, ix.http.URL+"/info/packages?names=../x", nil); resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("?names=../x: %s, want 400", resp.Status)
 	}

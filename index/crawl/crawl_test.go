@@ -455,3 +455,35 @@ func TestFromRoot(t *testing.T) {
 		t.Errorf("bad = %v, want the broken manifest", bad)
 	}
 }
+
+// TestTooLargeIsRecordedOnce: a zip over the size cap is recorded with a
+// blocking download problem and no digest, and never asked for again.
+func TestTooLargeIsRecordedOnce(t *testing.T) {
+	web := indextest.NewWeb(t)
+	web.Publish(t, "/big", "big", "1.0.0", []indextest.Module{{Name: "m"}})
+	f := newFixture(t)
+	f.c.MaxSize = 100
+	if rep := f.crawl(web.URL + "/big"); rep.Failed() != 0 || rep.Results[0].Added != 1 {
+		t.Fatalf("build = %+v", rep.Results)
+	}
+	info := f.info("big")
+	v := info.Versions[0]
+	if p := problem(v, "download"); p == nil || !p.Blocking || v.SHA256 != "" || info.Latest != "" {
+		t.Fatalf("version = %+v, latest %q; want a blocking download problem, no digest, nothing offered", v, info.Latest)
+	}
+	body, err := publish.Encode(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back doc.PackageInfo
+	if err := doc.Decode(body, "big.json", &back); err != nil {
+		t.Errorf("a client refuses the document: %v", err)
+	}
+	web.Reset()
+	f.crawl(web.URL + "/big")
+	for k := range web.Counts() {
+		if strings.Contains(k, ".zip") {
+			t.Errorf("the refresh asked %s again", k)
+		}
+	}
+}

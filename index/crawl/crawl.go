@@ -352,7 +352,8 @@ func (c *Crawler) record(parent context.Context, u store.Update, cache *txCache,
 	attrs := []any{"update_url", u.UpdateURL, "package", res.Name, "versions", res.Versions, "added", res.Added,
 		"downloads", res.Downloads, "changed", res.Changed, "duration", c.now().Sub(u.Checked).Round(time.Millisecond)}
 	if res.Err != "" {
-		c.logger().Warn("refresh", append(attrs, "error", res.Err)...)
+		// Info, not Warn: build prints the errors itself; serve logs at info.
+		c.logger().Info("refresh", append(attrs, "error", res.Err)...)
 	} else {
 		c.logger().Debug("refresh", attrs...)
 	}

@@ -242,15 +242,22 @@ func (s *Server) serveDoc(w http.ResponseWriter, r *http.Request, path string) {
 	send(w, r, v.(*rendered))
 }
 
-// render runs a document through the Writer, as an export would.
+// render runs a document through the Writer, as an export would, and
+// keeps the document's own file. (Files the Writer puts beside it, such as
+// signatures, are served from the same list when the index has them.)
 func (s *Server) render(path string, d doc.Document, mod time.Time) (*rendered, error) {
 	files, err := s.writer.Files(path, d, mod)
 	if err != nil {
 		return nil, err
 	}
-	body := files[0].Body
-	sum := sha256.Sum256(body)
-	return &rendered{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, modified: mod}, nil
+	name := doc.FileName(path)
+	for _, f := range files {
+		if f.Name == name {
+			sum := sha256.Sum256(f.Body)
+			return &rendered{body: f.Body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, modified: f.Modified}, nil
+		}
+	}
+	return nil, fmt.Errorf("render %s: the writer made no %s", path, name)
 }
 
 func (rd *rendered) gzipped() []byte {

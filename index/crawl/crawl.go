@@ -276,9 +276,17 @@ func (c *Crawler) refresh(parent context.Context, updateURL string) Result {
 			}
 		}
 	}
-	if _, ok := known.Versions[pointerKey]; !ok && !seen[pointerKey] {
-		// Not listed (or the source cannot list): resolve the pointer
-		// itself, which also words an unreleased version as check does.
+	_, recorded := known.Versions[pointerKey]
+	switch {
+	case recorded || seen[pointerKey]:
+	case listed:
+		// The complete list lacks it: unreleased, said as the source's
+		// Resolve says it, without asking the API again.
+		errs = append(errs, fmt.Sprintf("%s %s: the manifest names %s but no release is published for tag %s",
+			name, latest.Version, latest.Version, strings.Join(sources.VersionSpellings(latest.Version), " or ")))
+	default:
+		// The source cannot list (or listing failed): resolve the
+		// pointer, which also words an unreleased version as check does.
 		want := latest
 		want.SHA256, want.Size = "", 0 // compared by the checksum step
 		rel, err := src.Resolve(ctx, q, want)
@@ -287,9 +295,6 @@ func (c *Crawler) refresh(parent context.Context, updateURL string) Result {
 			errs = append(errs, c.word(ctx, err))
 		default:
 			cands = append(cands, candidate{key: pointerKey, want: latest, rel: rel})
-			if listed {
-				u.Drop = slices.DeleteFunc(u.Drop, func(v string) bool { return v == pointerKey })
-			}
 		}
 	}
 	if listed {

@@ -249,6 +249,23 @@ func TestGitHubListsConditionallyAndChecksEachVersion(t *testing.T) {
 		t.Errorf("%d requests, want 2 (manifest and release list)", n)
 	}
 
+	// The pointer names a version with no release: said as check says it,
+	// from the list alone (no API request beyond the conditional list).
+	gh.SetManifest(owner, repo, "HEAD", indextest.Manifest(t, "tools", "9.0.0", nil))
+	gh.Reset()
+	rep = f.crawl(url)
+	if !strings.Contains(rep.Results[0].Err, "the manifest names 9.0.0 but no release is published for tag 9.0.0 or v9.0.0") {
+		t.Errorf("unreleased pointer: error %q", rep.Results[0].Err)
+	}
+	for _, r := range gh.Requests() {
+		if r.Host == "api" && (!r.Conditional || r.Status != http.StatusNotModified) {
+			t.Errorf("unreleased pointer asked the API %s?%s: status %d", r.Path, r.Query, r.Status)
+		}
+	}
+	if info := f.info("tools"); info.Latest != "1.1.0" || len(info.Versions) != 3 {
+		t.Errorf("unreleased pointer: latest %q, %d versions; want 1.1.0 and the 3 recorded", info.Latest, len(info.Versions))
+	}
+
 	// A rate-limited API: the error is recorded, the data kept.
 	gh.AddRelease(owner, repo, githubtest.Release{Tag: "v1.3.0", Assets: map[string][]byte{"1.3.0.zip": indextest.Zip(t, "tools", "1.3.0", nil, nil)}})
 	gh.RateLimit(time.Now().Add(time.Hour))

@@ -135,6 +135,11 @@ func (a *app) indexBuild(ctx context.Context, f indexFlags, sourcesFile string, 
 		}
 		add(list)
 	}
+	if len(urls) == 0 {
+		// An empty list would empty the index: a wrong --from-root, most
+		// likely.
+		return &exitError{code: exitUsage, err: errors.New("index build: no update_url to crawl (the index is left as it was)")}
+	}
 	st, err := store.Open(ctx, f.db)
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
@@ -153,11 +158,11 @@ func (a *app) indexBuild(ctx context.Context, f indexFlags, sourcesFile string, 
 	if err := a.printCrawl(rep, asJSON); err != nil {
 		return err
 	}
-	snap, err := st.Snapshot(ctx)
-	if err != nil {
-		return &exitError{code: exitFailure, err: err}
-	}
 	if !asJSON {
+		snap, err := st.Snapshot(ctx)
+		if err != nil {
+			return &exitError{code: exitFailure, err: err}
+		}
 		root := publish.Build(snap, publish.Options{}).Root()
 		added, downloads := 0, 0
 		for _, r := range rep.Results {

@@ -237,6 +237,7 @@ Ctrl-C stops it.`,
 }
 
 func (a *app) indexServe(ctx context.Context, f indexFlags, addr string, every time.Duration, concurrency int, timeout time.Duration) error {
+	a.untilStopped = true // a signal is how it ends: exit 0
 	if every < 0 {
 		return &exitError{code: exitUsage, err: errors.New("--refresh must be 0 (never) or a positive duration")}
 	}

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -191,4 +192,38 @@ func openRaw(t *testing.T, path string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// TestIndexServeStopsOnSignal: SIGTERM is how `index serve` ends: it says
+// "stopped" and exits 0, as serve and the daemon do.
+func TestIndexServeStopsOnSignal(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs SIGTERM")
+	}
+	web := indextest.NewWeb(t)
+	web.Publish(t, "/hello", "hello", "1.0.0", nil)
+	dir := t.TempDir()
+	list, db := filepath.Join(dir, "sources.txt"), filepath.Join(dir, "index.db")
+	if err := os.WriteFile(list, []byte(web.URL+"/hello\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := advRun(t.Context(), nil, "index", "build", "--sources", list, "--db", db); code != 0 {
+		t.Fatalf("build: exit %d\n%s\n%s", code, out, errOut)
+	}
+	p := advStart(t, "index", "serve", "--db", db, "--addr", "127.0.0.1:0", "--refresh", "0")
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.stdout.String(), "url: http://127.0.0.1:") {
+		if time.Now().After(deadline) || p.exited() {
+			p.cmd.Process.Kill()
+			t.Fatalf("no url printed: %v", p)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	p.wait(t, 20*time.Second)
+	if p.code != 0 || !strings.Contains(p.stdout.String(), "stopped") {
+		t.Errorf("after SIGTERM: %v", p)
+	}
 }

@@ -402,6 +402,7 @@ func TestReadSourcesErrors(t *testing.T) {
 		{"no scheme", "github.com/owner/repo", "must start with ./ or ../"},
 		{"no host", "https://", "names no host"},
 		{"space in url", "https://example.com/a b", "holds no spaces"},
+		{"credentials", "https://me:s3cret@example.com/a", "https://me:xxxxx@example.com/a holds credentials"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -411,7 +412,7 @@ func TestReadSourcesErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := crawl.ReadSources(p)
-			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%s:4:", p)) || !strings.Contains(err.Error(), tc.want) {
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%s:4:", p)) || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "s3cret") {
 				t.Errorf("err = %v, want one naming %s:4 and saying %q", err, p, tc.want)
 			}
 		})

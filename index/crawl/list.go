@@ -82,6 +82,9 @@ func sourceLine(line, base string) (string, error) {
 		if err != nil || u.Host == "" {
 			return "", bad("the URL names no host")
 		}
+		if u.User != nil {
+			return "", errCredentials(u)
+		}
 		return line, nil
 	case strings.HasPrefix(lower, "file://"):
 		p, err := fs.Folder(line, base)
@@ -129,6 +132,10 @@ func FromRoot(root string) ([]string, []error, error) {
 		if u == "" {
 			continue
 		}
+		if pu, err := url.Parse(u); err == nil && pu.User != nil {
+			bad = append(bad, fmt.Errorf("%s: %w", p.Name, errCredentials(pu)))
+			continue
+		}
 		if fs.Match(u) {
 			abs, err := fs.Folder(u, p.Dir)
 			if err != nil {
@@ -143,4 +150,10 @@ func FromRoot(root string) ([]string, []error, error) {
 		}
 	}
 	return out, bad, nil
+}
+
+// errCredentials refuses an update_url carrying a user name or password:
+// an index publishes its update_urls.
+func errCredentials(u *url.URL) error {
+	return fmt.Errorf("%s holds credentials (user:password@), which the index would publish in its documents; index a URL without them", u.Redacted())
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/modup/modup/internal/plaintext"
 	"github.com/modup/modup/updater"
 )
 
@@ -243,7 +244,7 @@ func (a *app) printInfo(in updater.PackageInfo) error {
 				t.row("  "+m.Name, "error: "+m.Error)
 				continue
 			}
-			t.row("  "+m.Name, m.Version, oneLine(htmlText(m.Description), 60))
+			t.row("  "+m.Name, m.Version, oneLine(plaintext.Of(m.Description), 60))
 		}
 		t.flush()
 	}

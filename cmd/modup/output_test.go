@@ -61,21 +61,3 @@ func TestTableCleansCellsAndPaintsStatus(t *testing.T) {
 		t.Errorf("table %q: want the two escapes of one painted status and no other", out)
 	}
 }
-
-func TestHTMLText(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{in: "To paste text without <b>formatting</b> and <b>file paths</b>.", want: "To paste text without formatting and file paths."},
-		{in: "one<br>two<br/>three<p>four</p>", want: "one two three four"},
-		{in: "un<b>bold</b>ed", want: "unbolded"},
-		{in: `see <a href="https://x/?a=1&amp;b=2">the docs</a> &amp; more &lt;b&gt; &#39;q&#39;`, want: "see the docs & more <b> 'q'"},
-		{in: "a < b and c > d", want: "a < b and c > d"},
-		{in: "unclosed <b", want: "unclosed <b"},
-		{in: "  lots \n of\tspace  ", want: "lots of space"},
-		{in: "&#27;[2J", want: "\x1b[2J"}, // decoded; the table escapes it
-	}
-	for _, tt := range tests {
-		if got := htmlText(tt.in); got != tt.want {
-			t.Errorf("htmlText(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

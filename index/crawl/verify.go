@@ -12,10 +12,10 @@ import (
 	"strings"
 
 	"github.com/modup/modup/index/doc"
-	"github.com/modup/modup/index/internal/plaintext"
 	"github.com/modup/modup/index/store"
 	"github.com/modup/modup/internal/fsutil"
 	"github.com/modup/modup/internal/manifest"
+	"github.com/modup/modup/internal/plaintext"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/release"
 	"github.com/modup/modup/sources"

@@ -14,9 +14,9 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/modup/modup/index/doc"
-	"github.com/modup/modup/index/internal/plaintext"
 	"github.com/modup/modup/index/store"
 	"github.com/modup/modup/internal/manifest"
+	"github.com/modup/modup/internal/plaintext"
 	"github.com/modup/modup/updater"
 )
 

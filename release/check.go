@@ -196,8 +196,10 @@ type PayloadCheck struct {
 	// Source is the source that resolved Release.
 	Source sources.Source
 	// Want is the version as its manifest names it: Version and Name,
-	// with the sha256 and zip_size the pointer manifest declares when it
-	// names this version (empty otherwise).
+	// with the sha256, zip_size and requirements the pointer manifest
+	// declares when it names this version (the pointer's Release, Origin
+	// "manifest"); otherwise only Version and Name, and nothing is
+	// compared with what the zip's manifest declares.
 	Want sources.Release
 	// Release is the resolved release: payload URL, tag, digest.
 	Release sources.Release
@@ -585,7 +587,9 @@ func (c *checker) checkZipManifest() {
 		c.set(StepZipManifest, Fail, detail, hint)
 		return
 	}
-	if got, want := zm.Requirements.String(), c.latest.Requirements.String(); got != want || zm.ManifestVersion != c.latest.ManifestVersion {
+	// Requirements are compared with the remote manifest's only when it
+	// names this version (VerifyPayload checks older versions too).
+	if got, want := zm.Requirements.String(), c.latest.Requirements.String(); c.latest.Origin == "manifest" && (got != want || zm.ManifestVersion != c.latest.ManifestVersion) {
 		c.set(StepZipManifest, Warn, fmt.Sprintf("version %s, but the zip's a2modsource.json declares other requirements (%s) than the remote manifest (%s)", zm.Version, orNothing(got), orNothing(want)),
 			"upload the a2modsource.json and the zip `modup pack` wrote together: checks read the remote manifest's requirements, the installed package keeps the zip's")
 		return

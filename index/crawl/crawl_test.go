@@ -1,6 +1,7 @@
 package crawl_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -503,5 +504,36 @@ func TestTooLargeIsRecordedOnce(t *testing.T) {
 		if strings.Contains(k, ".zip") {
 			t.Errorf("the refresh asked %s again", k)
 		}
+	}
+}
+
+// TestRequirementsRecorded: a version's requirements travel in its
+// manifest and in /list/packages; an older release's own requirements are
+// not compared with the pointer's (they may differ, and rightly).
+func TestRequirementsRecorded(t *testing.T) {
+	gh := githubtest.New(t)
+	const owner, repo = "acme", "req"
+	m1 := indextest.Manifest(t, "req", "1.0.0", map[string]any{"manifest_version": 2, "requires": map[string]any{"a2": ">= 0.4"}})
+	m2 := indextest.Manifest(t, "req", "2.0.0", map[string]any{"manifest_version": 2, "requires": map[string]any{"a2": ">= 0.5"}})
+	z1 := indextest.ZipFiles(t, map[string]string{"a2modsource.json": string(m1)})
+	z2 := indextest.ZipFiles(t, map[string]string{"a2modsource.json": string(m2)})
+	gh.AddRelease(owner, repo, githubtest.Release{Tag: "1.0.0", Assets: map[string][]byte{"1.0.0.zip": z1}})
+	gh.AddRelease(owner, repo, githubtest.Release{Tag: "2.0.0", Assets: map[string][]byte{"2.0.0.zip": z2}})
+	gh.SetManifest(owner, repo, "HEAD", m2)
+	f := newFixture(t, gh.Env()...)
+	if rep := f.crawl(gh.RepoURL(owner, repo)); rep.Failed() != 0 {
+		t.Fatalf("build: %+v", rep.Results)
+	}
+	info := f.info("req")
+	for _, v := range info.Versions {
+		if p := problem(v, "zip-manifest"); p != nil {
+			t.Errorf("%s: %+v, want no zip-manifest problem", v.Version, p)
+		}
+	}
+	d, _, _ := f.site().Document(doc.PackageListPath)
+	l := d.(*doc.PackageList)
+	var req map[string]string
+	if len(l.Packages) != 1 || json.Unmarshal(l.Packages[0].Requires, &req) != nil || req["a2"] != ">= 0.5" {
+		t.Errorf("/list/packages requires = %s", l.Packages[0].Requires)
 	}
 }

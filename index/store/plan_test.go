@@ -1,29 +1,15 @@
 package store_test
 
 import (
-	"database/sql"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/modup/modup/index/store"
 )
 
 // TestQueriesUseIndexes: the look-ups a refresh makes per source use an
 // index, not a scan of every source (an index of 10,000 sources made
 // every new source scan them all twice).
 func TestQueriesUseIndexes(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "index.db")
-	st, err := store.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	_, db := newRaw(t)
 	for _, q := range []string{
 		"SELECT update_url FROM sources WHERE name = 'x' COLLATE NOCASE AND name != ''",
 		"SELECT update_url FROM sources WHERE name = 'x' COLLATE NOCASE AND name != '' AND id != 1",

@@ -16,17 +16,7 @@ import (
 // TestMigrations: a new database gets the current schema version; opening
 // again changes nothing; a database from a newer modup is refused.
 func TestMigrations(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "index.db")
-	st, err := store.Open(t.Context(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	path, db := newRaw(t)
 	var v int
 	var mode string
 	if err := db.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != store.SchemaVersion() {
@@ -35,7 +25,7 @@ func TestMigrations(t *testing.T) {
 	if err := db.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("journal_mode = %q (%v), want wal", mode, err)
 	}
-	st, err = store.Open(t.Context(), path)
+	st, err := store.Open(t.Context(), path)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}
@@ -82,4 +72,22 @@ func TestApplyKeepsDataOnError(t *testing.T) {
 	if !after.Generated.Equal(before.Generated) || after.Revision <= before.Revision {
 		t.Errorf("generated %v → %v, revision %d → %d; want generated kept and the revision moved", before.Generated, after.Generated, before.Revision, after.Revision)
 	}
+}
+
+// newRaw makes a new index database with store.Open and opens it again
+// for the test's own SQL.
+func newRaw(t *testing.T) (string, *sql.DB) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "index.db")
+	st, err := store.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return path, db
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/modup/modup/index/store"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/fs"
+	"github.com/modup/modup/sources/github"
 	"github.com/modup/modup/updater"
 )
 
@@ -282,8 +283,12 @@ func (c *Crawler) refresh(parent context.Context, updateURL string) Result {
 	case listed:
 		// The complete list lacks it: unreleased, said as the source's
 		// Resolve says it, without asking the API again.
-		errs = append(errs, fmt.Sprintf("%s %s: the manifest names %s but no release is published for tag %s",
-			name, latest.Version, latest.Version, strings.Join(sources.VersionSpellings(latest.Version), " or ")))
+		where := "among the published releases"
+		if src.Kind() == github.Kind { // as the GitHub source words it
+			where = "for tag " + strings.Join(sources.VersionSpellings(latest.Version), " or ")
+		}
+		errs = append(errs, fmt.Sprintf("%s %s: the manifest names %s but no release is published %s",
+			name, latest.Version, latest.Version, where))
 	default:
 		// The source cannot list (or listing failed): resolve the
 		// pointer, which also words an unreleased version as check does.

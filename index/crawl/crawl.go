@@ -29,6 +29,7 @@ import (
 
 	"github.com/modup/modup/index/doc"
 	"github.com/modup/modup/index/store"
+	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/fs"
 	"github.com/modup/modup/sources/github"
@@ -346,6 +347,12 @@ func (c *Crawler) record(parent context.Context, u store.Update, cache *txCache,
 	if parent.Err() != nil {
 		res.Err = parent.Err().Error()
 		return res
+	}
+	// Worded as check shows an error beside its package: without the
+	// package's own prefix, and with any secret in a URL redacted (the
+	// index publishes its errors).
+	for i, e := range errs {
+		errs[i] = redact.Text(updater.Detail(res.Name, updater.Detail(u.UpdateURL, e)))
 	}
 	u.Err = strings.Join(errs, "; ")
 	u.Cache = cache.pending()

@@ -88,6 +88,10 @@ func (c *Crawler) check(ctx context.Context, src sources.Source, name string, ca
 			p.Detail += "; recorded as " + cand.key + ", as modup update installs it"
 		case s.Name == release.StepModules:
 			p.Blocking = false // a2 shows the module as broken; the package installs
+		case s.Name == release.StepSignature:
+			// Whether a signature problem stops an install is the
+			// client's to decide, by the key it pinned (if any).
+			p.Blocking = false
 		}
 		v.Problems = append(v.Problems, p)
 	}

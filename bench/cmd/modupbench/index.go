@@ -98,7 +98,7 @@ func (b *bench) indexRows() error {
 		check, checkC = append(check, s), append(checkC, fmt.Sprintf("%d req: %d×304", c.Requests, c.NotMod))
 	}
 	b.rows = append(b.rows, row{
-		workload: fmt.Sprintf("`index build` of %d web sources from loopback (new database: manifest, HEAD and zip of each, checked and recorded)", n),
+		workload: fmt.Sprintf("`index build` of %d web sources from loopback (new database: manifest, HEAD, zip and signature look-up of each, checked and recorded)", n),
 		baseline: "—",
 		modup:    fmt.Sprintf("%s (%s)", secs(build.wallMedian()), buildC[len(buildC)-1]),
 		ratio:    "—",

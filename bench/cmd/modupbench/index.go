@@ -22,7 +22,8 @@ import (
 // indexRows measure the package index:
 //
 //   - `modup index build` of N web sources from the bench server (each: the
-//     manifest, a HEAD and the small zip, checked and recorded);
+//     manifest, a HEAD, the small zip and a look for its signature, checked
+//     and recorded);
 //   - the same build again, nothing changed (one conditional request per
 //     source, all 304, no download), against `modup check` of a root of the
 //     same N packages, warm, which asks the same N conditional requests;

@@ -54,6 +54,34 @@ func (f *indexFlags) register(c *cobra.Command, mirrorHelp string) {
 	_ = c.MarkFlagRequired("db")
 }
 
+// signFlags are the flags of commands that write an index's documents:
+// --sign KEY signs them, --valid-for says for how long.
+type signFlags struct {
+	key      string
+	validFor time.Duration
+}
+
+func (f *signFlags) register(c *cobra.Command) {
+	c.Flags().StringVar(&f.key, "sign", "", "sign the package list and every package's info with this secret key (modup key generate); its password from $"+envSigningPassword+" or the terminal")
+	c.Flags().DurationVar(&f.validFor, "valid-for", publish.DefaultValidFor, "how long the signatures are valid: clients refuse an index whose signatures expired (a frozen mirror)")
+	_ = c.MarkFlagFilename("sign", "key")
+}
+
+// signer loads the key of --sign; nil without it.
+func (a *app) signer(f signFlags) (*publish.Signer, error) {
+	if f.key == "" {
+		return nil, nil
+	}
+	if f.validFor <= 0 {
+		return nil, &exitError{code: exitUsage, err: fmt.Errorf("--valid-for %s: want a positive duration such as 168h", f.validFor)}
+	}
+	k, err := a.loadSigningKey(f.key, envSigningPassword)
+	if err != nil {
+		return nil, &exitError{code: exitFailure, err: fmt.Errorf("--sign: %w", err)}
+	}
+	return &publish.Signer{Key: *k, ValidFor: f.validFor}, nil
+}
+
 // crawler is the index crawler wired to the same sources `modup check` uses.
 func (a *app) crawler(st *store.Store, mirror string, concurrency int, timeout time.Duration, logger *slog.Logger) *crawl.Crawler {
 	return &crawl.Crawler{Registry: a.sources(logger).Registry, Store: st, Mirror: mirror, Concurrency: concurrency, Timeout: timeout, Logger: logger}
@@ -205,6 +233,7 @@ func (a *app) printCrawl(rep crawl.Report, asJSON bool) error {
 func (a *app) indexServeCmd() *cobra.Command {
 	var (
 		f           indexFlags
+		sf          signFlags
 		addr        string
 		refresh     time.Duration
 		concurrency int
@@ -220,12 +249,22 @@ with --mirror, /mirror/NAME/VERSION.zip; each document also at its path plus
 gzip. Every --refresh (with about ±10% jitter; 0 = never) it refreshes the
 index's sources in the background; requests are answered from the last
 committed data meanwhile. --addr 127.0.0.1:0 picks a free port (printed).
-Ctrl-C stops it.`,
+Ctrl-C stops it.
+
+--sign KEY signs /list/packages and every /info/packages/NAME (their
+signatures at the .json path plus .minisig), valid for --valid-for (7 days);
+the index signs again after each refresh and whenever half of that has
+passed, so it never serves an expired signature. Users pin the key with
+modup repo add NAME URL --key RW....`,
 		Example: `  modup index serve --db index.db
   modup index serve --db index.db --mirror ./mirror --addr 0.0.0.0:8090 --refresh 30m`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.indexServe(cmd.Context(), f, addr, refresh, concurrency, timeout)
+			signer, err := a.signer(sf)
+			if err != nil {
+				return err
+			}
+			return a.indexServe(cmd.Context(), f, signer, addr, refresh, concurrency, timeout)
 		},
 	}
 	f.register(c, "serve the mirrored zips kept in DIR (the build's --mirror)")
@@ -233,10 +272,11 @@ Ctrl-C stops it.`,
 	c.Flags().DurationVar(&refresh, "refresh", time.Hour, "how often the sources are refreshed (0: never)")
 	c.Flags().IntVar(&concurrency, "concurrency", crawl.DefaultConcurrency, "sources refreshed at once")
 	c.Flags().DurationVar(&timeout, "timeout", crawl.DefaultTimeout, "time limit of one source's refresh")
+	sf.register(c)
 	return c
 }
 
-func (a *app) indexServe(ctx context.Context, f indexFlags, addr string, every time.Duration, concurrency int, timeout time.Duration) error {
+func (a *app) indexServe(ctx context.Context, f indexFlags, signer *publish.Signer, addr string, every time.Duration, concurrency int, timeout time.Duration) error {
 	a.untilStopped = true // a signal is how it ends: exit 0
 	if every < 0 {
 		return &exitError{code: exitUsage, err: errors.New("--refresh must be 0 (never) or a positive duration")}
@@ -247,7 +287,7 @@ func (a *app) indexServe(ctx context.Context, f indexFlags, addr string, every t
 	}
 	defer st.Close()
 	logger := a.infoLogger()
-	srv, err := serve.New(ctx, st, serve.Options{Mirror: f.mirror, Logger: logger})
+	srv, err := serve.New(ctx, st, serve.Options{Mirror: f.mirror, Logger: logger, Signer: signer})
 	if err != nil {
 		return &exitError{code: exitFailure, err: err}
 	}
@@ -326,6 +366,7 @@ func (a *app) refreshLoop(ctx context.Context, st *store.Store, srv *serve.Serve
 
 func (a *app) indexExportCmd() *cobra.Command {
 	var f indexFlags
+	var sf signFlags
 	c := &cobra.Command{
 		Use:   "export --db FILE DIR [--mirror DIR]",
 		Short: "Write the index's documents as a static file tree",
@@ -336,7 +377,12 @@ with --mirror, mirror/NAME/VERSION.zip. Clients read the .json names, so
 DIR uploaded to any static host, CDN or bucket is an index. Files whose
 content did not change are left as they are; each gets its document's
 modification time; documents of packages no longer in the index are
-removed.`,
+removed.
+
+--sign KEY signs list/packages.json and every info/packages/NAME.json (a
+.minisig beside each), valid for --valid-for (7 days): export again (and
+upload) before then, or clients refuse the index as frozen and check the
+authors' sources directly.`,
 		Example: `  modup index export --db index.db ./public
   modup index export --db index.db ./public --mirror ./mirror`,
 		Args: cobra.ExactArgs(1),
@@ -345,16 +391,23 @@ removed.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			signer, err := a.signer(sf)
+			if err != nil {
+				return err
+			}
 			snap, err := readIndex(ctx, f.db)
 			if err != nil {
 				return err
 			}
 			site := publish.Build(snap, publish.Options{Mirror: f.mirror != ""})
-			rep, err := publish.Export(ctx, site, &publish.Writer{}, args[0], f.mirror)
+			rep, err := publish.Export(ctx, site, &publish.Writer{Signer: signer}, args[0], f.mirror)
 			if err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
-			printf(a.stdout, "exported %s to %s: %d written, %d unchanged, %d removed", plural(rep.Written+rep.Unchanged, "document"), args[0], rep.Written, rep.Unchanged, rep.Removed)
+			printf(a.stdout, "exported %s to %s: %d written, %d unchanged, %d removed", plural(rep.Written+rep.Unchanged, "file"), args[0], rep.Written, rep.Unchanged, rep.Removed)
+			if signer != nil {
+				printf(a.stdout, "; signed by key ID %s until %s", signer.Key.Public().ID(), time.Now().Add(signer.ValidForOrDefault()).UTC().Format(time.DateTime))
+			}
 			if f.mirror != "" {
 				printf(a.stdout, "; %s", plural(rep.Zips, "mirrored zip"))
 			}
@@ -363,6 +416,7 @@ removed.`,
 		},
 	}
 	f.register(c, "copy the mirrored zips kept in DIR (the build's --mirror) into the export")
+	sf.register(c)
 	return c
 }
 

@@ -39,6 +39,13 @@ type Root struct {
 	Packages  int       `json:"packages"`
 	Versions  int       `json:"versions"`
 	Sources   []Source  `json:"sources"`
+	// PublicKey is the key that signs the index's documents, and Expires
+	// when their signatures end (a signed index re-signs before then).
+	// Both are empty for an unsigned index; the signatures themselves
+	// (FileName + SignatureSuffix, whose trusted comment names the
+	// document and its expiry) are what a client trusts, not these.
+	PublicKey string     `json:"public_key,omitempty"`
+	Expires   *time.Time `json:"expires,omitempty"`
 }
 
 // Source is one crawled update_url in the root document.

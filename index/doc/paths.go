@@ -18,6 +18,20 @@ const (
 	RootFile = "index.json"
 )
 
+// SignatureSuffix is added to a document's file name for its detached
+// minisign signature ("list/packages.json.minisig"), in a signed index.
+const SignatureSuffix = ".minisig"
+
+// Signed reports whether a signed index signs the document at path: the
+// ones a client acts on, the package list and every package's info.
+func Signed(path string) bool {
+	if path == PackageListPath {
+		return true
+	}
+	name, ok := strings.CutPrefix(path, PackageInfosPath+"/")
+	return ok && ValidName(name)
+}
+
 // PackageInfoPath is the path of a package's info document.
 func PackageInfoPath(name string) string { return PackageInfosPath + "/" + name }
 

@@ -186,6 +186,13 @@ func prune(dir string, keep map[string]bool, mirror bool) (int, error) {
 			return n, fmt.Errorf("export: %w", err)
 		}
 	}
+	// Signatures of packages gone, or of an index no longer signed: a
+	// signature left behind would vouch for nothing and then expire.
+	for _, sub := range []string{"info/packages", "list"} {
+		if err := sweep(sub, ".json"+doc.SignatureSuffix, 0); err != nil {
+			return n, fmt.Errorf("export: %w", err)
+		}
+	}
 	if mirror {
 		if err := sweep("mirror", ".zip", 1); err != nil {
 			return n, fmt.Errorf("export: %w", err)

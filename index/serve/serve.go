@@ -42,6 +42,11 @@ type Options struct {
 	// CheckEvery bounds how often a request asks the store whether it
 	// changed (default 1 s).
 	CheckEvery time.Duration
+	// Signer, when set, signs the package list and every package's info
+	// (served beside them as NAME.json.minisig). Signatures are made
+	// afresh for each new snapshot and whenever half their validity has
+	// passed, so a serving index never hands out an expired one.
+	Signer *publish.Signer
 }
 
 // Server is the index's HTTP handler.
@@ -60,11 +65,13 @@ type Server struct {
 // state is one Site and the documents rendered from it so far.
 type state struct {
 	site     *publish.Site
-	rendered sync.Map // path → *rendered
+	rendered sync.Map // file name → *rendered (documents and signatures)
+	made     time.Time
 }
 
 // rendered is one document's bytes, ready to send.
 type rendered struct {
+	name     string // the file name: a document's .json, or its .minisig
 	body     []byte
 	etag     string
 	modified time.Time
@@ -78,7 +85,7 @@ func New(ctx context.Context, st *store.Store, opt Options) (*Server, error) {
 	if opt.CheckEvery <= 0 {
 		opt.CheckEvery = time.Second
 	}
-	s := &Server{store: st, opt: opt, log: opt.Logger}
+	s := &Server{store: st, opt: opt, log: opt.Logger, writer: publish.Writer{Signer: opt.Signer}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -105,7 +112,7 @@ func (s *Server) Reload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.cur.Store(&state{site: publish.Build(snap, publish.Options{Mirror: s.opt.Mirror != ""})})
+	s.cur.Store(&state{site: publish.Build(snap, publish.Options{Mirror: s.opt.Mirror != ""}), made: time.Now()})
 	return nil
 }
 
@@ -115,6 +122,13 @@ func (s *Server) Root() doc.Root { return s.cur.Load().site.Root() }
 // current is the Site to answer from; at most every CheckEvery it starts a
 // reload in the background when the store moved.
 func (s *Server) current(ctx context.Context) *state {
+	if sg := s.opt.Signer; sg != nil {
+		// Signatures older than half their validity are made again: the
+		// same Site, rendered and signed afresh.
+		if st := s.cur.Load(); time.Since(st.made) > sg.ValidForOrDefault()/2 {
+			s.cur.CompareAndSwap(st, &state{site: st.site, made: time.Now()})
+		}
+	}
 	now := time.Now().UnixNano()
 	last := s.checked.Load()
 	if now-last >= int64(s.opt.CheckEvery) && s.checked.CompareAndSwap(last, now) {
@@ -168,6 +182,9 @@ func (s *Server) routes() *http.ServeMux {
 		mux.Handle(p, fixed(p))
 		mux.Handle(p+".json", fixed(p))
 	}
+	mux.HandleFunc(doc.PackageListPath+".json"+doc.SignatureSuffix, func(w http.ResponseWriter, r *http.Request) {
+		s.serveFile(w, r, doc.PackageListPath, doc.FileName(doc.PackageListPath)+doc.SignatureSuffix)
+	})
 	mux.HandleFunc(doc.PackageInfosPath, s.serveInfos)
 	mux.HandleFunc(doc.PackageInfosPath+".json", s.serveInfos)
 	mux.HandleFunc(doc.PackageInfosPath+"/{name}", func(w http.ResponseWriter, r *http.Request) {
@@ -183,11 +200,19 @@ func (s *Server) routes() *http.ServeMux {
 	return mux
 }
 
-// serveNamed answers /info/.../NAME and /info/.../NAME.json.
+// serveNamed answers /info/.../NAME, /info/.../NAME.json and, in a signed
+// index, /info/.../NAME.json.minisig.
 func (s *Server) serveNamed(w http.ResponseWriter, r *http.Request, path func(string) string) {
-	name := strings.TrimSuffix(r.PathValue("name"), ".json")
+	name, sig := strings.CutSuffix(r.PathValue("name"), ".json"+doc.SignatureSuffix)
+	if !sig {
+		name = strings.TrimSuffix(name, ".json")
+	}
 	if !doc.ValidName(name) {
 		jsonError(w, http.StatusNotFound, "not found")
+		return
+	}
+	if sig {
+		s.serveFile(w, r, path(name), doc.FileName(path(name))+doc.SignatureSuffix)
 		return
 	}
 	s.serveDoc(w, r, path(name))
@@ -223,8 +248,14 @@ func (s *Server) serveInfos(w http.ResponseWriter, r *http.Request) {
 
 // serveDoc answers the document at path, rendered once per Site.
 func (s *Server) serveDoc(w http.ResponseWriter, r *http.Request, path string) {
+	s.serveFile(w, r, path, doc.FileName(path))
+}
+
+// serveFile answers one file of the document at path (the document's own,
+// or its signature), rendered once per state.
+func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, path, file string) {
 	st := s.current(r.Context())
-	if v, ok := st.rendered.Load(path); ok {
+	if v, ok := st.rendered.Load(file); ok {
 		send(w, r, v.(*rendered))
 		return
 	}
@@ -233,31 +264,58 @@ func (s *Server) serveDoc(w http.ResponseWriter, r *http.Request, path string) {
 		jsonError(w, http.StatusNotFound, "not found")
 		return
 	}
-	rd, err := s.render(path, d, mod)
+	files, err := s.renderAll(path, d, mod)
 	if err != nil {
 		jsonError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	v, _ := st.rendered.LoadOrStore(path, rd)
+	// A signed document's bytes do not depend on when it was signed, so
+	// two renders racing here store interchangeable files.
+	for name, rd := range files {
+		st.rendered.LoadOrStore(name, rd)
+	}
+	v, ok := st.rendered.Load(file)
+	if !ok {
+		jsonError(w, http.StatusNotFound, "not found") // an unsigned index has no signatures
+		return
+	}
 	send(w, r, v.(*rendered))
 }
 
-// render runs a document through the Writer, as an export would, and
-// keeps the document's own file. (Files the Writer puts beside it, such as
-// signatures, are served from the same list when the index has them.)
+// render runs a document through the Writer and keeps the document's own
+// file (batches of infos, which are never signed).
 func (s *Server) render(path string, d doc.Document, mod time.Time) (*rendered, error) {
+	files, err := s.renderAll(path, d, mod)
+	if err != nil {
+		return nil, err
+	}
+	return files[doc.FileName(path)], nil
+}
+
+// renderAll runs a document through the Writer, as an export would: its
+// own file, and its signature in a signed index.
+func (s *Server) renderAll(path string, d doc.Document, mod time.Time) (map[string]*rendered, error) {
 	files, err := s.writer.Files(path, d, mod)
 	if err != nil {
 		return nil, err
 	}
-	name := doc.FileName(path)
+	out := make(map[string]*rendered, len(files))
 	for _, f := range files {
-		if f.Name == name {
-			sum := sha256.Sum256(f.Body)
-			return &rendered{body: f.Body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, modified: f.Modified}, nil
-		}
+		sum := sha256.Sum256(f.Body)
+		out[f.Name] = &rendered{name: f.Name, body: f.Body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`, modified: f.Modified}
 	}
-	return nil, fmt.Errorf("render %s: the writer made no %s", path, name)
+	if out[doc.FileName(path)] == nil {
+		return nil, fmt.Errorf("render %s: the writer made no %s", path, doc.FileName(path))
+	}
+	return out, nil
+}
+
+// contentType is what the file is served as.
+func (rd *rendered) contentType() string {
+	if strings.HasSuffix(rd.name, doc.SignatureSuffix) {
+		return publish.SignatureContentType
+	}
+	return publish.ContentType
 }
 
 func (rd *rendered) gzipped() []byte {
@@ -290,7 +348,7 @@ func send(w http.ResponseWriter, r *http.Request, rd *rendered) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", publish.ContentType)
+	h.Set("Content-Type", rd.contentType())
 	body := rd.body
 	if useGzip {
 		body = rd.gzipped()

@@ -24,6 +24,10 @@ type Record struct {
 	// Pin is the package's trusted signing keys; nil when none is pinned
 	// (see pin.go).
 	Pin *Pin `json:"pin,omitempty"`
+	// Hold, when set, keeps the package at its version: `update --all` and
+	// the daemon pass it by (see hold.go). It survives updates and
+	// rollbacks; removing the package forgets it.
+	Hold *Hold `json:"hold,omitempty"`
 }
 
 // ErrBadRecord: an install record is there but cannot be used (not JSON,

@@ -210,6 +210,9 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 	if rec.InstalledAt.IsZero() {
 		rec.InstalledAt = started
 	}
+	if p.hasOld {
+		l.keepHold(p.name, &rec)
+	}
 	j := &journal{
 		Op: p.op, Name: p.name,
 		OldVersion: p.oldVersion, NewVersion: p.newVersion,

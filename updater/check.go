@@ -155,6 +155,11 @@ func (u *Updater) CheckOne(ctx context.Context, p pkgdir.Package) Result {
 	r.News = latest.News
 	r.Release = latest
 	u.decide(ctx, src, q, &r, latest)
+	if h := p.Layout().HoldOf(p.Name); h != nil && r.Status != StatusError {
+		// What is available is still shown: `doctor` reports held
+		// packages that are behind.
+		r.Status, r.Hold = StatusHeld, h
+	}
 	u.logCheck(r, start)
 	return r
 }

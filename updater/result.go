@@ -34,6 +34,9 @@ const (
 	// signature is missing, made by a key that is not trusted, or names
 	// another package, version or zip; it will not be installed.
 	StatusSignatureInvalid Status = "signature-invalid"
+	// StatusHeld: the package is held (`modup hold`): update --all and the
+	// daemon leave it as it is. Also the outcome of `modup hold`.
+	StatusHeld Status = "held"
 )
 
 // Update statuses.
@@ -50,6 +53,7 @@ const (
 	// version it replaced (the backup an earlier rollback made).
 	StatusRolledForward Status = "rolled-forward"
 	StatusRemoved       Status = "removed"
+	StatusUnheld        Status = "unheld"
 )
 
 // Result is the outcome of checking or changing one package.
@@ -65,6 +69,8 @@ type Result struct {
 	// ReleaseNotes is the release's own text when it says more than News.
 	ReleaseNotes string `json:"release_notes,omitempty"`
 	Error        string `json:"error,omitempty"`
+	// Hold is set when the package is held (status held).
+	Hold *pkgdir.Hold `json:"hold,omitempty"`
 
 	// Release is what the source said (Resolved when update-available).
 	Release sources.Release `json:"-"`

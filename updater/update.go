@@ -165,6 +165,11 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 			return c.skipped(reason)
 		}
 	}
+	if h := l.HoldOf(p.Name); h != nil && opts.To == "" {
+		c.Status = StatusHeld
+		c.Reason = heldReason(p.Name, h)
+		return c
+	}
 	src, err := u.Sources.Registry.For(p.Manifest.UpdateURL)
 	if err != nil {
 		return c.failed(fmt.Errorf("%s: %w", p.Name, err))
@@ -612,16 +617,12 @@ func (u *Updater) RollbackWith(ctx context.Context, p pkgdir.Package, opts Rollb
 func (u *Updater) rollback(ctx context.Context, p pkgdir.Package, opts RollbackOptions) Change {
 	toVersion := opts.To
 	c := Change{Name: p.Name, From: p.Version(), Path: p.Dir}
-	l := p.Layout()
-	lk, err := l.Lock(ctx, p.Name, u.lockWait(opts.NoWait))
-	if err != nil {
-		return c.failed(err)
-	}
-	defer lk.Unlock()
-	if err := settle(l, p.Name, &c); err != nil {
-		return c.failed(err)
-	}
-	sw, b, err := l.Rollback(ctx, p.Name, toVersion)
+	var sw pkgdir.SwapResult
+	var b pkgdir.Backup
+	err := u.withLock(ctx, p, u.lockWait(opts.NoWait), &c, func(l pkgdir.Layout) (err error) {
+		sw, b, err = l.Rollback(ctx, p.Name, toVersion)
+		return err
+	})
 	if err != nil {
 		return c.failed(err)
 	}
@@ -643,22 +644,32 @@ func (u *Updater) Remove(ctx context.Context, p pkgdir.Package, purge bool) Chan
 
 func (u *Updater) remove(ctx context.Context, p pkgdir.Package, purge bool) Change {
 	c := Change{Name: p.Name, From: p.Version(), Path: p.Dir}
-	l := p.Layout()
-	lk, err := l.Lock(ctx, p.Name, u.lockTimeout())
-	if err != nil {
-		return c.failed(err)
-	}
-	defer lk.Unlock()
-	if err := settle(l, p.Name, &c); err != nil {
-		return c.failed(err)
-	}
-	backup, err := l.Remove(ctx, p.Name, purge)
+	var backup string
+	err := u.withLock(ctx, p, u.lockTimeout(), &c, func(l pkgdir.Layout) (err error) {
+		backup, err = l.Remove(ctx, p.Name, purge)
+		return err
+	})
 	if err != nil {
 		return c.failed(err)
 	}
 	c.Backup = backup
 	c.Status = StatusRemoved
 	return c
+}
+
+// withLock runs fn holding p's lock (waiting for it up to wait), once
+// what a killed process left of p is settled (said in c's warnings).
+func (u *Updater) withLock(ctx context.Context, p pkgdir.Package, wait time.Duration, c *Change, fn func(l pkgdir.Layout) error) error {
+	l := p.Layout()
+	lk, err := l.Lock(ctx, p.Name, wait)
+	if err != nil {
+		return err
+	}
+	defer lk.Unlock()
+	if err := settle(l, p.Name, c); err != nil {
+		return err
+	}
+	return fn(l)
 }
 
 // extract unpacks the downloaded zip into staging, recording the digest of

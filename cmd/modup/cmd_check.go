@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/modup/modup/internal/plaintext"
+	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/updater"
 )
 
@@ -53,9 +54,13 @@ func (a *app) listCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			holds := holdsOf(pkgs)
 			entries := make([]listEntry, 0, len(pkgs))
 			for _, p := range pkgs {
 				r := updater.Describe(p)
+				if r.Status == "" && holds[p.Dir] {
+					r.Status = updater.StatusHeld
+				}
 				entries = append(entries, listEntry{Name: r.Name, Path: r.Path, Installed: r.Installed, Status: r.Status, UpdateURL: r.UpdateURL, Error: r.Error})
 			}
 			return showRows(a, asJSON, entries, rowsView[listEntry]{
@@ -77,6 +82,22 @@ func (a *app) listCmd() *cobra.Command {
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
+}
+
+// holdsOf says which of pkgs are held, by package folder: their install
+// records are read root by root.
+func holdsOf(pkgs []pkgdir.Package) map[string]bool {
+	byRoot := map[string][]string{}
+	for _, p := range pkgs {
+		byRoot[p.Root] = append(byRoot[p.Root], p.Name)
+	}
+	out := map[string]bool{}
+	for root, names := range byRoot {
+		for name := range (pkgdir.Layout{Root: root}).Holds(names) {
+			out[filepath.Join(root, name)] = true
+		}
+	}
+	return out
 }
 
 func (a *app) checkCmd() *cobra.Command {
@@ -179,6 +200,12 @@ func (a *app) printCheck(asJSON bool, results []updater.Result) error {
 				printf(a.stderr, "%s: %s\n", r.Name, updater.Detail(r.Name, r.Error))
 			case r.Status == updater.StatusUnreleased && r.Err != nil:
 				printf(a.stdout, "%s: %s (nothing to download yet)\n", r.Name, updater.Detail(r.Name, r.Err.Error()))
+			case r.Status == updater.StatusHeld && r.Hold != nil:
+				why := ""
+				if r.Hold.Reason != "" {
+					why = " (" + r.Hold.Reason + ")"
+				}
+				printf(a.stdout, "%s: held%s: update --all and the daemon leave it at %s; `modup unhold %s` releases it\n", r.Name, why, r.Installed, r.Name)
 			case r.Status == updater.StatusRemoteOlder:
 				printf(a.stdout, "%s: installed %s is newer than the release %s (a development copy?); not offered as an update\n", r.Name, r.Installed, r.Available)
 			}

@@ -313,6 +313,8 @@ func (a *app) explain(w io.Writer, c updater.Change) {
 		printf(a.stderr, "%s: %s\n", c.Name, updater.Detail(c.Name, c.Error))
 	case c.Status == updater.StatusSkipped && c.Reason != "":
 		printf(w, "%s: skipped: %s\n", c.Name, updater.Detail(c.Name, c.Reason))
+	case c.Reason != "":
+		printf(w, "%s: %s\n", c.Name, c.Reason)
 	case c.Backup != "":
 		printf(w, "%s: previous version kept in %s\n", c.Name, relOrAbs(c.Backup))
 	}

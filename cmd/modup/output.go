@@ -36,6 +36,7 @@ var statusColour = map[updater.Status]string{
 	updater.StatusFailed:           "31",
 	updater.StatusUnreleased:       "36", // cyan
 	updater.StatusRemoteOlder:      "36",
+	updater.StatusHeld:             "36",
 }
 
 // paint colours a status (known ones only), its text already clean.

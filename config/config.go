@@ -50,6 +50,11 @@ type File struct {
 	MaxSize      *Size     `toml:"max_size"`
 	KeepBackups  *int      `toml:"keep_backups"`
 	LogFormat    *string   `toml:"log_format"`
+	// Host names the application that loads the packages (requires.<host>
+	// in manifests), HostVersion its version; without a version, host
+	// requirements are reported, not enforced.
+	Host        *string `toml:"host"`
+	HostVersion *string `toml:"host_version"`
 
 	Daemon Daemon `toml:"daemon"`
 
@@ -338,6 +343,16 @@ func (f *File) validate() error {
 	}
 	if f.LogFormat != nil && *f.LogFormat != "text" && *f.LogFormat != "json" {
 		add(f.errorAt("log_format", "%q: want text or json", *f.LogFormat))
+	}
+	if f.Host != nil {
+		if _, err := ParseHost(*f.Host); err != nil {
+			add(f.errorAt("host", "%v", err))
+		}
+	}
+	if f.HostVersion != nil {
+		if _, err := ParseHostVersion(*f.HostVersion); err != nil {
+			add(f.errorAt("host_version", "%v", err))
+		}
 	}
 	for key, d := range map[string]*Duration{"lock_timeout": f.LockTimeout, "fetch_timeout": f.FetchTimeout, "daemon.hook_timeout": f.Daemon.HookTimeout} {
 		if d != nil && d.D < 0 {

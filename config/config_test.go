@@ -46,6 +46,8 @@ min_rate = "2KiB"
 max_size = "1GB"
 keep_backups = 0
 log_format = "json"
+host = "a2"
+host_version = "v0.5.7"
 
 [daemon]
 interval = "1h"
@@ -92,6 +94,8 @@ raw = "https://raw.git.corp.example"
 		"max_size":                "1GB",
 		"keep_backups":            "0",
 		"log_format":              "json",
+		"host":                    "a2",
+		"host_version":            "v0.5.7",
 		"daemon.interval":         "1h0m0s",
 		"daemon.policy":           "notify",
 		"daemon.concurrency":      "8",
@@ -150,6 +154,10 @@ func TestLoadErrors(t *testing.T) {
 		{"bad size", "max_size = \"lots\"\n", `:1: max_size: "lots" is not a size`},
 		{"bad log format", "log_format = \"xml\"\n", `:1: log_format: "xml": want text or json`},
 		{"zero concurrency", "[daemon]\nconcurrency = 0\n", `:2: daemon.concurrency: 0: want 1 or more`},
+		{"bad host version", "\nhost_version = \"latest\"\n", `:2: host_version: "latest" is not a version: write it like "0.5.7"`},
+		{"host version as a number", "host_version = 0.5\n", `:1: host_version: wrong type: want a version in quotes such as "0.5.7"`},
+		{"empty host", "host = \"\"\n", `:1: host: "": want the name of the application that loads the packages`},
+		{"host with a space", "host = \"a 2\"\n", `:1: host: "a 2": a host name has no spaces`},
 		{"syntax", "roots = [\"a\"\n", `:1: `},
 		{"github without web", "[[github]]\ntoken_env = \"X\"\n", `:1: github[0]: web is missing`},
 		{"github plain http", "[[github]]\nweb = \"http://ghe.example.com/\"\n", `:2: github[0].web: "http://ghe.example.com/": want an https:// URL`},

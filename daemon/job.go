@@ -66,7 +66,7 @@ func (d *Daemon) job(ctx context.Context, k key, prev updater.Status) jobResult 
 	default:
 		d.log.Info("check", attrs...)
 	}
-	if r.Status == updater.StatusUpdateAvailable && d.opts.Policy == PolicyAuto && ctx.Err() == nil {
+	if r.Installable() && d.opts.Policy == PolicyAuto && ctx.Err() == nil {
 		rel := r.Release
 		installStart := time.Now()
 		ch := u.Update(ctx, p, updater.UpdateOptions{Resolved: &rel})

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/modup/modup/internal/fsutil"
@@ -86,6 +87,22 @@ func (l Layout) Holds(names []string) map[string]*Hold {
 		var rec Record
 		if json.Unmarshal(data, &rec) == nil && rec.Hold != nil {
 			out[name] = rec.Hold
+		}
+	}
+	return out
+}
+
+// HoldsOf lists the holds of pkgs that are held, by package folder (Dir),
+// reading install records root by root.
+func HoldsOf(pkgs []Package) map[string]*Hold {
+	byRoot := map[string][]string{}
+	for _, p := range pkgs {
+		byRoot[p.Root] = append(byRoot[p.Root], p.Name)
+	}
+	out := map[string]*Hold{}
+	for root, names := range byRoot {
+		for name, h := range (Layout{Root: root}).Holds(names) {
+			out[filepath.Join(root, name)] = h
 		}
 	}
 	return out

@@ -46,8 +46,9 @@ func PointerRelease(body []byte, where, kind string) (Release, *manifest.Manifes
 		KeyRotation: m.KeyRotation,
 		Pointer:     body,
 
-		ManifestVersion: m.ManifestVersion,
-		Requirements:    m.Requirements,
+		ManifestVersion:   m.ManifestVersion,
+		Requirements:      m.Requirements,
+		RequirementsKnown: true,
 	}
 	return r, m, nil
 }

@@ -142,6 +142,10 @@ type Release struct {
 	// release's manifest).
 	ManifestVersion int                  `json:"manifest_version,omitempty"`
 	Requirements    resolve.Requirements `json:"-"`
+	// RequirementsKnown says that ManifestVersion and Requirements are this
+	// version's own (read from its manifest), not merely absent: a release
+	// listed by Versions is not known until a ManifestReader reads it.
+	RequirementsKnown bool `json:"-"`
 }
 
 // Payload is an open stream of a release's zip.
@@ -202,6 +206,17 @@ type CacheEntry struct {
 	LastModified string    `json:"last_modified,omitempty"`
 	Body         []byte    `json:"body"`
 	Stored       time.Time `json:"stored"`
+}
+
+// ManifestReader is implemented by sources that can read the
+// a2modsource.json a release was published with without downloading its
+// payload (GitHub: the raw file at its tag). The updater asks it for the
+// requirements of older releases when the newest one does not fit.
+type ManifestReader interface {
+	// ReleaseManifest returns rel with ManifestVersion and Requirements
+	// read from its own manifest (RequirementsKnown set). An error wrapping
+	// ErrNotFound means the release has no manifest there.
+	ReleaseManifest(ctx context.Context, q Query, rel Release) (Release, error)
 }
 
 // Lister is implemented by sources that can list every published release

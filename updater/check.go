@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/resolve"
 	"github.com/modup/modup/sources"
 )
 
@@ -41,6 +43,16 @@ type Updater struct {
 	// Actor names who changes packages through this Updater, for the
 	// history: "cli", "daemon" (UpdateOptions.By overrides it per call).
 	Actor string
+
+	// Host is the application that loads the packages, with its version
+	// (nil: host requirements are reported, not enforced).
+	Host resolve.Host
+	// Platform is the machine's (runtime.GOOS and GOARCH); a zero field
+	// is not enforced.
+	Platform resolve.Platform
+	// Roots are every root: the installed set that requirements are
+	// judged against. Empty, a package's own root is.
+	Roots []string
 
 	cachesMu sync.Mutex
 	caches   map[string]sources.Cache
@@ -90,6 +102,13 @@ func (u *Updater) Check(ctx context.Context, pkgs []pkgdir.Package) []Result {
 	if n <= 0 {
 		n = 16
 	}
+	var roots []string
+	for _, p := range pkgs {
+		if !slices.Contains(roots, p.Root) {
+			roots = append(roots, p.Root)
+		}
+	}
+	set := &lazyInstalled{load: func() (*installedSet, error) { return u.loadInstalled(roots) }}
 	// A fixed pool of workers taking the next package: 10,000 packages
 	// cost n goroutines, not 10,000, and each keeps the stack it grew
 	// through the HTTP client instead of growing a new one per package.
@@ -102,7 +121,7 @@ func (u *Updater) Check(ctx context.Context, pkgs []pkgdir.Package) []Result {
 				if i >= len(pkgs) {
 					return
 				}
-				out[i] = u.CheckOne(ctx, pkgs[i])
+				out[i] = u.checkOne(ctx, pkgs[i], set)
 			}
 		})
 	}
@@ -124,6 +143,9 @@ func Describe(p pkgdir.Package) Result {
 	}
 	if p.Manifest != nil {
 		r.UpdateURL = redact.URL(p.Manifest.UpdateURL)
+		if req := p.Manifest.Requirements; !req.IsZero() {
+			r.Requirements = &req
+		}
 	}
 	return r
 }
@@ -133,6 +155,11 @@ func Describe(p pkgdir.Package) Result {
 // than the installed one, so an up-to-date package costs one conditional
 // request.
 func (u *Updater) CheckOne(ctx context.Context, p pkgdir.Package) Result {
+	return u.checkOne(ctx, p, &lazyInstalled{load: func() (*installedSet, error) { return u.loadInstalled([]string{p.Root}) }})
+}
+
+// checkOne is CheckOne with the installed set shared by a batch.
+func (u *Updater) checkOne(ctx context.Context, p pkgdir.Package, set *lazyInstalled) Result {
 	start := time.Now()
 	r := Describe(p)
 	if r.Status != "" {
@@ -155,10 +182,21 @@ func (u *Updater) CheckOne(ctx context.Context, p pkgdir.Package) Result {
 	r.News = latest.News
 	r.Release = latest
 	u.decide(ctx, src, q, &r, latest)
-	if h := p.Layout().HoldOf(p.Name); h != nil && r.Status != StatusError {
+	if !latest.Requirements.IsZero() {
+		req := latest.Requirements
+		r.NewestRequirements = &req
+	}
+	switch h := p.Layout().HoldOf(p.Name); {
+	case h != nil && r.Status != StatusError:
 		// What is available is still shown: `doctor` reports held
 		// packages that are behind.
 		r.Status, r.Hold = StatusHeld, h
+	case r.Status == StatusUpdateAvailable:
+		if s, err := set.get(); err != nil {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("requirements not checked: %v", err))
+		} else {
+			u.judge(ctx, src, q, &r, s)
+		}
 	}
 	u.logCheck(r, start)
 	return r

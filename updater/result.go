@@ -5,6 +5,7 @@ import (
 
 	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/resolve"
 	"github.com/modup/modup/sources"
 )
 
@@ -34,6 +35,10 @@ const (
 	// signature is missing, made by a key that is not trusted, or names
 	// another package, version or zip; it will not be installed.
 	StatusSignatureInvalid Status = "signature-invalid"
+	// StatusHeldBack: a newer version is released but its requirements
+	// are not met here (Reason says why); Available is then the newest
+	// version that fits, which update installs, or empty.
+	StatusHeldBack Status = "held-back"
 	// StatusHeld: the package is held (`modup hold`): update --all and the
 	// daemon leave it as it is. Also the outcome of `modup hold`.
 	StatusHeld Status = "held"
@@ -71,6 +76,15 @@ type Result struct {
 	Error        string `json:"error,omitempty"`
 	// Hold is set when the package is held (status held).
 	Hold *pkgdir.Hold `json:"hold,omitempty"`
+	// Newest is the newest release when it is held back; Reason says why
+	// ("0.8.0 needs a2 >= 0.6.0; a2 is 0.5.7").
+	Newest string `json:"newest,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// Requirements are the installed version's requirement fields;
+	// NewestRequirements those of the newest release, as the source
+	// declares them.
+	Requirements       *resolve.Requirements `json:"requirements,omitempty"`
+	NewestRequirements *resolve.Requirements `json:"newest_requirements,omitempty"`
 
 	// Release is what the source said (Resolved when update-available).
 	Release sources.Release `json:"-"`
@@ -80,6 +94,12 @@ type Result struct {
 	Package pkgdir.Package `json:"-"`
 	// Warnings are things the user should know that did not stop anything.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Installable reports whether an update would install something: status
+// update-available, or held-back with an older release that fits.
+func (r Result) Installable() bool {
+	return r.Status == StatusUpdateAvailable || r.Status == StatusHeldBack && r.Available != ""
 }
 
 func (r *Result) fail(status Status, err error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/modup/modup/internal/archive"
 	"github.com/modup/modup/internal/fsutil"
+	"github.com/modup/modup/internal/manifest"
 	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
@@ -79,6 +80,9 @@ type Change struct {
 	// Trust says how the release's signature was verified and whether a
 	// key was pinned by it; empty for an unsigned release.
 	Trust string `json:"trust,omitempty"`
+	// Newest is the newest release when it was held back (status held-back,
+	// or updated to an older release that fits); Reason says why.
+	Newest string `json:"newest,omitempty"`
 
 	Err error `json:"-"`
 }
@@ -208,8 +212,22 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 		}
 		r := Result{Name: p.Name, Installed: c.From, Package: p}
 		u.decide(ctx, src, q, &r, latest)
+		if r.Status == StatusUpdateAvailable {
+			set, err := u.loadInstalled([]string{p.Root})
+			if err != nil {
+				return c.failed(err)
+			}
+			u.judge(ctx, src, q, &r, set)
+		}
 		c.To = latest.Version
 		switch r.Status {
+		case StatusHeldBack:
+			c.Newest, c.Reason = r.Newest, r.Reason
+			c.Warnings = append(c.Warnings, r.Warnings...)
+			if r.Available == "" {
+				c.Status, c.To = StatusHeldBack, ""
+				return c
+			}
 		case StatusUpToDate:
 			c.Status = StatusUpToDate
 			return c
@@ -219,9 +237,10 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 			return c.skipped(fmt.Sprintf("%s is not released yet: %s", latest.Version, Detail(p.Name, r.Err.Error())))
 		case StatusError, StatusSignatureInvalid:
 			return c.failed(r.Err)
+		default:
+			c.Warnings = append(c.Warnings, r.Warnings...)
 		}
 		rel = r.Release
-		c.Warnings = append(c.Warnings, r.Warnings...)
 	}
 	c.To = rel.Version
 	c.News = rel.News
@@ -323,7 +342,18 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 		return "", nil, fmt.Errorf("%s %s: %s: %w", name, rel.Version, redact.URL(rel.PayloadURL), err)
 	}
 	l.RemoveTemp(zipPath)
-	warnings, err = fixManifest(res.Root, name, rel, t.updateURL)
+	staged, warnings, err := fixManifest(res.Root, name, rel, t.updateURL)
+	if err != nil {
+		return "", warnings, err
+	}
+	// What is installed may have changed since the check: the release's
+	// own manifest must fit beside it now.
+	set, err := u.loadInstalled([]string{l.Root})
+	if err != nil {
+		return "", warnings, err
+	}
+	hints, err := u.gate(set, name, staged)
+	warnings = append(warnings, hints...)
 	if err != nil {
 		return "", warnings, err
 	}
@@ -411,17 +441,17 @@ func journalPending(l pkgdir.Layout, name string) bool {
 // fixManifest makes the staged manifest tell the truth: the release's
 // version (real a2 releases shipped stale ones) and the installed package's
 // own update_url (an archive's is reported, not followed).
-func fixManifest(dir, name string, rel sources.Release, updateURL string) ([]string, error) {
+func fixManifest(dir, name string, rel sources.Release, updateURL string) (*manifest.Manifest, []string, error) {
 	m, err := pkgdir.ReadManifest(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: the manifest in %s: %w", name, rel.Version, redact.URL(rel.PayloadURL), err)
+		return nil, nil, fmt.Errorf("%s %s: the manifest in %s: %w", name, rel.Version, redact.URL(rel.PayloadURL), err)
 	}
 	var warnings []string
 	changed := false
 	if cmp, err := CompareVersions(m.Version, rel.Version); err != nil || cmp != 0 {
 		warnings = append(warnings, fmt.Sprintf("the manifest inside release %s says version %q; installed as %s (the release version counts)", rel.Version, m.Version, rel.Version))
 		if err := m.Set("version", rel.Version); err != nil {
-			return warnings, err
+			return nil, warnings, err
 		}
 		changed = true
 	}
@@ -430,7 +460,7 @@ func fixManifest(dir, name string, rel sources.Release, updateURL string) ([]str
 			warnings = append(warnings, fmt.Sprintf("the release's manifest points update_url to %q; keeping %q", redact.URL(m.UpdateURL), redact.URL(updateURL)))
 		}
 		if err := m.Set("update_url", updateURL); err != nil {
-			return warnings, err
+			return nil, warnings, err
 		}
 		changed = true
 	}
@@ -439,10 +469,10 @@ func fixManifest(dir, name string, rel sources.Release, updateURL string) ([]str
 	}
 	if changed {
 		if err := pkgdir.WriteManifest(dir, m); err != nil {
-			return warnings, err
+			return nil, warnings, err
 		}
 	}
-	return warnings, nil
+	return m, warnings, nil
 }
 
 // checkUnmodified compares the live folder with the tree hash recorded when
@@ -553,6 +583,9 @@ func (u *Updater) installNew(ctx context.Context, root, updateURL string, opts U
 	c.ReleaseNotes = releaseNotes(rel, rel.News)
 	if _, err := ParseVersion(rel.Version); err != nil {
 		return c.failed(fmt.Errorf("%s: release version %w", name, err))
+	}
+	if rel.ManifestVersion > manifest.SupportedVersion {
+		return c.failed(&manifest.VersionError{File: rel.ManifestURL, Version: rel.ManifestVersion})
 	}
 	signed, err := u.verifySignature(ctx, src, name, nil, &rel, opts.To != "")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/modup/modup/config"
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/resolve"
 	"github.com/modup/modup/updater"
 )
 
@@ -78,6 +80,9 @@ type app struct {
 	// fetchTimeout and minRate hold slow servers to account (0: off).
 	fetchTimeout time.Duration
 	minRate      httpx.Rate
+	// host is the application that loads the packages, with its version
+	// when known (--host, --host-version).
+	host resolve.Host
 
 	// cfg is the configuration file (never nil after setup); origins says
 	// where each setting's value came from.
@@ -166,6 +171,9 @@ func (a *app) rootCmd() *cobra.Command {
 	pf.DurationVar(&a.fetchTimeout, "fetch-timeout", httpx.DefaultFetchTimeout, "longest a manifest or API request may take, retries included (0: no limit)")
 	a.minRate = httpx.DefaultMinRate
 	pf.Var(&a.minRate, "min-rate", "lowest average download rate over a minute, e.g. 1KiB, 512B, 2MiB (0: no limit)")
+	a.host.Name = resolve.DefaultHost
+	pf.Var(hostFlag{&a.host}, "host", "the application that loads the packages (requires.<host> in manifests)")
+	pf.Var(hostVersionFlag{&a.host}, "host-version", "the host's version, e.g. 0.5.7 (unset: host requirements are reported, not enforced)")
 	// --version and -V print the version (cobra's own flag would take -v,
 	// which is --verbose here).
 	c.Version = modupVersion()
@@ -296,11 +304,15 @@ func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
 }
 
 func (a *app) updater() *updater.Updater {
+	roots, _ := a.rootList() // the installed set requirements are judged against; none when unset
 	return &updater.Updater{
 		Sources:     a.sources(a.logger),
 		Logger:      a.logger,
 		LockTimeout: a.lockTimeout,
 		Actor:       "cli",
+		Host:        a.host,
+		Platform:    resolve.Platform{OS: runtime.GOOS, Arch: runtime.GOARCH},
+		Roots:       roots,
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -54,11 +55,11 @@ func (a *app) listCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			holds := holdsOf(pkgs)
+			holds := pkgdir.HoldsOf(pkgs)
 			entries := make([]listEntry, 0, len(pkgs))
 			for _, p := range pkgs {
 				r := updater.Describe(p)
-				if r.Status == "" && holds[p.Dir] {
+				if r.Status == "" && holds[p.Dir] != nil {
 					r.Status = updater.StatusHeld
 				}
 				entries = append(entries, listEntry{Name: r.Name, Path: r.Path, Installed: r.Installed, Status: r.Status, UpdateURL: r.UpdateURL, Error: r.Error})
@@ -82,22 +83,6 @@ func (a *app) listCmd() *cobra.Command {
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return c
-}
-
-// holdsOf says which of pkgs are held, by package folder: their install
-// records are read root by root.
-func holdsOf(pkgs []pkgdir.Package) map[string]bool {
-	byRoot := map[string][]string{}
-	for _, p := range pkgs {
-		byRoot[p.Root] = append(byRoot[p.Root], p.Name)
-	}
-	out := map[string]bool{}
-	for root, names := range byRoot {
-		for name := range (pkgdir.Layout{Root: root}).Holds(names) {
-			out[filepath.Join(root, name)] = true
-		}
-	}
-	return out
 }
 
 func (a *app) checkCmd() *cobra.Command {
@@ -142,7 +127,8 @@ func checkExit(results []updater.Result) error {
 		switch r.Status {
 		case updater.StatusError, updater.StatusSignatureInvalid:
 			return &exitError{code: exitFailure}
-		case updater.StatusUpdateAvailable:
+		}
+		if r.Installable() {
 			code = exitAvailable
 		}
 	}
@@ -206,6 +192,8 @@ func (a *app) printCheck(asJSON bool, results []updater.Result) error {
 					why = " (" + r.Hold.Reason + ")"
 				}
 				printf(a.stdout, "%s: held%s: update --all and the daemon leave it at %s; `modup unhold %s` releases it\n", r.Name, why, r.Installed, r.Name)
+			case r.Status == updater.StatusHeldBack:
+				printf(a.stdout, "%s: %s held back: %s; %s\n", r.Name, r.Newest, r.Reason, heldBackNext(r.Name, r.Available))
 			case r.Status == updater.StatusRemoteOlder:
 				printf(a.stdout, "%s: installed %s is newer than the release %s (a development copy?); not offered as an update\n", r.Name, r.Installed, r.Available)
 			}
@@ -214,6 +202,15 @@ func (a *app) printCheck(asJSON bool, results []updater.Result) error {
 			}
 		},
 	})
+}
+
+// heldBackNext says what update does about a held-back package: install
+// the older release that fits, or nothing.
+func heldBackNext(name, available string) string {
+	if available == "" {
+		return "no fitting older version known"
+	}
+	return fmt.Sprintf("`modup update %s` installs %s, the newest that fits", name, available)
 }
 
 func (a *app) infoCmd() *cobra.Command {
@@ -282,7 +279,24 @@ func (a *app) printInfo(in updater.PackageInfo) error {
 	t.row("  payload_url", in.PayloadURL)
 	t.row("  status", string(in.Check.Status))
 	t.row("  available", in.Check.Available)
+	if in.Check.Newest != "" {
+		t.row("  newest", in.Check.Newest)
+	}
 	t.flush()
+	if r := in.Check; r.Requirements != nil || r.NewestRequirements != nil || r.Reason != "" {
+		printf(w, "requirements:\n")
+		t := newTable(w)
+		if r.Requirements != nil {
+			t.row("  "+r.Installed, r.Requirements.String())
+		}
+		if v := cmp.Or(r.Newest, r.Available); r.NewestRequirements != nil && v != "" {
+			t.row("  "+v, r.NewestRequirements.String())
+		}
+		if r.Reason != "" {
+			t.row("  held back", r.Reason+"; "+heldBackNext(r.Name, r.Available))
+		}
+		t.flush()
+	}
 	if in.Check.Error != "" {
 		printf(w, "  error: %s\n", in.Check.Error)
 	}

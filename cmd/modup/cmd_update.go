@@ -313,9 +313,16 @@ func (a *app) explain(w io.Writer, c updater.Change) {
 		printf(a.stderr, "%s: %s\n", c.Name, updater.Detail(c.Name, c.Error))
 	case c.Status == updater.StatusSkipped && c.Reason != "":
 		printf(w, "%s: skipped: %s\n", c.Name, updater.Detail(c.Name, c.Reason))
+	case c.Newest != "":
+		next := "no fitting older version known"
+		if c.Status != updater.StatusHeldBack {
+			next = c.To + " is the newest that fits"
+		}
+		printf(w, "%s: %s held back: %s; %s\n", c.Name, c.Newest, c.Reason, next)
 	case c.Reason != "":
 		printf(w, "%s: %s\n", c.Name, c.Reason)
-	case c.Backup != "":
+	}
+	if c.Backup != "" && c.Status != updater.StatusFailed {
 		printf(w, "%s: previous version kept in %s\n", c.Name, relOrAbs(c.Backup))
 	}
 	if c.Trust != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/modup/modup/config"
+	"github.com/modup/modup/resolve"
 	"github.com/modup/modup/updater"
 )
 
@@ -225,3 +226,48 @@ func keepBackups(n int) int {
 	}
 	return n
 }
+
+// hostFlag is --host: the host's name, checked as it is set.
+type hostFlag struct{ h *resolve.Host }
+
+func (f hostFlag) Set(s string) error {
+	name, err := config.ParseHost(s)
+	if err != nil {
+		return err
+	}
+	f.h.Name = name
+	return nil
+}
+
+func (f hostFlag) String() string {
+	if f.h == nil {
+		return ""
+	}
+	return f.h.Name
+}
+func (f hostFlag) Type() string { return "name" }
+
+// hostVersionFlag is --host-version: the host's version, parsed as it is
+// set; "" leaves it unknown.
+type hostVersionFlag struct{ h *resolve.Host }
+
+func (f hostVersionFlag) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		f.h.Version = nil
+		return nil
+	}
+	v, err := config.ParseHostVersion(s)
+	if err != nil {
+		return err
+	}
+	f.h.Version = v
+	return nil
+}
+
+func (f hostVersionFlag) String() string {
+	if f.h == nil || f.h.Version == nil {
+		return ""
+	}
+	return f.h.Version.Original()
+}
+func (f hostVersionFlag) Type() string { return "version" }

@@ -20,10 +20,17 @@ import (
 // Manifest is an a2modsource.json as a2 writes it (sorted keys, 2-space
 // indent, a description); an empty updateURL leaves the field out.
 func Manifest(name, version, updateURL string) string {
+	return ManifestWith(name, version, updateURL, nil)
+}
+
+// ManifestWith is Manifest with more fields (requirement fields, say:
+// "manifest_version": 2, "requires": {"a2": ">= 0.6"}).
+func ManifestWith(name, version, updateURL string, fields map[string]any) string {
 	m := map[string]any{"name": name, "version": version, "description": "test package " + name}
 	if updateURL != "" {
 		m["update_url"] = updateURL
 	}
+	maps.Copy(m, fields)
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		panic(err)

@@ -242,6 +242,7 @@ func TestLatestManifestFields(t *testing.T) {
 	want := sources.Release{
 		Version: "0.7.2", Name: repo, News: "fixed things", ManifestURL: srv.Raw.URL + "/acme/tools.modules/HEAD/a2modsource.json",
 		Size: 1234, SizeFrom: "zip_size in a2modsource.json", SHA256: strings.Repeat("ab", 32), Origin: "manifest", Kind: "github",
+		RequirementsKnown: true,
 	}
 	if !bytes.Equal(rel.Pointer, manifest(t, "0.7.2", map[string]any{
 		"news": "fixed things", "zip_size": 1234, "sha256": strings.ToUpper(strings.Repeat("ab", 32)),

@@ -34,13 +34,14 @@ const (
 	FolderLocks     = "locks"     // one lock (and holder) per package
 	FolderJournal   = "journal"   // changes in progress
 	FolderInstalled = "installed" // install records
+	FolderDisabled  = "disabled"  // disabled packages: disabled/<name>, as they were in the root
 )
 
 // ownFolders lists them all; perPackageFolders those holding one folder
 // per package.
 var (
-	ownFolders        = []string{FolderCache, FolderState, FolderTmp, FolderStaging, FolderBackups, FolderLocks, FolderJournal, FolderInstalled}
-	perPackageFolders = []string{FolderTmp, FolderStaging, FolderBackups}
+	ownFolders        = []string{FolderCache, FolderState, FolderTmp, FolderStaging, FolderBackups, FolderLocks, FolderJournal, FolderInstalled, FolderDisabled}
+	perPackageFolders = []string{FolderTmp, FolderStaging, FolderBackups, FolderDisabled}
 )
 
 // The names modup gives what it creates in a package's tmp/ and staging/
@@ -228,6 +229,15 @@ func (l Layout) Check() error {
 		}
 		if isPerPackage(folder) {
 			err = l.checkPerPackage(r, path)
+		}
+		if folder == FolderJournal {
+			// journal/txn, when there is one, must be a folder too.
+			var tr *os.Root
+			if tr, err = l.openChild(r, txnFolder, filepath.Join(path, txnFolder), false, 0); err == nil {
+				tr.Close()
+			} else if errors.Is(err, fs.ErrNotExist) {
+				err = nil
+			}
 		}
 		r.Close()
 		if err != nil {

@@ -64,6 +64,13 @@ func (l Layout) recover(ctx context.Context, hook func(string) error) ([]Recover
 	if err := l.Check(); err != nil {
 		return nil, err
 	}
+	// Transactions first: a member's own journal cannot be pending beside
+	// one (a change of a package checks that none is).
+	txns, err := l.recoverTxns(ctx, hook)
+	done = append(done, txns...)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	entries, err := os.ReadDir(l.JournalDir())
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("recover %s: %w", l.Root, err)
@@ -95,6 +102,11 @@ func (l Layout) recover(ctx context.Context, hook func(string) error) ([]Recover
 			errs = append(errs, err)
 		}
 	}
+	swept, err := l.sweepTxnTemps(ctx)
+	done = append(done, swept...)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	for _, f := range []struct{ folder, ext string }{{FolderJournal, ".json"}, {FolderInstalled, ".json"}, {FolderLocks, ".holder"}} {
 		swept, err := l.sweepAtomicTemps(ctx, f.folder, f.ext)
 		done = append(done, swept...)
@@ -102,7 +114,7 @@ func (l Layout) recover(ctx context.Context, hook func(string) error) ([]Recover
 			errs = append(errs, err)
 		}
 	}
-	swept, err := l.sweepHolders(ctx)
+	swept, err = l.sweepHolders(ctx)
 	done = append(done, swept...)
 	if err != nil {
 		errs = append(errs, err)
@@ -172,7 +184,18 @@ func (l Layout) Settle(name string) (Recovery, error) {
 	if err := CheckName(name); err != nil {
 		return Recovery{}, err
 	}
-	return l.settleHeld(name, nil)
+	// A transaction naming the package is settled with it: the locks of
+	// its other members are tried, never waited for (the caller holds
+	// this one; waiting could deadlock).
+	txns, err := l.settleTxnsOf(context.Background(), name)
+	if err != nil {
+		return Recovery{}, err
+	}
+	r, err := l.settleHeld(name, nil)
+	if r.Action == "" && len(txns) > 0 {
+		r = txns[0]
+	}
+	return r, err
 }
 
 func (l Layout) settleHeld(name string, hook func(string) error) (Recovery, error) {
@@ -580,6 +603,9 @@ func (l Layout) sweepDir(ctx context.Context, folder string) ([]Recovery, error)
 func (l Layout) sweepOwned(ctx context.Context, name string, remove func() error) (bool, error) {
 	if pending, err := exists(l.JournalPath(name)); err != nil || pending {
 		return false, err
+	}
+	if l.inTxn(name) {
+		return false, nil // a transaction's journal names its staged folder
 	}
 	if l.hasSetAsideJournal(name) {
 		return false, nil // kept with it, for inspection

@@ -390,10 +390,15 @@ func (l Layout) checkNoJournal(name string) error {
 	case err == nil:
 		return fmt.Errorf("%s: an interrupted change is pending (%s) and was not settled: run `modup list`, which settles it or says why it cannot", name, l.JournalPath(name))
 	case errors.Is(err, fs.ErrNotExist):
-		return nil
 	default:
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	if tjs, err := l.txnsNaming(name); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	} else if len(tjs) > 0 {
+		return fmt.Errorf("%s: an interrupted change of several packages is pending (%s: %s) and was not settled: run `modup list`, which settles it or says why it cannot", name, l.txnPath(tjs[0].ID), tjs[0].describe())
+	}
+	return nil
 }
 
 // maxJournal bounds what is read of a journal (they are about a kilobyte).

@@ -14,8 +14,9 @@ func ModupFolders(name string) []string {
 	return []string{
 		".modup",
 		".modup/cache", ".modup/state", ".modup/tmp", ".modup/staging", ".modup/backups",
-		".modup/locks", ".modup/journal", ".modup/installed",
-		".modup/tmp/" + name, ".modup/staging/" + name, ".modup/backups/" + name,
+		".modup/locks", ".modup/journal", ".modup/installed", ".modup/disabled",
+		".modup/tmp/" + name, ".modup/staging/" + name, ".modup/backups/" + name, ".modup/disabled/" + name,
+		".modup/journal/txn",
 	}
 }
 

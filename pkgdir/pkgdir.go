@@ -42,6 +42,9 @@ type Package struct {
 	Err error
 	// Dev is true for a folder with .git: listed, never updated.
 	Dev bool
+	// Disabled is true for a package in .modup/disabled/ (Dir is there):
+	// listed, never updated, missing for requirements.
+	Disabled bool
 }
 
 // Version is the installed version ("" when the manifest is unreadable).

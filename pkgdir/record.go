@@ -24,6 +24,9 @@ type Record struct {
 	// Pin is the package's trusted signing keys; nil when none is pinned
 	// (see pin.go).
 	Pin *Pin `json:"pin,omitempty"`
+	// ZipSHA256 is the sha256 of the zip the package was installed from
+	// (hex); "" for a rollback or an older record.
+	ZipSHA256 string `json:"zip_sha256,omitempty"`
 	// Hold, when set, keeps the package at its version: `update --all` and
 	// the daemon pass it by (see hold.go). It survives updates and
 	// rollbacks; removing the package forgets it.

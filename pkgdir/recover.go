@@ -257,6 +257,8 @@ func (l Layout) settle(j *journal, hook func(string) error) (Recovery, error) {
 	switch j.Op {
 	case opRemove, opPurge:
 		return l.settleRemove(j, hook)
+	case opDisable, opEnable:
+		return l.settleMove(j, hook)
 	default:
 		return l.settleSwap(j, hook)
 	}
@@ -277,6 +279,11 @@ func (l Layout) checkJournal(j *journal) error {
 	}
 	backups := backupsRel + "/" + j.Name
 	switch j.Op {
+	case opDisable, opEnable:
+		if j.Staged != disabledRel+"/"+j.Name || j.Backup != "" || j.Trash != "" {
+			return bad(fmt.Sprintf("%s moves %q, not %s/%s", j.Op, j.Staged, disabledRel, j.Name))
+		}
+		return nil
 	case opInstall, opUpdate:
 		if !within(j.Staged, stagingRel) {
 			return bad(fmt.Sprintf("staged folder %q is not in %s", j.Staged, stagingRel))

@@ -37,6 +37,8 @@ const (
 	opRollback = "rollback" // like update, but the staged folder is a backup
 	opRemove   = "remove"
 	opPurge    = "purge"
+	opDisable  = "disable" // the live folder moves to disabled/<name>
+	opEnable   = "enable"  // disabled/<name> moves back into place
 )
 
 // SwapRequest asks Swap to put a staged folder in place of a package.

@@ -796,3 +796,12 @@ func (l Layout) LockAll(ctx context.Context, names []string, timeout time.Durati
 	}
 	return locks, nil
 }
+
+// Pending reports whether a change of package name was journaled and not
+// settled: its own journal, or a transaction naming it.
+func (l Layout) Pending(name string) bool {
+	if ok, err := exists(l.JournalPath(name)); err != nil || ok {
+		return true
+	}
+	return l.inTxn(name)
+}

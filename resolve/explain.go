@@ -145,7 +145,7 @@ func (r *reporter) visit(inc *incompat, conclusion bool) {
 			r.write(inc, fmt.Sprintf("%s, so %s.", s.andText(innerExt, ext), what), numbered)
 		default:
 			r.visit(der, false)
-			r.write(inc, fmt.Sprintf("%s, so %s.", s.incText(ext, nil), what), numbered)
+			r.write(inc, fmt.Sprintf("%s%s, so %s.", s.incText(ext, nil), s.disjointNote(der, ext), what), numbered)
 		}
 	default:
 		r.write(inc, fmt.Sprintf("Because %s, %s.", s.andText(a, b), what), numbered)
@@ -307,6 +307,9 @@ func (s *solver) noVersions(t term) string {
 	if len(known) == 0 {
 		return fmt.Sprintf("no version of %s matches %s", sl.name, label)
 	}
+	if len(known) == 1 {
+		return fmt.Sprintf("no version of %s matches %s (only %s is known)", sl.name, label, known[0])
+	}
 	more := ""
 	if sl.nreal > len(known) {
 		more = ", …"
@@ -343,6 +346,9 @@ func (s *solver) derivedText(inc *incompat, str func(term) string) string {
 	case len(neg) == 0 && len(pos) == 1:
 		if s.allReal(pos[0]) && pos[0].label == "" {
 			return "no version of " + s.slots[pos[0].slot].name + " can be installed"
+		}
+		if sl := s.slots[pos[0].slot]; sl.kind == kindPackage && sl.installed >= 0 && pos[0].set.has(sl.installed) {
+			return str(pos[0]) + " cannot stay installed"
 		}
 		return str(pos[0]) + " cannot be installed"
 	case len(neg) == 0 && len(pos) == 2:
@@ -448,4 +454,28 @@ func (s *solver) setText(si int, set vset) string {
 		return " (no version)"
 	}
 	return " " + text
+}
+
+// disjointNote says why a request and a derived requirement on the same
+// package cannot both hold when no fact of the derivation says it: the
+// requirement matches no known version (", and no version of lib matches
+// ^2 (only 1.0.0 is known)"). It is "" otherwise.
+func (s *solver) disjointNote(der, ext *incompat) string {
+	if ext.cause != causeRequest {
+		return ""
+	}
+	for _, u := range ext.terms {
+		if u.slot == s.root {
+			continue
+		}
+		for _, t := range der.terms {
+			if t.slot != u.slot || t.pos || t.label == "" || s.slots[t.slot].kind != kindPackage {
+				continue
+			}
+			if t.set.and(fullSet(s.slots[t.slot].nreal)).isEmpty() {
+				return ", and " + s.noVersions(t)
+			}
+		}
+	}
+	return ""
 }

@@ -405,6 +405,7 @@ func suggest(sys System, req Request) []Suggestion {
 		}
 		out = append(out, Suggestion{Text: fmt.Sprintf("%s %s can: `%s`", w.Name, v, cmd), Command: cmd})
 	}
+	out = append(out, suggestRemovals(sys, req)...)
 	if req.Keep == KeepExact {
 		moving := req
 		moving.Keep = KeepPreferred
@@ -465,4 +466,47 @@ func addRecommends(sys System, req Request, plan *Plan) (*Plan, error) {
 		plan.Recommends[i].Why = why[plan.Recommends[i].Name]
 	}
 	return plan, nil
+}
+
+// suggestRemovals finds installed packages whose removal makes a failed
+// request work: those a package asked for conflicts with or breaks, and
+// those that conflict with or break it (at most a few are tried).
+func suggestRemovals(sys System, req Request) []Suggestion {
+	asked := map[string]bool{}
+	for _, w := range req.Install {
+		asked[w.Name] = true
+	}
+	related := map[string]bool{}
+	for _, p := range sys.Available {
+		if !asked[p.Name] {
+			continue
+		}
+		for _, m := range []map[string]Constraint{p.Conflicts, p.Breaks} {
+			for n := range m {
+				related[n] = true
+			}
+		}
+	}
+	for _, in := range sys.Installed {
+		for _, m := range []map[string]Constraint{in.Conflicts, in.Breaks} {
+			for n := range m {
+				if asked[n] {
+					related[in.Name] = true
+				}
+			}
+		}
+	}
+	var out []Suggestion
+	for _, in := range sys.Installed {
+		if !related[in.Name] || asked[in.Name] || in.Held || slices.Contains(req.Remove, in.Name) || len(out) >= 3 {
+			continue
+		}
+		try := req
+		try.Remove = append(slices.Clone(req.Remove), in.Name)
+		if _, _, fail, err := solveOnce(sys, try, nil); err == nil && fail == nil {
+			cmd := "modup remove " + in.Name
+			out = append(out, Suggestion{Text: fmt.Sprintf("It works without %s: `%s` first.", in.Name, cmd), Command: cmd})
+		}
+	}
+	return out
 }

@@ -162,8 +162,9 @@ func TestSolve(t *testing.T) {
 				Available: []Package{pkg(t, "a 2.0.0")},
 			},
 			req: Request{Install: wants(t, "a")},
-			fail: "Because b 1.0.0 conflicts with a >=2 and you asked for a, b 1.0.0 cannot be installed.\n" +
-				"b 1.0.0 is installed, so the request cannot be met.",
+			fail: "Because b 1.0.0 conflicts with a >=2 and you asked for a, b 1.0.0 cannot stay installed.\n" +
+				"b 1.0.0 is installed, so the request cannot be met.\n" +
+				"It works without b: `modup remove b` first.",
 		},
 		{
 			name: "conflicts: with a name, so with its providers",
@@ -172,7 +173,7 @@ func TestSolve(t *testing.T) {
 				Available: []Package{pkg(t, "x 1.0.0", "conflicts hotstrings *")},
 			},
 			req: Request{Install: wants(t, "x")},
-			fail: "Because you asked for x and x 1.0.0 conflicts with hotstrings, which p 1.0.0 provides, p 1.0.0 cannot be installed.\n" +
+			fail: "Because you asked for x and x 1.0.0 conflicts with hotstrings, which p 1.0.0 provides, p 1.0.0 cannot stay installed.\n" +
 				"p 1.0.0 is installed, so the request cannot be met.",
 		},
 		{

@@ -44,26 +44,25 @@ func (e *bodyError) Unwrap() error { return e.err }
 
 // download streams rel's payload into a temporary file of package name
 // under <root>/.modup/tmp/, hashing while it writes, and verifies size and
-// digest. It returns the file's path; the caller removes it. A broken
+// digest. It returns the file's path and its sha256 (hex); the caller
+// removes the file. A broken
 // connection mid-body is retried from the start; a partial file never
 // survives an error.
-func (u *Updater) download(ctx context.Context, l pkgdir.Layout, name string, src sources.Source, rel sources.Release) (string, error) {
-	var err error
+func (u *Updater) download(ctx context.Context, l pkgdir.Layout, name string, src sources.Source, rel sources.Release) (path, digest string, err error) {
 	for attempt := 1; ; attempt++ {
-		var path string
-		path, err = u.downloadOnce(ctx, l, name, src, rel)
+		path, digest, err = u.downloadOnce(ctx, l, name, src, rel)
 		if err == nil {
-			return path, nil
+			return path, digest, nil
 		}
 		var be *bodyError
 		if attempt >= downloadAttempts || !errors.As(err, &be) || !transient(err) || ctx.Err() != nil {
-			return "", err
+			return "", "", err
 		}
 		wait := time.Duration(attempt) * u.retryWait()
 		u.logger().Warn("download interrupted; trying again", "package", name, "version", rel.Version, "attempt", attempt, "error", err.Error())
 		select {
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return "", "", ctx.Err()
 		case <-time.After(wait):
 		}
 	}
@@ -94,22 +93,22 @@ func (u *Updater) maxSize() int64 {
 	return DefaultMaxSize
 }
 
-func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string, src sources.Source, rel sources.Release) (path string, err error) {
+func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string, src sources.Source, rel sources.Release) (path, digest string, err error) {
 	max := u.maxSize()
 	if rel.Size > max {
-		return "", fmt.Errorf("%s %s: the release declares %d bytes, more than --max-size %d: %w", name, rel.Version, rel.Size, max, ErrSize)
+		return "", "", fmt.Errorf("%s %s: the release declares %d bytes, more than --max-size %d: %w", name, rel.Version, rel.Size, max, ErrSize)
 	}
 	p, err := src.Open(ctx, rel)
 	if err != nil {
-		return "", fmt.Errorf("download %s %s: %w", name, rel.Version, err)
+		return "", "", fmt.Errorf("download %s %s: %w", name, rel.Version, err)
 	}
 	defer p.Body.Close()
 	if p.Size > max {
-		return "", fmt.Errorf("download %s %s: %s is %d bytes, more than --max-size %d: %w", name, rel.Version, redact.URL(rel.PayloadURL), p.Size, max, ErrSize)
+		return "", "", fmt.Errorf("download %s %s: %s is %d bytes, more than --max-size %d: %w", name, rel.Version, redact.URL(rel.PayloadURL), p.Size, max, ErrSize)
 	}
 	f, err := l.CreateTemp(name, "download-*.zip")
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer func() {
 		cerr := f.Close()
@@ -133,28 +132,29 @@ func (u *Updater) downloadOnce(ctx context.Context, l pkgdir.Layout, name string
 	buf := make([]byte, 1<<20)
 	n, err := io.CopyBuffer(w, io.LimitReader(p.Body, max+1), buf)
 	if err != nil {
-		return "", fmt.Errorf("download %s %s from %s: %w", name, rel.Version, redact.URL(rel.PayloadURL), &bodyError{err})
+		return "", "", fmt.Errorf("download %s %s from %s: %w", name, rel.Version, redact.URL(rel.PayloadURL), &bodyError{err})
 	}
 	switch {
 	case n > max:
-		return "", fmt.Errorf("download %s %s: %s is larger than --max-size %d: %w", name, rel.Version, redact.URL(rel.PayloadURL), max, ErrSize)
+		return "", "", fmt.Errorf("download %s %s: %s is larger than --max-size %d: %w", name, rel.Version, redact.URL(rel.PayloadURL), max, ErrSize)
 	case p.Size >= 0 && n != p.Size:
-		return "", fmt.Errorf("download %s %s: got %d of %d bytes from %s: %w", name, rel.Version, n, p.Size, redact.URL(rel.PayloadURL), &bodyError{io.ErrUnexpectedEOF})
+		return "", "", fmt.Errorf("download %s %s: got %d of %d bytes from %s: %w", name, rel.Version, n, p.Size, redact.URL(rel.PayloadURL), &bodyError{io.ErrUnexpectedEOF})
 	case rel.Size > 0 && n != rel.Size:
 		from := rel.SizeFrom
 		if from == "" {
 			from = "the release"
 		}
-		return "", fmt.Errorf("download %s %s: %s is %d bytes but %s says %d (a stale size, or a changed or truncated zip): %w",
+		return "", "", fmt.Errorf("download %s %s: %s is %d bytes but %s says %d (a stale size, or a changed or truncated zip): %w",
 			name, rel.Version, redact.URL(rel.PayloadURL), n, from, rel.Size, ErrSize)
 	}
+	digest = hex.EncodeToString(h.Sum(nil))
 	if want := strings.ToLower(strings.TrimSpace(rel.SHA256)); want != "" {
-		if got := hex.EncodeToString(h.Sum(nil)); got != want {
-			return "", fmt.Errorf("download %s %s: sha256 of %s is %s, the release declares %s; nothing was changed: %w",
+		if got := digest; got != want {
+			return "", "", fmt.Errorf("download %s %s: sha256 of %s is %s, the release declares %s; nothing was changed: %w",
 				name, rel.Version, redact.URL(rel.PayloadURL), got, want, ErrChecksum)
 		}
 	}
-	return f.Name(), nil
+	return f.Name(), digest, nil
 }
 
 // isHTMLFile reports whether the file at path starts like an HTML page:

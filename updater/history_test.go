@@ -35,7 +35,7 @@ func TestChangesAreRecordedInHistory(t *testing.T) {
 	rem.point(t, testpkg.Manifest("hello", "1.2.0", ""))
 	failed := u.Update(ctx, load(t, root, "hello"), updater.UpdateOptions{})
 	wantStatus(t, failed, updater.StatusFailed)
-	wantStatus(t, u.Remove(ctx, load(t, root, "hello"), false), updater.StatusRemoved)
+	wantStatus(t, u.Remove(ctx, load(t, root, "hello"), updater.RemoveOptions{}), updater.StatusRemoved)
 
 	h, err := pkgdir.Layout{Root: root}.History("", 0)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -36,6 +38,11 @@ func (u *Updater) loadInstalled(fallback []string) (*installedSet, error) {
 	if len(roots) == 0 {
 		roots = fallback
 	}
+	// A root that does not exist holds nothing (install makes it).
+	roots = slices.DeleteFunc(slices.Clone(roots), func(r string) bool {
+		_, err := os.Stat(r)
+		return errors.Is(err, fs.ErrNotExist)
+	})
 	pkgs, err := pkgdir.Scan(roots)
 	if err != nil {
 		return nil, err
@@ -60,7 +67,7 @@ func (u *Updater) installedOf(pkgs []pkgdir.Package) *installedSet {
 		if p.Manifest.Supported() == nil {
 			in.Requirements = p.Manifest.Requirements
 		}
-		in.Held = held[p.Dir] != nil || p.Dev || p.Manifest.UpdateURL == ""
+		in.Held = held[p.Dir] != nil || p.Dev
 		s.byName[p.Name] = in
 		s.pkgs[p.Name] = p
 		for _, n := range mentions(in.Requirements) {
@@ -166,6 +173,7 @@ func (u *Updater) judge(ctx context.Context, src sources.Source, q sources.Query
 		return
 	}
 	r.Status = StatusHeldBack
+	r.newest = r.Release
 	r.Newest = r.Release.Version
 	r.Reason = a.Reason
 	r.Available = ""

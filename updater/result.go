@@ -86,8 +86,12 @@ type Result struct {
 	Requirements       *resolve.Requirements `json:"requirements,omitempty"`
 	NewestRequirements *resolve.Requirements `json:"newest_requirements,omitempty"`
 
-	// Release is what the source said (Resolved when update-available).
+	// Release is what the source said (Resolved when update-available):
+	// what update installs.
 	Release sources.Release `json:"-"`
+	// newest is the newest release when it is held back (Release is then
+	// an older one that fits, or the newest).
+	newest sources.Release
 	// Err is the error behind StatusError, for errors.Is.
 	Err error `json:"-"`
 	// Package is the package checked.

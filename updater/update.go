@@ -83,6 +83,9 @@ type Change struct {
 	// Newest is the newest release when it was held back (status held-back,
 	// or updated to an older release that fits); Reason says why.
 	Newest string `json:"newest,omitempty"`
+	// Hints are what the packages installed recommend or suggest and
+	// were not installed ("recommends a2.modlab *").
+	Hints []string `json:"hints,omitempty"`
 
 	Err error `json:"-"`
 }
@@ -311,21 +314,102 @@ type installTarget struct {
 // install downloads, verifies, extracts and swaps in rel as package name.
 // The caller holds name's lock.
 func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src sources.Source, rel sources.Release, t installTarget) (backup string, warnings []string, err error) {
-	zipPath, err := u.download(ctx, l, name, src, rel)
+	st, warnings, err := u.stage(ctx, l, name, src, rel, t)
 	if err != nil {
-		return "", nil, err
-	}
-	defer l.RemoveTemp(zipPath)
-	if err := verifyZip(name, rel, t.signed, zipPath); err != nil {
-		return "", nil, err
-	}
-	staging, err := l.NewStaging(name)
-	if err != nil {
-		return "", nil, err
+		return "", warnings, err
 	}
 	keepStaging := false
 	defer func() {
 		if !keepStaging {
+			l.RemoveTemp(st.folder)
+		}
+	}()
+	// What is installed may have changed since the check: the release's
+	// own manifest must fit beside it now.
+	set, err := u.loadInstalled([]string{l.Root})
+	if err != nil {
+		return "", warnings, err
+	}
+	hints, err := u.gate(set, name, st.manifest)
+	warnings = append(warnings, hints...)
+	if err != nil {
+		return "", warnings, err
+	}
+	sw, err := l.Swap(ctx, pkgdir.SwapRequest{
+		Name: name, Staged: st.root, OldVersion: t.oldVersion, NewVersion: rel.Version,
+		Record: st.record(), Inject: t.inject, StagedHash: st.hash,
+	})
+	if err != nil {
+		// A journal this swap wrote and left means it stopped halfway;
+		// the journal names the staged folder, which after an exchange
+		// holds the old version: it is Recover's to settle, not ours to
+		// delete. (The caller settled any earlier journal before.)
+		if l.Pending(name) {
+			keepStaging = true
+		}
+		return "", warnings, err
+	}
+	backup, pruneWarnings := u.prune(l, name, sw.Backup)
+	return backup, append(warnings, pruneWarnings...), nil
+}
+
+// prune keeps the newest backups of name, and returns backup ("" when it
+// was pruned at once: --keep-backups 0) and what went wrong.
+func (u *Updater) prune(l pkgdir.Layout, name, backup string) (string, []string) {
+	var warnings []string
+	removed, err := l.Prune(name, u.keepBackups())
+	if err != nil {
+		warnings = append(warnings, fmt.Sprintf("pruning old backups: %v", err))
+	}
+	for _, b := range removed {
+		if b.Dir == backup {
+			backup = "" // kept none
+		}
+	}
+	return backup, warnings
+}
+
+// staged is a release downloaded, verified and extracted into staging,
+// its manifest fixed, ready to be swapped in.
+type staged struct {
+	name     string
+	folder   string // the staging folder made for it: removed afterwards
+	root     string // the package folder inside it
+	hash     string // its tree hash
+	manifest *manifest.Manifest
+	rel      sources.Release
+	zipSHA   string // sha256 of the zip it came from
+	source   string
+	url      string      // the update_url it keeps (redacted for the record)
+	pin      *pkgdir.Pin // what the record pins once it is in place
+}
+
+// record is the install record the swap writes for st.
+func (st *staged) record() *pkgdir.Record {
+	return &pkgdir.Record{Source: st.source, UpdateURL: redact.URL(st.url), ZipSHA256: st.zipSHA, Pin: st.pin}
+}
+
+// stage downloads rel, verifies and extracts it into the staging folder
+// of name, makes the staged manifest tell the truth (fixManifest), makes
+// the staged files durable, fingerprints them and, for an update, checks
+// that the live folder was not edited. On error nothing of it is left.
+// The caller holds name's lock and removes st.folder once done.
+func (u *Updater) stage(ctx context.Context, l pkgdir.Layout, name string, src sources.Source, rel sources.Release, t installTarget) (*staged, []string, error) {
+	zipPath, digest, err := u.download(ctx, l, name, src, rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer l.RemoveTemp(zipPath)
+	if err := verifyZip(name, rel, t.signed, zipPath); err != nil {
+		return nil, nil, err
+	}
+	staging, err := l.NewStaging(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
 			l.RemoveTemp(staging)
 		}
 	}()
@@ -339,28 +423,17 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 		if errors.Is(err, archive.ErrCorrupt) && isHTMLFile(zipPath) {
 			err = fmt.Errorf("got an HTML page instead of a zip (a login page or captive portal?): %w", err)
 		}
-		return "", nil, fmt.Errorf("%s %s: %s: %w", name, rel.Version, redact.URL(rel.PayloadURL), err)
+		return nil, nil, fmt.Errorf("%s %s: %s: %w", name, rel.Version, redact.URL(rel.PayloadURL), err)
 	}
 	l.RemoveTemp(zipPath)
-	staged, warnings, err := fixManifest(res.Root, name, rel, t.updateURL)
+	m, warnings, err := fixManifest(res.Root, name, rel, t.updateURL)
 	if err != nil {
-		return "", warnings, err
+		return nil, warnings, err
 	}
-	// What is installed may have changed since the check: the release's
-	// own manifest must fit beside it now.
-	set, err := u.loadInstalled([]string{l.Root})
-	if err != nil {
-		return "", warnings, err
-	}
-	hints, err := u.gate(set, name, staged)
-	warnings = append(warnings, hints...)
-	if err != nil {
-		return "", warnings, err
-	}
-	// Before the swap is journaled, all at once: the staged files become
-	// durable, the staged tree is fingerprinted (its files were hashed as
-	// they were written; only the manifest, which fixManifest may have
-	// rewritten, is read again), and the live folder is checked for edits.
+	// All at once: the staged files become durable, the staged tree is
+	// fingerprinted (its files were hashed as they were written; only the
+	// manifest, which fixManifest may have rewritten, is read again), and
+	// the live folder is checked for edits.
 	delete(res.Digests, pkgdir.ManifestFile)
 	var stagedHash string
 	var syncErr, hashErr, modErr error
@@ -379,38 +452,15 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	}
 	switch {
 	case syncErr != nil:
-		return "", warnings, fmt.Errorf("%s: %w", name, syncErr)
+		return nil, warnings, fmt.Errorf("%s: %w", name, syncErr)
 	case hashErr != nil:
-		return "", warnings, fmt.Errorf("%s: %w", name, hashErr)
+		return nil, warnings, fmt.Errorf("%s: %w", name, hashErr)
 	case modErr != nil:
-		return "", warnings, modErr
+		return nil, warnings, modErr
 	}
-	sw, err := l.Swap(ctx, pkgdir.SwapRequest{
-		Name: name, Staged: res.Root, OldVersion: t.oldVersion, NewVersion: rel.Version,
-		Record: &pkgdir.Record{Source: rel.Kind, UpdateURL: redact.URL(t.updateURL), Pin: pinAfter(t.pin, t.signed)},
-		Inject: t.inject, StagedHash: stagedHash,
-	})
-	if err != nil {
-		// A journal this swap wrote and left means it stopped halfway;
-		// the journal names the staged folder, which after an exchange
-		// holds the old version: it is Recover's to settle, not ours to
-		// delete. (The caller settled any earlier journal before.)
-		if journalPending(l, name) {
-			keepStaging = true
-		}
-		return "", warnings, err
-	}
-	backup = sw.Backup
-	removed, err := l.Prune(name, u.keepBackups())
-	if err != nil {
-		warnings = append(warnings, fmt.Sprintf("pruning old backups: %v", err))
-	}
-	for _, b := range removed {
-		if b.Dir == backup {
-			backup = "" // kept none
-		}
-	}
-	return backup, warnings, nil
+	ok = true
+	return &staged{name: name, folder: staging, root: res.Root, hash: stagedHash, manifest: m, rel: rel,
+		zipSHA: digest, source: rel.Kind, url: t.updateURL, pin: pinAfter(t.pin, t.signed)}, warnings, nil
 }
 
 // settle settles an interrupted change of package name that a killed
@@ -429,13 +479,6 @@ func settle(l pkgdir.Layout, name string, c *Change) error {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("an interrupted change was settled first (%s): %s", r.Action, r.Detail))
 	}
 	return nil
-}
-
-// journalPending reports whether a change of package name is journaled
-// and not yet settled.
-func journalPending(l pkgdir.Layout, name string) bool {
-	_, err := os.Lstat(l.JournalPath(name))
-	return err == nil
 }
 
 // fixManifest makes the staged manifest tell the truth: the release's
@@ -519,31 +562,61 @@ func sameVersion(a, b string) bool {
 // The folder is named after the remote manifest's name, else the repository
 // or folder name; an existing folder of that name is refused.
 func (u *Updater) Install(ctx context.Context, root, updateURL string, opts UpdateOptions) Change {
-	c := u.installNew(ctx, root, updateURL, opts)
-	if c.Name == strings.TrimSpace(updateURL) {
-		c.Name = redact.URL(c.Name) // failed before the package had a name
-	}
+	c := u.installURL(ctx, root, updateURL, opts)
 	u.record(ctx, root, pkgdir.HistoryInstall, &c, opts.By)
 	return c
 }
 
-func (u *Updater) installNew(ctx context.Context, root, updateURL string, opts UpdateOptions) Change {
+func (u *Updater) installURL(ctx context.Context, root, updateURL string, opts UpdateOptions) Change {
+	cand, c := u.candidateAt(ctx, root, updateURL, opts.To)
+	if c.Status == StatusFailed {
+		return c
+	}
+	if opts.DryRun {
+		c.Status = StatusWouldInstall
+		return c
+	}
+	return u.installNew(ctx, root, cand, c, u.lockWait(opts.NoWait), opts.Inject)
+}
+
+// Candidate is a release of a package that a change may install, with the
+// source it comes from: the package's own update_url (install URL,
+// update) or, with repositories, an index. The planners (InstallSet,
+// UpdateSet) take them from any source.
+type Candidate struct {
+	Name string
+	// UpdateURL is what the installed package's manifest keeps.
+	UpdateURL string
+	Source    sources.Source
+	Query     sources.Query
+	// Release is resolved (its payload found) before it is installed; when
+	// its RequirementsKnown is false, what it needs is judged from its own
+	// manifest once downloaded.
+	Release sources.Release
+
+	signed *signedRelease // its verified signature, when the planner has it
+}
+
+// candidateAt reads the remote manifest at updateURL and resolves its
+// newest release (or version to): what `install URL` would install into
+// root. The Change names the package and says why not (StatusFailed).
+func (u *Updater) candidateAt(ctx context.Context, root, updateURL, to string) (Candidate, Change) {
 	updateURL = strings.TrimSpace(updateURL)
-	c := Change{Name: updateURL}
+	// Named by its URL until it has a name; a password in it is not shown.
+	c := Change{Name: redact.URL(updateURL)}
 	src, err := u.Sources.Registry.For(updateURL)
 	if err != nil {
-		return c.failed(err)
+		return Candidate{}, c.failed(err)
 	}
 	if src.Kind() == fs.Kind {
 		// A relative path means relative to here, now; the installed
 		// package must find it again from its own folder.
 		abs, err := fs.Folder(updateURL, "")
 		if err != nil {
-			return c.failed(err)
+			return Candidate{}, c.failed(err)
 		}
 		updateURL = abs
 	}
-	l := pkgdir.Layout{Root: root}
 	q := sources.Query{Package: updateURL, UpdateURL: updateURL}
 	if _, err := os.Stat(root); err == nil {
 		// A root that does not exist yet gets no cache: its .modup is
@@ -552,7 +625,7 @@ func (u *Updater) installNew(ctx context.Context, root, updateURL string, opts U
 	}
 	latest, err := src.Latest(ctx, q)
 	if err != nil {
-		return c.failed(err)
+		return Candidate{}, c.failed(err)
 	}
 	name := latest.Name
 	if name == "" {
@@ -561,65 +634,68 @@ func (u *Updater) installNew(ctx context.Context, root, updateURL string, opts U
 	c.Name = name
 	if err := pkgdir.CheckName(name); err != nil {
 		if latest.Name == "" {
-			return c.failed(fmt.Errorf("the manifest at %s has no name, and %q from the update_url cannot be a folder name: %w", latest.ManifestURL, name, err))
+			return Candidate{}, c.failed(fmt.Errorf("the manifest at %s has no name, and %q from the update_url cannot be a folder name: %w", latest.ManifestURL, name, err))
 		}
-		return c.failed(fmt.Errorf("the manifest at %s names the package %q, which cannot be a folder name: %w", latest.ManifestURL, name, err))
+		return Candidate{}, c.failed(fmt.Errorf("the manifest at %s names the package %q, which cannot be a folder name: %w", latest.ManifestURL, name, err))
 	}
 	c.Path = filepath.Join(root, name)
 	q.Package = name
 	rel := latest
-	if opts.To != "" {
-		rel, err = u.resolveTo(ctx, src, q, opts.To)
+	if to != "" {
+		rel, err = u.resolveTo(ctx, src, q, to)
 		// The package's key is the one its manifest names.
 		rel.PublicKey = latest.PublicKey
 	} else {
 		rel, err = src.Resolve(ctx, q, latest)
 	}
 	if err != nil {
-		return c.failed(err)
+		return Candidate{}, c.failed(err)
 	}
 	c.To = rel.Version
 	c.News = rel.News
 	c.ReleaseNotes = releaseNotes(rel, rel.News)
 	if _, err := ParseVersion(rel.Version); err != nil {
-		return c.failed(fmt.Errorf("%s: release version %w", name, err))
+		return Candidate{}, c.failed(fmt.Errorf("%s: release version %w", name, err))
 	}
 	if rel.ManifestVersion > manifest.SupportedVersion {
-		return c.failed(&manifest.VersionError{File: rel.ManifestURL, Version: rel.ManifestVersion})
+		return Candidate{}, c.failed(&manifest.VersionError{File: rel.ManifestURL, Version: rel.ManifestVersion})
 	}
-	signed, err := u.verifySignature(ctx, src, name, nil, &rel, opts.To != "")
+	signed, err := u.verifySignature(ctx, src, name, nil, &rel, to != "")
 	if err != nil {
-		return c.failed(err)
+		return Candidate{}, c.failed(err)
 	}
 	if _, err := os.Lstat(c.Path); err == nil {
-		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", name, c.Path, name))
+		return Candidate{}, c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", name, c.Path, name))
 	}
-	if opts.DryRun {
-		c.Status = StatusWouldInstall
-		return c
-	}
+	return Candidate{Name: name, UpdateURL: updateURL, Source: src, Query: q, Release: rel, signed: signed}, c
+}
+
+// installNew installs cand as a new package of root, alone (c is its
+// change so far).
+func (u *Updater) installNew(ctx context.Context, root string, cand Candidate, c Change, wait time.Duration, inject func(string) error) Change {
 	// 0777 less the umask, as mkdir(1) makes it.
 	if err := os.MkdirAll(root, 0o777); err != nil {
 		return c.failed(fmt.Errorf("create root %s: %w", root, err))
 	}
-	lk, err := l.Lock(ctx, name, u.lockWait(opts.NoWait))
+	l := pkgdir.Layout{Root: root}
+	lk, err := l.Lock(ctx, cand.Name, wait)
 	if err != nil {
 		return c.failed(err)
 	}
 	defer lk.Unlock()
-	if err := settle(l, name, &c); err != nil {
+	if err := settle(l, cand.Name, &c); err != nil {
 		return c.failed(err)
 	}
 	if _, err := os.Lstat(c.Path); err == nil {
-		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", name, c.Path, name))
+		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", cand.Name, c.Path, cand.Name))
 	}
-	_, warnings, err := u.install(ctx, l, name, src, rel, installTarget{updateURL: updateURL, inject: opts.Inject, signed: signed})
-	c.Warnings = warnings
+	_, warnings, err := u.install(ctx, l, cand.Name, cand.Source, cand.Release, installTarget{updateURL: cand.UpdateURL, inject: inject, signed: cand.signed})
+	c.Warnings = append(c.Warnings, warnings...)
 	if err != nil {
 		return c.failed(err)
 	}
 	c.Status = StatusInstalled
-	c.Trust = trustNote(name, nil, signed)
+	c.Trust = trustNote(cand.Name, nil, cand.signed)
 	return c
 }
 
@@ -668,18 +744,34 @@ func (u *Updater) rollback(ctx context.Context, p pkgdir.Package, opts RollbackO
 	return c
 }
 
-// Remove takes p out of its root: into the backups, or deleted with purge.
-func (u *Updater) Remove(ctx context.Context, p pkgdir.Package, purge bool) Change {
-	c := u.remove(ctx, p, purge)
-	u.record(ctx, p.Root, pkgdir.HistoryRemove, &c, "")
+// RemoveOptions tune Remove.
+type RemoveOptions struct {
+	// Purge deletes the package instead of keeping it as a backup.
+	Purge bool
+	// Force removes a package other installed packages require.
+	Force bool
+	// NoWait and By are as in UpdateOptions.
+	NoWait bool
+	By     string
+}
+
+// Remove takes p out of its root: into the backups, or deleted with
+// Purge. A package that other installed packages require is refused
+// (ErrRequired, naming them) unless Force.
+func (u *Updater) Remove(ctx context.Context, p pkgdir.Package, opts RemoveOptions) Change {
+	c := u.remove(ctx, p, opts)
+	u.record(ctx, p.Root, pkgdir.HistoryRemove, &c, opts.By)
 	return c
 }
 
-func (u *Updater) remove(ctx context.Context, p pkgdir.Package, purge bool) Change {
+func (u *Updater) remove(ctx context.Context, p pkgdir.Package, opts RemoveOptions) Change {
 	c := Change{Name: p.Name, From: p.Version(), Path: p.Dir}
 	var backup string
-	err := u.withLock(ctx, p, u.lockTimeout(), &c, func(l pkgdir.Layout) (err error) {
-		backup, err = l.Remove(ctx, p.Name, purge)
+	err := u.withLock(ctx, p, u.lockWait(opts.NoWait), &c, func(l pkgdir.Layout) (err error) {
+		if err := u.refuseRequired(p, "remove", opts.Force, &c); err != nil {
+			return err
+		}
+		backup, err = l.Remove(ctx, p.Name, opts.Purge)
 		return err
 	})
 	if err != nil {

@@ -225,7 +225,7 @@ func TestLifecycle(t *testing.T) {
 			checkRecord(t, root, "hello", "1.1.0", tc.kind, url)
 
 			// remove: the package becomes a backup, the record goes
-			c = u.Remove(ctx, load(t, root, "hello"), false)
+			c = u.Remove(ctx, load(t, root, "hello"), updater.RemoveOptions{})
 			wantStatus(t, c, updater.StatusRemoved)
 			if _, err := os.Lstat(live); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("%s still there after remove (%v)", live, err)
@@ -254,7 +254,7 @@ func TestRemovePurge(t *testing.T) {
 	r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
 	wantStatus(t, u.Update(ctx, load(t, root, "hello"), updater.UpdateOptions{}), updater.StatusUpdated)
 
-	c := u.Remove(ctx, load(t, root, "hello"), true)
+	c := u.Remove(ctx, load(t, root, "hello"), updater.RemoveOptions{Purge: true})
 	wantStatus(t, c, updater.StatusRemoved)
 	if c.Backup != "" {
 		t.Errorf("purge reports a backup %s", c.Backup)
@@ -321,7 +321,7 @@ func TestRollbackRestoresRemoved(t *testing.T) {
 	v1 := pkgFiles("hello", "1.0.0", r.dir)
 	r.release(t, "1.0.0", v1)
 	wantStatus(t, u.Install(ctx, root, r.dir, updater.UpdateOptions{}), updater.StatusInstalled)
-	wantStatus(t, u.Remove(ctx, load(t, root, "hello"), false), updater.StatusRemoved)
+	wantStatus(t, u.Remove(ctx, load(t, root, "hello"), updater.RemoveOptions{}), updater.StatusRemoved)
 
 	gone := pkgdir.Package{Name: "hello", Root: root, Dir: filepath.Join(root, "hello")}
 	c := u.Rollback(ctx, gone, "")
@@ -414,7 +414,7 @@ func TestUpdateRereadsUnderLock(t *testing.T) {
 		r.release(t, "1.0.0", pkgFiles("hello", "1.0.0", r.dir))
 		wantStatus(t, u.Install(ctx, root, r.dir, updater.UpdateOptions{}), updater.StatusInstalled)
 		stale := load(t, root, "hello")
-		wantStatus(t, u.Remove(ctx, load(t, root, "hello"), true), updater.StatusRemoved)
+		wantStatus(t, u.Remove(ctx, load(t, root, "hello"), updater.RemoveOptions{Purge: true}), updater.StatusRemoved)
 		r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.dir))
 
 		c := u.Update(ctx, stale, updater.UpdateOptions{})

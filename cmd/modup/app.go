@@ -182,7 +182,7 @@ func (a *app) rootCmd() *cobra.Command {
 	c.SetHelpCommand(a.helpCmd(c))
 	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd(),
 		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd(),
-		a.holdCmd(), a.unholdCmd(),
+		a.holdCmd(), a.unholdCmd(), a.disableCmd(), a.enableCmd(),
 		a.daemonCmd(), a.statusCmd(), a.historyCmd(), a.apiTokenCmd(), a.uiCmd(),
 		a.packCmd(), a.serveCmd(), a.releaseCmd(), a.configCmd(), a.selfUpdateCmd(), a.keyCmd(), a.trustCmd(),
 		a.indexCmd())
@@ -370,10 +370,27 @@ func (a *app) scanNamed(ctx context.Context, names []string) ([]pkgdir.Package, 
 }
 
 // findOne scans the roots (see scan) and finds the package called name.
+// A disabled one is named as such.
 func (a *app) findOne(ctx context.Context, name string) (pkgdir.Package, error) {
 	pkgs, err := a.scanNamed(ctx, []string{name})
 	if err != nil {
-		return pkgdir.Package{}, err
+		return pkgdir.Package{}, a.notFound(name, err)
 	}
 	return pkgs[0], nil
+}
+
+// notFound words err, the failure to find package name: a disabled
+// package is named as such.
+func (a *app) notFound(name string, err error) error {
+	if !errors.Is(err, pkgdir.ErrNoPackage) {
+		return err
+	}
+	if roots, rerr := a.rootDirs(); rerr == nil {
+		if off, _ := pkgdir.DisabledIn(roots); len(off) > 0 {
+			if p, ferr := pkgdir.Find(off, name); ferr == nil {
+				return &exitError{code: exitFailure, err: fmt.Errorf("%s is disabled (%s): `modup enable %s` brings it back: %w", name, p.Dir, name, pkgdir.ErrDisabled)}
+			}
+		}
+	}
+	return err
 }

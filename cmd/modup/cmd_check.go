@@ -55,11 +55,23 @@ func (a *app) listCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			roots, err := a.rootDirs()
+			if err != nil {
+				return err
+			}
+			off, err := pkgdir.DisabledIn(roots)
+			if err != nil {
+				return &exitError{code: exitFailure, err: err}
+			}
+			pkgs = append(pkgs, off...)
 			holds := pkgdir.HoldsOf(pkgs)
 			entries := make([]listEntry, 0, len(pkgs))
 			for _, p := range pkgs {
 				r := updater.Describe(p)
-				if r.Status == "" && holds[p.Dir] != nil {
+				switch {
+				case p.Disabled:
+					r.Status = updater.StatusDisabled
+				case r.Status == "" && holds[p.Dir] != nil:
 					r.Status = updater.StatusHeld
 				}
 				entries = append(entries, listEntry{Name: r.Name, Path: r.Path, Installed: r.Installed, Status: r.Status, UpdateURL: r.UpdateURL, Error: r.Error})

@@ -46,31 +46,43 @@ func (a *app) changer(f *changeFlags) *updater.Updater {
 
 func (a *app) installCmd() *cobra.Command {
 	var f changeFlags
+	var withRecommends bool
 	c := &cobra.Command{
-		Use:   "install URL",
-		Short: "Add a package from its update_url (a2's \"add from URL\")",
-		Long: `install reads the remote manifest and its newest release and installs it as a
+		Use:   "install URL...",
+		Short: "Add packages from their update_urls (a2's \"add from URL\")",
+		Long: `install reads each remote manifest and its newest release and installs it as a
 new package folder named after the manifest's name (else the repository or
 folder name). An existing folder of that name is refused. With several
-roots, the first one receives the package.`,
+roots, the first one receives the packages.
+
+What the packages require (requires.packages in their manifests) must be
+installed already or among the URLs given; what they replace is removed
+(into the backups). Several packages are installed in one transaction:
+all of them, or none. When the request cannot be met, nothing changes and
+modup says why, as a chain of reasons, and what would work.`,
 		Example: `  modup install https://github.com/ewerybody/a2.modules --root ~/a2/modules
-  modup install http://127.0.0.1:8080 --root ./root`,
-		Args: cobra.ExactArgs(1),
+  modup install http://127.0.0.1:8080 --root ./root
+  modup install ./releases/tools ./releases/modules   # tools needs modules: both, in one change`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			roots, err := a.rootDirs()
 			if err != nil {
 				return err
+			}
+			if f.to != "" && len(args) != 1 {
+				return &exitError{code: exitUsage, err: fmt.Errorf("--to needs exactly one URL")}
 			}
 			if _, err := a.scan(cmd.Context()); errors.Is(err, pkgdir.ErrUnsafeLayout) {
 				return err
 			} else if err != nil {
 				a.logger.Debug("scan before install", "error", err)
 			}
-			ch := a.changer(&f).Install(cmd.Context(), roots[0], args[0], updater.UpdateOptions{To: f.to, DryRun: f.dryRun})
-			return a.reportChanges(&f, []updater.Change{ch})
+			chs := a.changer(&f).InstallSet(cmd.Context(), roots[0], args, updater.SetOptions{To: f.to, DryRun: f.dryRun, WithRecommends: withRecommends})
+			return a.reportChanges(&f, chs)
 		},
 	}
 	f.register(c, true)
+	c.Flags().BoolVar(&withRecommends, "with-recommends", false, "also install what the packages recommend, when it is among the URLs given and fits")
 	return c
 }
 
@@ -83,16 +95,22 @@ func (a *app) updateCmd() *cobra.Command {
 		Aliases:           []string{"upgrade"},
 		Short:             "Install the newest release of packages that have one",
 		Long: `update installs the newest release of each named package whose status is
-update-available (see modup check). Each update downloads into
-<root>/.modup/tmp, verifies size and sha256 when declared, extracts into
-<root>/.modup/staging, and swaps the new folder in under a journal; the old
-folder becomes a backup in <root>/.modup/backups/NAME/VERSION.
+update-available (see modup check), or, when that release needs what is not
+here (held-back), the newest older release that fits. Each update downloads
+into <root>/.modup/tmp, verifies size and sha256 when declared, extracts
+into <root>/.modup/staging, and swaps the new folder in under a journal; the
+old folder becomes a backup in <root>/.modup/backups/NAME/VERSION.
+
+The updates are planned together: a release that would break an installed
+package is held back, with the reason, unless a newer release of that
+package that fits comes along; packages that must change together (one
+needs the other's new version, or replaces it) change in one transaction.
 
 --all updates every package and goes on past failures; with names, update
 stops at the first failure. --to VERSION installs exactly that version (the
-only way to go down). Development checkouts (.git), local packages and
-versions modup cannot compare are never touched. A package whose files were
-changed since modup installed it is refused unless --force.
+only way to go down). Development checkouts (.git), local packages, held
+packages and versions modup cannot compare are never touched. A package
+whose files were changed since modup installed it is refused unless --force.
 
 Exit status: 0, or 1 when any package failed.`,
 		Example: `  modup update a2.modules
@@ -106,30 +124,17 @@ Exit status: 0, or 1 when any package failed.`,
 			if f.to != "" && len(args) != 1 {
 				return &exitError{code: exitUsage, err: fmt.Errorf("--to needs exactly one package name")}
 			}
-			pkgs, err := a.scanNamed(cmd.Context(), args)
+			pkgs, err := a.scan(cmd.Context())
 			if err != nil {
 				return err
 			}
-			u := a.changer(&f)
-			opts := updater.UpdateOptions{To: f.to, DryRun: f.dryRun, Force: f.force}
-			var changes []updater.Change
-			stopped := false
-			for _, p := range pkgs {
-				if cmd.Context().Err() != nil {
-					changes = append(changes, updater.Change{Name: p.Name, From: p.Version(), Status: updater.StatusSkipped, Reason: "not attempted: interrupted"})
-					continue
-				}
-				if stopped {
-					changes = append(changes, updater.Change{Name: p.Name, From: p.Version(), Status: updater.StatusSkipped, Reason: "not attempted after an earlier failure (--all goes on past failures)"})
-					continue
-				}
-				ch := u.Update(cmd.Context(), p, opts)
-				changes = append(changes, ch)
-				if ch.Status == updater.StatusFailed && !all {
-					stopped = true
+			for _, n := range args {
+				if _, err := pkgdir.Find(pkgs, n); err != nil {
+					return a.notFound(n, &exitError{code: exitFailure, err: err})
 				}
 			}
-			return a.reportChanges(&f, changes)
+			opts := updater.SetOptions{To: f.to, DryRun: f.dryRun, Force: f.force}
+			return a.reportChanges(&f, a.changer(&f).UpdateSet(cmd.Context(), pkgs, args, all, opts))
 		},
 	}
 	f.register(c, true)
@@ -173,6 +178,9 @@ func (a *app) removeCmd() *cobra.Command {
 		ValidArgsFunction: a.completeNames(1),
 		Aliases:           []string{"uninstall", "rm"},
 		Short:             "Take a package out of its root (into the backups unless --purge)",
+		Long: `remove takes a package out of its root: into the backups (rollback brings it
+back), or deleted with --purge. A package that other installed packages
+require is refused, naming them, unless --force.`,
 		Example: `  modup remove ol.modules
   modup remove ol.modules --purge          # asks first
   modup remove ol.modules --purge --yes    # in scripts`,
@@ -188,9 +196,10 @@ func (a *app) removeCmd() *cobra.Command {
 					return err
 				}
 			}
-			return a.reportChanges(&f, []updater.Change{a.updater().Remove(cmd.Context(), p, purge)})
+			return a.reportChanges(&f, []updater.Change{a.updater().Remove(cmd.Context(), p, updater.RemoveOptions{Purge: purge, Force: f.force})})
 		},
 	}
+	c.Flags().BoolVar(&f.force, "force", false, "remove a package other installed packages require")
 	c.Flags().BoolVar(&purge, "purge", false, "delete the package instead of keeping it as a backup (asks first; --yes does not)")
 	c.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask before --purge deletes")
 	c.Flags().BoolVar(&f.asJSON, "json", false, "print JSON")
@@ -321,6 +330,9 @@ func (a *app) explain(w io.Writer, c updater.Change) {
 		printf(w, "%s: %s held back: %s; %s\n", c.Name, c.Newest, c.Reason, next)
 	case c.Reason != "":
 		printf(w, "%s: %s\n", c.Name, c.Reason)
+	}
+	for _, h := range c.Hints {
+		printf(w, "%s: %s\n", c.Name, h)
 	}
 	if c.Backup != "" && c.Status != updater.StatusFailed {
 		printf(w, "%s: previous version kept in %s\n", c.Name, relOrAbs(c.Backup))

@@ -565,6 +565,9 @@ func (l Layout) remove(ctx context.Context, name string, purge bool, inject func
 	if err := l.removeRecord(name); err != nil {
 		return fail(err)
 	}
+	if err := l.dropList(name); err != nil {
+		return fail(err)
+	}
 	if err := inject(StepUnjournal); err != nil {
 		return "", err
 	}

@@ -60,7 +60,7 @@ func (p tempPattern) match(name string) bool { return fsutil.IsTempName(name, p.
 
 // ownTemps are the names the sweep may remove from each folder.
 var ownTemps = map[string][]tempPattern{
-	FolderTmp:     {tmpDownload, tmpPrune, tmpPurge},
+	FolderTmp:     {tmpDownload, tmpPrune, tmpPurge, tmpFiles},
 	FolderStaging: {stagingNew},
 }
 

@@ -274,6 +274,9 @@ func (l Layout) checkJournal(j *journal) error {
 	if err := CheckName(j.Name); err != nil {
 		return bad(err.Error())
 	}
+	if j.FileList != "" && (!within(j.FileList, tmpRel+"/"+j.Name) || strings.Count(j.FileList, "/") != 3) {
+		return bad(fmt.Sprintf("file list %q is not in %s/%s", j.FileList, tmpRel, j.Name))
+	}
 	if j.Live != j.Name {
 		return bad(fmt.Sprintf("live folder %q is not the package folder", j.Live))
 	}
@@ -444,6 +447,9 @@ func (l Layout) finish(j *journal, staged string, hook func(string) error, detai
 			return Recovery{}, err
 		}
 	}
+	if err := l.placeList(j.Name, j.FileList); err != nil {
+		return Recovery{}, err
+	}
 	if err := hook(StepUnjournal); err != nil {
 		return Recovery{}, err
 	}
@@ -465,6 +471,7 @@ func (l Layout) undo(j *journal, staged string, hook func(string) error, detail 
 	if err := l.removeJournal(j.Name); err != nil {
 		return Recovery{}, err
 	}
+	l.dropPending(j.Name, j.FileList)
 	if j.Op != opRollback {
 		if err := hook(recStepRemoveStaged); err != nil {
 			return Recovery{}, err
@@ -519,6 +526,9 @@ func (l Layout) settleRemove(j *journal, hook func(string) error) (Recovery, err
 		return Recovery{}, err
 	}
 	if err := l.removeRecord(j.Name); err != nil {
+		return Recovery{}, err
+	}
+	if err := l.dropList(j.Name); err != nil {
 		return Recovery{}, err
 	}
 	if err := hook(StepUnjournal); err != nil {

@@ -59,6 +59,10 @@ type SwapRequest struct {
 	// TreeHashKnown, without reading the files again); empty, Swap
 	// computes it.
 	StagedHash string
+	// StagedFiles are Staged's entries (TreeFiles), with StagedHash; they
+	// become the package's file list (`modup verify`). Without them Swap
+	// lists the staged folder as it hashes it.
+	StagedFiles []FileEntry
 
 	noExchange bool // tests: use the two-rename path even where exchange works
 }
@@ -85,6 +89,9 @@ type journal struct {
 	// BackupSeq places the backup this change makes among the package's
 	// backups (see backupRecord); 0 in journals of older versions.
 	BackupSeq int64     `json:"backup_seq,omitempty"`
+	// FileList is the new version's file list waiting in tmp/<name>/ for
+	// the change to be done (root-relative, / separators).
+	FileList string `json:"file_list,omitempty"`
 	Record    *Record   `json:"record,omitempty"`
 	Started   time.Time `json:"started"`
 }
@@ -137,7 +144,7 @@ func (l Layout) Swap(ctx context.Context, req SwapRequest) (SwapResult, error) {
 		op: op, name: req.Name, staged: staged, hasOld: hasOld,
 		oldVersion: req.OldVersion, newVersion: req.NewVersion,
 		record: req.Record, inject: req.Inject, noExchange: req.noExchange,
-		stagedHash: req.StagedHash,
+		stagedHash: req.StagedHash, files: req.StagedFiles,
 	})
 }
 
@@ -160,6 +167,7 @@ type swapParams struct {
 	inject     func(string) error
 	noExchange bool
 	stagedHash string // TreeHash(staged) if known
+	files      []FileEntry
 }
 
 func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
@@ -182,10 +190,10 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 	if ok, err := isDir(p.staged); err != nil || !ok {
 		return SwapResult{}, fmt.Errorf("%s: staged folder %s is missing or not a folder (%v)", what, p.staged, err)
 	}
-	newHash := p.stagedHash
+	newHash, files := p.stagedHash, p.files
 	var err error
-	if newHash == "" {
-		if newHash, err = TreeHash(p.staged); err != nil {
+	if newHash == "" || files == nil {
+		if newHash, files, err = TreeFiles(p.staged, nil); err != nil {
 			return SwapResult{}, fmt.Errorf("%s: %w", what, err)
 		}
 	}
@@ -231,6 +239,9 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 			return SwapResult{}, err
 		}
 	}
+	if j.FileList, err = l.writePendingList(p.name, FileList{Version: p.newVersion, TreeHash: newHash, Files: files}); err != nil {
+		return SwapResult{}, fmt.Errorf("%s: %w", what, err)
+	}
 
 	inject := p.inject
 	if inject == nil {
@@ -256,6 +267,7 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 		// Nothing has moved; a journal that got written all the same would
 		// only block the next attempt.
 		_ = l.removeJournal(j.Name)
+		l.dropPending(j.Name, j.FileList)
 		return SwapResult{}, fmt.Errorf("%s: %w", what, err)
 	}
 
@@ -312,6 +324,9 @@ func (l Layout) swap(ctx context.Context, p swapParams) (SwapResult, error) {
 		l.forgetBackup(p.name, filepath.Base(p.staged))
 	}
 	if err := l.WriteRecord(p.name, rec); err != nil {
+		return fail(err)
+	}
+	if err := l.placeList(p.name, j.FileList); err != nil {
 		return fail(err)
 	}
 	if err := inject(StepUnjournal); err != nil {

@@ -140,6 +140,15 @@ func checkState(t *testing.T, l Layout, st pkgState) {
 		t.Errorf("install record says %s %s, want version %s with its tree hash", rec.Version, rec.TreeHash, st.record)
 	}
 
+	// The file list describes the recorded version, when modup made one.
+	list, err := l.ReadFileList(pkgName)
+	switch {
+	case st.record == "" && !errors.Is(err, os.ErrNotExist):
+		t.Errorf("file list %s (%v), want none", list.Version, err)
+	case st.record != "" && err == nil && (list.Version != st.record || list.TreeHash != refHash(t, st.record)):
+		t.Errorf("file list of %s, want %s", list.Version, st.record)
+	}
+
 	checkNoLeftovers(t, l)
 }
 

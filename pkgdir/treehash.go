@@ -48,6 +48,13 @@ func TreeHashKnown(dir string, known map[string][sha256.Size]byte) (string, erro
 }
 
 func treeHash(dir string, known map[string][sha256.Size]byte) (string, error) {
+	h, _, err := treeWalk(dir, known)
+	return h, err
+}
+
+// treeWalk fingerprints dir as TreeHash does and returns its entries,
+// sorted by path.
+func treeWalk(dir string, known map[string][sha256.Size]byte) (string, []treeEntry, error) {
 	var entries []treeEntry
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -88,11 +95,11 @@ func treeHash(dir string, known map[string][sha256.Size]byte) (string, error) {
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("tree hash of %s: %w", dir, err)
+		return "", nil, fmt.Errorf("tree hash of %s: %w", dir, err)
 	}
 	slices.SortFunc(entries, func(a, b treeEntry) int { return cmp.Compare(a.rel, b.rel) })
 	if err := hashContents(entries); err != nil {
-		return "", fmt.Errorf("tree hash of %s: %w", dir, err)
+		return "", nil, fmt.Errorf("tree hash of %s: %w", dir, err)
 	}
 
 	// Each entry is: kind byte, exec byte, path, NUL, then 32 digest bytes
@@ -112,7 +119,7 @@ func treeHash(dir string, known map[string][sha256.Size]byte) (string, error) {
 			h.Write(e.sum[:])
 		}
 	}
-	return treeHashPrefix + hex.EncodeToString(h.Sum(nil)), nil
+	return treeHashPrefix + hex.EncodeToString(h.Sum(nil)), entries, nil
 }
 
 type treeEntry struct {

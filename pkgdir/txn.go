@@ -50,9 +50,10 @@ type TxnMember struct {
 	// Staged is the new package folder, under the layout's staging folder
 	// of Name (TxnInstall, TxnUpdate); StagedHash its tree hash when the
 	// caller has it.
-	Staged     string
-	StagedHash string
-	OldVersion string
+	Staged      string
+	StagedHash  string
+	StagedFiles []FileEntry // with StagedHash, as SwapRequest's
+	OldVersion  string
 	NewVersion string
 	// Record is written once the transaction is decided, as Swap writes
 	// it (TxnInstall, TxnUpdate); a removed member's record is deleted.
@@ -123,6 +124,9 @@ func (l Layout) Transact(ctx context.Context, members []TxnMember, inject func(n
 	}
 	if err := l.writeTxn(tj); err != nil {
 		_ = l.removeTxn(tj.ID)
+		for _, j := range tj.Members {
+			l.dropPending(j.Name, j.FileList)
+		}
 		return nil, fmt.Errorf("%s: %w", tj.describe(), err)
 	}
 	for _, j := range tj.Members {
@@ -231,10 +235,14 @@ func (l Layout) prepareTxn(members []TxnMember) (*txnJournal, error) {
 				return nil, fmt.Errorf("%s: staged folder %s is missing or not a folder (%v)", m.Name, staged, err)
 			}
 			j.NewHash = m.StagedHash
-			if j.NewHash == "" {
-				if j.NewHash, err = TreeHash(staged); err != nil {
+			files := m.StagedFiles
+			if j.NewHash == "" || files == nil {
+				if j.NewHash, files, err = TreeFiles(staged, nil); err != nil {
 					return nil, fmt.Errorf("%s: %w", m.Name, err)
 				}
+			}
+			if j.FileList, err = l.writePendingList(m.Name, FileList{Version: m.NewVersion, TreeHash: j.NewHash, Files: files}); err != nil {
+				return nil, err
 			}
 			rec := Record{}
 			if m.Record != nil {
@@ -511,12 +519,18 @@ func (l Layout) finishTxn(tj *txnJournal, hook func(name, step string) error) (R
 			if err := l.removeRecord(j.Name); err != nil {
 				return Recovery{}, err
 			}
+			if err := l.dropList(j.Name); err != nil {
+				return Recovery{}, err
+			}
 			continue
 		}
 		if j.Record != nil {
 			if err := l.WriteRecord(j.Name, *j.Record); err != nil {
 				return Recovery{}, err
 			}
+		}
+		if err := l.placeList(j.Name, j.FileList); err != nil {
+			return Recovery{}, err
 		}
 	}
 	if err := hook("", StepUnjournal); err != nil {
@@ -556,6 +570,7 @@ func (l Layout) undoTxn(tj *txnJournal, hook func(string) error) (Recovery, erro
 		if j.Op == opRemove {
 			continue
 		}
+		l.dropPending(j.Name, j.FileList)
 		if err := hook(recStepRemoveStaged); err != nil {
 			return Recovery{}, err
 		}

@@ -101,6 +101,11 @@ func checkTxnState(t *testing.T, l Layout, isNew bool) {
 		case rec != "" && (err != nil || r.Version != rec || r.TreeHash != refHash(t, rec)):
 			t.Errorf("%s: record %+v (%v), want version %s with its tree hash", name, r, err, rec)
 		}
+		if list, err := l.ReadFileList(name); rec != "" && isNew && (err != nil || list.Version != rec) {
+			t.Errorf("%s: file list %s (%v), want %s", name, list.Version, err, rec)
+		} else if rec == "" && err == nil {
+			t.Errorf("%s: file list %s, want none", name, list.Version)
+		}
 		if bs, err := l.Backups(name); err != nil || (isNew && p.before != "" && (len(bs) != 1 || bs[0].Seq == 0)) {
 			t.Errorf("%s: backups %+v (%v): want the one made, with its record", name, bs, err)
 		}

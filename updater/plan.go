@@ -695,7 +695,7 @@ func (u *Updater) applyGroup(ctx context.Context, root string, steps []planStep,
 			m.Op, m.OldVersion = pkgdir.TxnUpdate, st.pkg.Version()
 		}
 		if sg := byName[st.Name]; sg != nil {
-			m.Staged, m.StagedHash, m.NewVersion, m.Record = sg.root, sg.hash, sg.rel.Version, sg.record()
+			m.Staged, m.StagedHash, m.StagedFiles, m.NewVersion, m.Record = sg.root, sg.hash, sg.files, sg.rel.Version, sg.record()
 		}
 		members = append(members, m)
 	}

@@ -337,7 +337,7 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	}
 	sw, err := l.Swap(ctx, pkgdir.SwapRequest{
 		Name: name, Staged: st.root, OldVersion: t.oldVersion, NewVersion: rel.Version,
-		Record: st.record(), Inject: t.inject, StagedHash: st.hash,
+		Record: st.record(), Inject: t.inject, StagedHash: st.hash, StagedFiles: st.files,
 	})
 	if err != nil {
 		// A journal this swap wrote and left means it stopped halfway;
@@ -376,6 +376,7 @@ type staged struct {
 	folder   string // the staging folder made for it: removed afterwards
 	root     string // the package folder inside it
 	hash     string // its tree hash
+	files    []pkgdir.FileEntry
 	manifest *manifest.Manifest
 	rel      sources.Release
 	zipSHA   string // sha256 of the zip it came from
@@ -442,7 +443,8 @@ func (u *Updater) stage(ctx context.Context, l pkgdir.Layout, name string, src s
 	if syncLater {
 		wg.Go(func() { syncErr = fsutil.SyncTree(staging) })
 	}
-	wg.Go(func() { stagedHash, hashErr = pkgdir.TreeHashKnown(res.Root, res.Digests) })
+	var files []pkgdir.FileEntry
+	wg.Go(func() { stagedHash, files, hashErr = pkgdir.TreeFiles(res.Root, res.Digests) })
 	if t.oldVersion != "" && !t.force {
 		wg.Go(func() { modWarning, modErr = checkUnmodified(l, name) })
 	}
@@ -459,7 +461,7 @@ func (u *Updater) stage(ctx context.Context, l pkgdir.Layout, name string, src s
 		return nil, warnings, modErr
 	}
 	ok = true
-	return &staged{name: name, folder: staging, root: res.Root, hash: stagedHash, manifest: m, rel: rel,
+	return &staged{name: name, folder: staging, root: res.Root, hash: stagedHash, files: files, manifest: m, rel: rel,
 		zipSHA: digest, source: rel.Kind, url: t.updateURL, pin: pinAfter(t.pin, t.signed)}, warnings, nil
 }
 

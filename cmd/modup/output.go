@@ -37,6 +37,10 @@ var statusColour = map[updater.Status]string{
 	updater.StatusUnreleased:       "36", // cyan
 	updater.StatusRemoteOlder:      "36",
 	updater.StatusHeld:             "36",
+	updater.StatusHeldBack:         "36",
+	updater.StatusDisabled:         "36",
+	updater.VerifyOK:               "32",
+	updater.VerifyChanged:          "31",
 }
 
 // paint colours a status (known ones only), its text already clean.

@@ -88,12 +88,12 @@ type journal struct {
 	NewHash    string `json:"new_hash,omitempty"`
 	// BackupSeq places the backup this change makes among the package's
 	// backups (see backupRecord); 0 in journals of older versions.
-	BackupSeq int64     `json:"backup_seq,omitempty"`
+	BackupSeq int64 `json:"backup_seq,omitempty"`
 	// FileList is the new version's file list waiting in tmp/<name>/ for
 	// the change to be done (root-relative, / separators).
-	FileList string `json:"file_list,omitempty"`
-	Record    *Record   `json:"record,omitempty"`
-	Started   time.Time `json:"started"`
+	FileList string    `json:"file_list,omitempty"`
+	Record   *Record   `json:"record,omitempty"`
+	Started  time.Time `json:"started"`
 }
 
 // Swap replaces package req.Name by the staged folder, keeping the old

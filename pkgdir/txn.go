@@ -54,7 +54,7 @@ type TxnMember struct {
 	StagedHash  string
 	StagedFiles []FileEntry // with StagedHash, as SwapRequest's
 	OldVersion  string
-	NewVersion string
+	NewVersion  string
 	// Record is written once the transaction is decided, as Swap writes
 	// it (TxnInstall, TxnUpdate); a removed member's record is deleted.
 	Record *Record

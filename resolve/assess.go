@@ -116,7 +116,26 @@ type Problem struct {
 	// Text says what is wrong: "a2.tools 1.0.0 needs a2.modules ^0.8;
 	// a2.modules is 0.7.2".
 	Text string
+	// Kind is what is wrong: ProblemRequires (Other is installed at
+	// another version), ProblemMissing (Other is not installed),
+	// ProblemHost, ProblemPlatform, ProblemConflicts, ProblemBreaks or
+	// ProblemReplaces (with Other, installed).
+	Kind string
+	// Other is the other package the problem is about, "" for the host
+	// and the platform.
+	Other string
 }
+
+// Kinds of Problem.
+const (
+	ProblemRequires  = "requires"
+	ProblemMissing   = "missing"
+	ProblemHost      = "host"
+	ProblemPlatform  = "platform"
+	ProblemConflicts = "conflicts"
+	ProblemBreaks    = "breaks"
+	ProblemReplaces  = "replaces"
+)
 
 func (p Problem) String() string { return p.Text }
 
@@ -136,17 +155,17 @@ func Problems(sys System) ([]Problem, error) {
 			continue
 		}
 		o := sl.opts[sl.installed]
-		add := func(text string) {
-			out = append(out, Problem{Name: sl.name, Version: o.version, Text: text})
+		add := func(kind, other, text string) {
+			out = append(out, Problem{Name: sl.name, Version: o.version, Text: text, Kind: kind, Other: other})
 		}
 		self := o.pkg.String()
 		if s.sys.Platform != (Platform{}) && !o.pkg.Platform.Allows(s.sys.Platform) {
-			add(fmt.Sprintf("%s runs only on %s (this is %s)", self, o.pkg.Platform, s.sys.Platform))
+			add(ProblemPlatform, "", fmt.Sprintf("%s runs only on %s (this is %s)", self, o.pkg.Platform, s.sys.Platform))
 		}
 		if s.host >= 0 {
 			for _, h := range sortedNames(o.pkg.Hosts) {
 				if c := o.pkg.Hosts[h]; h == s.hostName && !c.Allows(s.sys.Host.Version) {
-					add(fmt.Sprintf("%s needs %s %s; %s is %s", self, h, c, h, s.sys.Host.Version))
+					add(ProblemHost, "", fmt.Sprintf("%s needs %s %s; %s is %s", self, h, c, h, s.sys.Host.Version))
 				}
 			}
 		}
@@ -155,23 +174,23 @@ func Problems(sys System) ([]Problem, error) {
 			qi := s.byName[q]
 			if !s.satisfiedByInstalled(qi, c) {
 				if ql := s.slots[qi]; ql.installed >= 0 {
-					add(fmt.Sprintf("%s needs %s %s; %s is %s", self, q, c, q, ql.opts[ql.installed].version))
+					add(ProblemRequires, q, fmt.Sprintf("%s needs %s %s; %s is %s", self, q, c, q, ql.opts[ql.installed].version))
 				} else {
-					add(fmt.Sprintf("%s needs %s %s, which is not installed", self, q, c))
+					add(ProblemMissing, q, fmt.Sprintf("%s needs %s %s, which is not installed", self, q, c))
 				}
 			}
 		}
 		for _, rel := range []struct {
-			verb string
-			m    map[string]Constraint
-		}{{"conflicts with", o.pkg.Conflicts}, {"breaks", o.pkg.Breaks}, {"replaces", o.pkg.Replaces}} {
+			kind, verb string
+			m          map[string]Constraint
+		}{{ProblemConflicts, "conflicts with", o.pkg.Conflicts}, {ProblemBreaks, "breaks", o.pkg.Breaks}, {ProblemReplaces, "replaces", o.pkg.Replaces}} {
 			for _, q := range sortedNames(rel.m) {
 				qi, ok := s.byName[q]
 				if !ok || q == sl.name {
 					continue
 				}
 				if ql := s.slots[qi]; ql.installed >= 0 && rel.m[q].Allows(ql.opts[ql.installed].version) {
-					add(fmt.Sprintf("%s %s %s %s, which is installed", self, rel.verb, q, ql.opts[ql.installed].version))
+					add(rel.kind, q, fmt.Sprintf("%s %s %s %s, which is installed", self, rel.verb, q, ql.opts[ql.installed].version))
 				}
 			}
 		}

@@ -151,16 +151,16 @@ func TestProblems(t *testing.T) {
 	}
 	var texts []string
 	for _, p := range got {
-		texts = append(texts, p.Name+" "+p.Version.String()+": "+p.Text)
+		texts = append(texts, p.Name+" "+p.Version.String()+" ["+p.Kind+" "+p.Other+"]: "+p.Text)
 	}
 	equalLines(t, "problems", texts, []string{
-		"a 1.0.0: a 1.0.0 runs only on windows (this is linux/amd64)",
-		"a 1.0.0: a 1.0.0 needs a2 >= 0.6; a2 is 0.5.7",
-		"a 1.0.0: a 1.0.0 needs b ^2; b is 1.0.0",
-		"a 1.0.0: a 1.0.0 needs missing *, which is not installed",
-		"c 1.0.0: c 1.0.0 conflicts with b 1.0.0, which is installed",
-		"c 1.0.0: c 1.0.0 breaks a 1.0.0, which is installed",
-		"c 1.0.0: c 1.0.0 replaces d 1.0.0, which is installed",
+		"a 1.0.0 [platform ]: a 1.0.0 runs only on windows (this is linux/amd64)",
+		"a 1.0.0 [host ]: a 1.0.0 needs a2 >= 0.6; a2 is 0.5.7",
+		"a 1.0.0 [requires b]: a 1.0.0 needs b ^2; b is 1.0.0",
+		"a 1.0.0 [missing missing]: a 1.0.0 needs missing *, which is not installed",
+		"c 1.0.0 [conflicts b]: c 1.0.0 conflicts with b 1.0.0, which is installed",
+		"c 1.0.0 [breaks a]: c 1.0.0 breaks a 1.0.0, which is installed",
+		"c 1.0.0 [replaces d]: c 1.0.0 replaces d 1.0.0, which is installed",
 	})
 	clean, err := Problems(System{Installed: []Installed{installed(t, "x 1.0.0", "requires y *"), installed(t, "y 2.0.0")}})
 	if err != nil || len(clean) != 0 {

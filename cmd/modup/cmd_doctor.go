@@ -1,0 +1,67 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/modup/modup/updater"
+)
+
+func (a *app) doctorCmd() *cobra.Command {
+	var asJSON, offline bool
+	c := &cobra.Command{
+		Use:   "doctor",
+		Short: "Look for what is wrong with the packages and modup's own files, and say how to fix each",
+		Long: `doctor looks over the roots: requirements the installed packages do not meet
+and conflicts between them, a package name in two roots, files changed since
+modup installed them (as verify), held packages that are behind (this asks
+their sources; --offline skips it), manifests and versions modup cannot
+read, and what modup could not settle (an interrupted change still pending,
+files it set aside). Each problem comes with the command that fixes it.
+
+Exit status: 0 when nothing is wrong, 1 when a problem was found.`,
+		Example: `  modup doctor
+  modup doctor --json --offline`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			roots, err := a.rootDirs()
+			if err != nil {
+				return err
+			}
+			if _, err := a.scan(cmd.Context()); err != nil {
+				return err
+			}
+			found := a.updater().Doctor(cmd.Context(), roots, updater.DoctorOptions{Offline: offline})
+			if found == nil {
+				found = []updater.Finding{}
+			}
+			if asJSON {
+				if err := writeJSON(a.stdout, map[string]any{"problems": found}); err != nil {
+					return err
+				}
+			} else {
+				for _, f := range found {
+					who := f.Package
+					if who == "" {
+						who = "modup"
+					}
+					printf(a.stdout, "%s: %s\n  fix: %s\n", who, updater.Detail(f.Package, f.Text), f.Fix)
+				}
+				switch len(found) {
+				case 0:
+					printf(a.stdout, "no problems found\n")
+				case 1:
+					printf(a.stdout, "\n1 problem found\n")
+				default:
+					printf(a.stdout, "\n%d problems found\n", len(found))
+				}
+			}
+			if len(found) > 0 {
+				return &exitError{code: exitFailure}
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&offline, "offline", false, "do not ask sources whether held packages are behind")
+	return c
+}

@@ -182,7 +182,7 @@ func (a *app) rootCmd() *cobra.Command {
 	c.SetHelpCommand(a.helpCmd(c))
 	c.AddCommand(a.versionCmd(), a.listCmd(), a.checkCmd(), a.infoCmd(),
 		a.installCmd(), a.updateCmd(), a.backupsCmd(), a.rollbackCmd(), a.removeCmd(),
-		a.holdCmd(), a.unholdCmd(), a.disableCmd(), a.enableCmd(), a.verifyCmd(), a.doctorCmd(),
+		a.holdCmd(), a.unholdCmd(), a.disableCmd(), a.enableCmd(), a.verifyCmd(), a.doctorCmd(), a.lockCmd(), a.restoreCmd(),
 		a.daemonCmd(), a.statusCmd(), a.historyCmd(), a.apiTokenCmd(), a.uiCmd(),
 		a.packCmd(), a.serveCmd(), a.releaseCmd(), a.configCmd(), a.selfUpdateCmd(), a.keyCmd(), a.trustCmd(),
 		a.indexCmd())

@@ -337,11 +337,17 @@ func (l Layout) removeTxn(id string) error {
 	if err != nil {
 		return fmt.Errorf("remove %s: %w", l.txnPath(id), unwrapPath(err))
 	}
+	l.removeEmptyTxnDir()
+	return nil
+}
+
+// removeEmptyTxnDir removes journal/txn when nothing is in it (a killed
+// process may have made it, or left only a temporary file swept since).
+func (l Layout) removeEmptyTxnDir() {
 	if r, err := l.OpenOwn(false, FolderJournal); err == nil {
 		removeIfEmpty(r, txnFolder)
 		r.Close()
 	}
-	return nil
 }
 
 // txnEntries opens journal/txn and lists it; the Root is nil (and the
@@ -759,6 +765,7 @@ func (l Layout) sweepTxnTemps(ctx context.Context) ([]Recovery, error) {
 	if r == nil {
 		return nil, err
 	}
+	defer l.removeEmptyTxnDir()
 	defer r.Close()
 	var done []Recovery
 	for _, e := range ents {

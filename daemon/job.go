@@ -57,6 +57,9 @@ func (d *Daemon) job(ctx context.Context, k key, prev updater.Status) jobResult 
 	}
 	attrs := []any{"package", p.Name, "status", string(r.Status), "installed", r.Installed, "available", r.Available,
 		"source", r.Source, "duration", time.Since(start).Round(time.Millisecond)}
+	if r.Status == updater.StatusHeldBack {
+		attrs = append(attrs, "newest", r.Newest, "reason", r.Reason)
+	}
 	switch {
 	case r.Err != nil && (r.Status == updater.StatusError || r.Status == updater.StatusSignatureInvalid):
 		attrs = append(attrs, "error", updater.Detail(p.Name, r.Error))

@@ -316,6 +316,9 @@ func (s *solver) blockers(si, oi int, sel func(int) int, subject string, top, de
 			}
 		}
 		switch {
+		case best < 0 && cur >= 0:
+			rs = append(rs, fmt.Sprintf("%s needs %s %s; %s is %s", subject, q, c, q, ql.opts[cur].version))
+			continue
 		case best < 0:
 			rs = append(rs, fmt.Sprintf("%s needs %s %s, and no version of %s matches", subject, q, c, q))
 			continue

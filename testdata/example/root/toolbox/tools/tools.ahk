@@ -1,0 +1,1 @@
+MsgBox, Tools 1.0.0

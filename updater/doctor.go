@@ -141,13 +141,12 @@ func (u *Updater) Doctor(ctx context.Context, roots []string, opts DoctorOptions
 			if holds[p.Dir] == nil || first[p.Name].Dir != p.Dir || p.Dev || p.Manifest == nil || p.Manifest.UpdateURL == "" {
 				continue
 			}
-			r := u.CheckOne(ctx, p)
-			if cmp, err := CompareVersions(r.Available, r.Installed); err == nil && cmp > 0 {
+			if v := u.heldBehind(ctx, p, set); v != "" {
 				why := ""
 				if h := holds[p.Dir]; h.Reason != "" {
 					why = " (" + h.Reason + ")"
 				}
-				add(p.Name, FindingHeld, fmt.Sprintf("held at %s%s; %s is available", p.Version(), why, r.Available),
+				add(p.Name, FindingHeld, fmt.Sprintf("held at %s%s; %s is available and fits", p.Version(), why, v),
 					fmt.Sprintf("modup unhold %s && modup update %s", p.Name, p.Name))
 			}
 		}
@@ -176,4 +175,27 @@ func problemFix(pr resolve.Problem, off map[string]bool) string {
 		return "modup remove " + pr.Other
 	}
 	return ""
+}
+
+// heldBehind is the release an update would install over the held p were
+// it not held (what fits, as check judges it), "" when there is none.
+func (u *Updater) heldBehind(ctx context.Context, p pkgdir.Package, set *installedSet) string {
+	r := u.CheckOne(ctx, p)
+	if r.Status != StatusHeld {
+		return ""
+	}
+	if cmp, err := CompareVersions(r.Available, r.Installed); err != nil || cmp <= 0 {
+		return ""
+	}
+	src, err := u.Sources.Registry.For(p.Manifest.UpdateURL)
+	if err != nil {
+		return ""
+	}
+	// What check decided before it saw the hold: is it installable?
+	r.Status, r.Hold = StatusUpdateAvailable, nil
+	u.judge(ctx, src, u.Query(p), &r, set)
+	if !r.Installable() {
+		return ""
+	}
+	return r.Available
 }

@@ -61,7 +61,7 @@ func (u *Updater) refuseRequired(p pkgdir.Package, verb string, force bool, c *C
 		c.Warnings = append(c.Warnings, fmt.Sprintf("%s anyway: %s are left without it (`modup doctor` shows it)", verb, strings.Join(req, ", ")))
 		return nil
 	}
-	return fmt.Errorf("%s is required by %s: %s them first, or pass --force: %w", p.Name, strings.Join(req, ", "), verb, ErrRequired)
+	return fmt.Errorf("%s: required by %s: %s them first, or pass --force: %w", p.Name, strings.Join(req, ", "), verb, ErrRequired)
 }
 
 // Disable moves p out of its root into .modup/disabled/NAME, as it is:

@@ -31,7 +31,7 @@ func TestRemoveAndDisableRefuseRequired(t *testing.T) {
 	} {
 		c := tc.run(load(t, root, "hotkeys"))
 		wantStatus(t, c, updater.StatusFailed)
-		if !errors.Is(c.Err, updater.ErrRequired) || !strings.Contains(c.Error, "hotkeys is required by macros 2.0.0 (requires hotstrings *): "+tc.name+" them first, or pass --force") {
+		if !errors.Is(c.Err, updater.ErrRequired) || !strings.Contains(c.Error, "hotkeys: required by macros 2.0.0 (requires hotstrings *): "+tc.name+" them first, or pass --force") {
 			t.Errorf("%s: %v", tc.name, c.Err)
 		}
 	}

@@ -48,7 +48,7 @@ func TestOwnFolderHazardsCLI(t *testing.T) {
 	commands := [][]string{
 		{"list"}, {"check"}, {"update", "hello"}, {"rollback", "hello"},
 		{"remove", "hello"}, {"remove", "hello", "--purge", "--yes"}, {"backups"}, {"status"},
-		{"install", "OTHER"},
+		{"install", "OTHER"}, {"hold", "hello"}, {"disable", "hello"}, {"verify"}, {"doctor", "--offline"}, {"lock"},
 	}
 	for _, folder := range testpkg.ModupFolders("hello") {
 		for _, kind := range []string{testpkg.HazardLink, testpkg.HazardFile, testpkg.HazardFIFO} {

@@ -29,6 +29,10 @@ import (
 //   - nothing is left in tmp/, staging/ or journal/, no lock is held;
 //   - an update that was not killed reported both updated.
 //
+// Then it installs app and lib (which app requires) into new roots, each
+// install killed at a random instant: afterwards both are installed,
+// wholly, or neither is.
+//
 // MODUP_CRASH_ITERATIONS sets the number of iterations (default 50; 10
 // with -short), as for TestCrashLoop.
 func TestCrashLoopTransaction(t *testing.T) {
@@ -190,6 +194,63 @@ func TestCrashLoopTransaction(t *testing.T) {
 	if failures != 0 {
 		t.Errorf("%d of %d iterations failed", failures, ran)
 	}
+
+	// A transitive install: app and the lib it requires, into a new root
+	// each time, killed at random; after recovery both are installed,
+	// wholly, or neither is.
+	installs := max(iterations/2, 1)
+	whole := advStart(t, "install", rels["app"], rels["lib"], "--root", filepath.Join(base, "uncut"))
+	whole.wait(t, time.Minute)
+	if whole.code != 0 {
+		t.Fatalf("uncut install: %v", whole)
+	}
+	installWindow := whole.end.Sub(whole.start)
+	both, none, ifail := 0, 0, 0
+	for i := range installs {
+		if ctx.Err() != nil {
+			t.Errorf("out of time after %d installs", i)
+			break
+		}
+		fresh := filepath.Join(base, fmt.Sprintf("fresh%d", i))
+		p := advStart(t, "install", rels["app"], rels["lib"], "--root", fresh)
+		time.Sleep(time.Duration(rand.Int64N(int64(installWindow)*6/5 + 1)))
+		p.cmd.Process.Kill()
+		p.wait(t, time.Minute)
+		var bad []string
+		if code, out, errOut := advRun(ctx, nil, "list", "--root", fresh); code != 0 && code != exitFailure {
+			bad = append(bad, fmt.Sprintf("list after the kill: exit %d\n%s\n%s", code, out, errOut))
+		}
+		_, appErr := os.Lstat(filepath.Join(fresh, "app"))
+		_, libErr := os.Lstat(filepath.Join(fresh, "lib"))
+		switch {
+		case appErr == nil && libErr == nil:
+			both++
+			for _, name := range []string{"lib", "app"} {
+				if v, ps := advCheckPackage(ctx, fresh, name, hashes[name]); v != target {
+					bad = append(bad, fmt.Sprintf("%s installed is %q, want %s: %v", name, v, target, ps))
+				} else {
+					bad = append(bad, ps...)
+				}
+			}
+		case appErr != nil && libErr != nil:
+			none++
+		default:
+			bad = append(bad, fmt.Sprintf("one of the two is installed (app: %v, lib: %v)", appErr, libErr))
+		}
+		if _, err := os.Stat(fresh); err == nil {
+			if left := advLeftovers(fresh); len(left) > 0 {
+				bad = append(bad, fmt.Sprintf("left behind: %v", left))
+			}
+		}
+		if len(bad) > 0 {
+			ifail++
+			t.Errorf("install %d (killed %v):\n  %s", i, p.killed, strings.Join(bad, "\n  "))
+			if ifail >= 3 {
+				break
+			}
+		}
+	}
+	t.Logf("transitive installs killed at random within %s: %d, both installed %d, neither %d, failures %d", installWindow.Round(time.Millisecond), installs, both, none, ifail)
 }
 
 // advKillTxnWhen SIGKILLs p as advKillWhen does, watching the whole root

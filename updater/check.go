@@ -108,7 +108,7 @@ func (u *Updater) Check(ctx context.Context, pkgs []pkgdir.Package) []Result {
 			roots = append(roots, p.Root)
 		}
 	}
-	set := &lazyInstalled{load: func() (*installedSet, error) { return u.loadInstalled(roots) }}
+	set := &lazyInstalled{load: func() (*installedSet, error) { return u.loadInstalled(roots) }, holds: pkgdir.HoldsOf(pkgs)}
 	// A fixed pool of workers taking the next package: 10,000 packages
 	// cost n goroutines, not 10,000, and each keeps the stack it grew
 	// through the HTTP client instead of growing a new one per package.
@@ -186,7 +186,7 @@ func (u *Updater) checkOne(ctx context.Context, p pkgdir.Package, set *lazyInsta
 		req := latest.Requirements
 		r.NewestRequirements = &req
 	}
-	switch h := p.Layout().HoldOf(p.Name); {
+	switch h := set.holdOf(p); {
 	case h != nil && r.Status != StatusError:
 		// What is available is still shown: `doctor` reports held
 		// packages that are behind.

@@ -297,7 +297,7 @@ func (u *Updater) UpdateSet(ctx context.Context, installed []pkgdir.Package, nam
 		return out
 	}
 	set := u.installedOf(installed)
-	lazy := &lazyInstalled{load: func() (*installedSet, error) { return set, nil }}
+	lazy := &lazyInstalled{load: func() (*installedSet, error) { return set, nil }, holds: pkgdir.HoldsOf(installed)}
 	changes := map[string]Change{}
 	var order []string
 	var cands []Candidate
@@ -417,7 +417,10 @@ func (u *Updater) UpdateSet(ctx context.Context, installed []pkgdir.Package, nam
 		if len(group) == 1 && group[0].pkg != nil && group[0].cand != nil && !opts.DryRun {
 			st := group[0]
 			rel := st.cand.Release
-			ch := u.Update(ctx, *st.pkg, UpdateOptions{Resolved: &rel, Force: opts.Force, Inject: one.Inject, By: opts.By})
+			ch := u.Update(ctx, *st.pkg, UpdateOptions{Resolved: &rel, Force: opts.Force, Inject: one.Inject, By: opts.By, installed: set})
+			if ch.Status == StatusUpdated {
+				set.replace(*st.pkg)
+			}
 			got = []Change{ch}
 		} else {
 			got = u.applySteps(ctx, groupRoot(group), group, opts)

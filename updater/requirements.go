@@ -118,12 +118,49 @@ func (s *installedSet) system(names []string, candidates []resolve.Package) reso
 }
 
 // lazyInstalled loads the installed set once, when first needed: a check
-// of thousands of up-to-date packages never needs it.
+// of thousands of up-to-date packages never needs it. holds, when set, are
+// the holds of a batch's packages by folder, read at once.
 type lazyInstalled struct {
-	once sync.Once
-	load func() (*installedSet, error)
-	set  *installedSet
-	err  error
+	once  sync.Once
+	load  func() (*installedSet, error)
+	set   *installedSet
+	err   error
+	holds map[string]*pkgdir.Hold
+}
+
+// holdOf is p's hold: from the batch's, else from its record.
+func (l *lazyInstalled) holdOf(p pkgdir.Package) *pkgdir.Hold {
+	if l.holds != nil {
+		return l.holds[p.Dir]
+	}
+	return p.Layout().HoldOf(p.Name)
+}
+
+// replace puts p, as it is now on disk, in place of what the set held of
+// it (after a change of p), so that one set serves a whole batch of
+// changes.
+func (s *installedSet) replace(p pkgdir.Package) {
+	fresh, ok := pkgdir.Load(p.Root, p.Dir)
+	if !ok {
+		delete(s.byName, p.Name)
+		delete(s.pkgs, p.Name)
+		return
+	}
+	one := (&Updater{Host: s.host, Platform: s.platform}).installedOf([]pkgdir.Package{fresh})
+	in, ok := one.byName[p.Name]
+	if !ok {
+		delete(s.byName, p.Name)
+		delete(s.pkgs, p.Name)
+		return
+	}
+	in.Held = s.byName[p.Name].Held || in.Held
+	s.byName[p.Name] = in
+	s.pkgs[p.Name] = fresh
+	for n, by := range one.mentionedBy {
+		if !slices.Contains(s.mentionedBy[n], p.Name) {
+			s.mentionedBy[n] = append(s.mentionedBy[n], by...)
+		}
+	}
 }
 
 func (l *lazyInstalled) get() (*installedSet, error) {

@@ -51,6 +51,10 @@ type UpdateOptions struct {
 	NoWait bool
 	// By names who asks, for the history (default: Updater.Actor).
 	By string
+
+	// installed is the installed set a batch (UpdateSet) keeps current, so
+	// that each update need not read the roots again; nil: read them.
+	installed *installedSet
 }
 
 // RollbackOptions tune one rollback.
@@ -258,7 +262,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 	}
 	backup, warnings, err := u.install(ctx, l, p.Name, src, rel, installTarget{
 		oldVersion: c.From, updateURL: p.Manifest.UpdateURL, force: opts.Force, inject: opts.Inject,
-		signed: signed, pin: pin,
+		signed: signed, pin: pin, set: opts.installed,
 	})
 	c.Warnings = append(c.Warnings, warnings...)
 	if err != nil {
@@ -309,6 +313,7 @@ type installTarget struct {
 	inject     func(string) error
 	signed     *signedRelease // the release's verified signature, nil when unsigned
 	pin        *pkgdir.Pin    // the package's pin before the install
+	set        *installedSet  // what is installed, when the caller has it current
 }
 
 // install downloads, verifies, extracts and swaps in rel as package name.
@@ -326,9 +331,11 @@ func (u *Updater) install(ctx context.Context, l pkgdir.Layout, name string, src
 	}()
 	// What is installed may have changed since the check: the release's
 	// own manifest must fit beside it now.
-	set, err := u.loadInstalled([]string{l.Root})
-	if err != nil {
-		return "", warnings, err
+	set := t.set
+	if set == nil {
+		if set, err = u.loadInstalled([]string{l.Root}); err != nil {
+			return "", warnings, err
+		}
 	}
 	hints, err := u.gate(set, name, st.manifest)
 	warnings = append(warnings, hints...)

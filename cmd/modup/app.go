@@ -362,7 +362,7 @@ func (a *app) scanNamed(ctx context.Context, names []string) ([]pkgdir.Package, 
 	for _, n := range names {
 		p, err := pkgdir.Find(pkgs, n)
 		if err != nil {
-			return nil, &exitError{code: exitFailure, err: err}
+			return nil, a.notFound(n, &exitError{code: exitFailure, err: err})
 		}
 		out = append(out, p)
 	}
@@ -374,7 +374,7 @@ func (a *app) scanNamed(ctx context.Context, names []string) ([]pkgdir.Package, 
 func (a *app) findOne(ctx context.Context, name string) (pkgdir.Package, error) {
 	pkgs, err := a.scanNamed(ctx, []string{name})
 	if err != nil {
-		return pkgdir.Package{}, a.notFound(name, err)
+		return pkgdir.Package{}, err
 	}
 	return pkgs[0], nil
 }

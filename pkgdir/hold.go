@@ -2,8 +2,6 @@ package pkgdir
 
 import (
 	"encoding/json"
-	"errors"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -22,26 +20,7 @@ type Hold struct {
 // is unusable (ErrBadRecord), gets a record holding only its version (from
 // version) and the hold. The caller holds the package's lock.
 func (l Layout) SetHold(name, version string, hold *Hold) error {
-	if err := CheckName(name); err != nil {
-		return err
-	}
-	if err := l.checkLocked(name); err != nil {
-		return err
-	}
-	rec, err := l.ReadRecord(name)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if hold == nil {
-			return nil
-		}
-		rec = Record{Version: version}
-	case errors.Is(err, ErrBadRecord):
-		rec = Record{Version: version}
-	case err != nil:
-		return err
-	}
-	rec.Hold = hold
-	return l.WriteRecord(name, rec)
+	return l.changeRecord(name, version, hold != nil, func(r *Record) { r.Hold = hold })
 }
 
 // HoldOf is package name's hold, nil when it is not held (or has no

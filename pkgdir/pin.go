@@ -57,21 +57,5 @@ func (l Layout) keepPin(name string, rec *Record) error {
 // record is unusable (ErrBadRecord), gets a record holding only its
 // version (from version) and the pin. The caller holds the package's lock.
 func (l Layout) SetPin(name, version string, pin *Pin) error {
-	if err := l.checkLocked(name); err != nil {
-		return err
-	}
-	rec, err := l.ReadRecord(name)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if pin == nil {
-			return nil
-		}
-		rec = Record{Version: version}
-	case errors.Is(err, ErrBadRecord):
-		rec = Record{Version: version}
-	case err != nil:
-		return err
-	}
-	rec.Pin = pin
-	return l.WriteRecord(name, rec)
+	return l.changeRecord(name, version, pin != nil, func(r *Record) { r.Pin = pin })
 }

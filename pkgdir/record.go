@@ -84,3 +84,31 @@ func (l Layout) WriteRecord(name string, r Record) error {
 func (l Layout) removeRecord(name string) error {
 	return l.removeOwn(FolderInstalled, name+".json")
 }
+
+// changeRecord rewrites package name's install record through change,
+// keeping the rest of it. A package installed without modup, or whose
+// record is unusable (ErrBadRecord), gets a record holding only its
+// version (from version); with none and nothing to record (create false),
+// nothing is written. The caller holds the package's lock.
+func (l Layout) changeRecord(name, version string, create bool, change func(*Record)) error {
+	if err := CheckName(name); err != nil {
+		return err
+	}
+	if err := l.checkLocked(name); err != nil {
+		return err
+	}
+	rec, err := l.ReadRecord(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !create {
+			return nil
+		}
+		rec = Record{Version: version}
+	case errors.Is(err, ErrBadRecord):
+		rec = Record{Version: version}
+	case err != nil:
+		return err
+	}
+	change(&rec)
+	return l.WriteRecord(name, rec)
+}

@@ -422,18 +422,23 @@ func (l Layout) checkNoJournal(name string) error {
 const maxJournal = 1 << 20
 
 func (l Layout) writeJournal(j *journal) error {
-	data, err := json.MarshalIndent(j, "", "  ")
+	return l.writeJournalFile(j, j.Name+".json")
+}
+
+// writeJournalFile writes v as .modup/journal/<parts...>/file, durably:
+// OpenOwn makes .modup and the folders durable when it creates them;
+// WriteFileAtomicIn syncs the file and then its folder.
+func (l Layout) writeJournalFile(v any, file string, parts ...string) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	// OpenOwn makes .modup and journal/ durable when it creates them;
-	// WriteFileAtomicIn syncs the file and then the journal folder.
-	r, err := l.OpenOwn(true, FolderJournal)
+	r, err := l.OpenOwn(true, FolderJournal, parts...)
 	if err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	defer r.Close()
-	if err := fsutil.WriteFileAtomicIn(r, j.Name+".json", append(data, '\n'), 0o666); err != nil {
+	if err := fsutil.WriteFileAtomicIn(r, file, append(data, '\n'), 0o666); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	return nil

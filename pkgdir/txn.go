@@ -304,19 +304,7 @@ func (tj *txnJournal) describe() string {
 func (l Layout) txnPath(id string) string { return filepath.Join(l.TxnJournalDir(), id+".json") }
 
 func (l Layout) writeTxn(tj *txnJournal) error {
-	data, err := json.MarshalIndent(tj, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write journal: %w", err)
-	}
-	r, err := l.OpenOwn(true, FolderJournal, txnFolder)
-	if err != nil {
-		return fmt.Errorf("write journal: %w", err)
-	}
-	defer r.Close()
-	if err := fsutil.WriteFileAtomicIn(r, tj.ID+".json", append(data, '\n'), 0o666); err != nil {
-		return fmt.Errorf("write journal: %w", err)
-	}
-	return nil
+	return l.writeJournalFile(tj, tj.ID+".json", txnFolder)
 }
 
 func (l Layout) removeTxn(id string) error {

@@ -92,14 +92,47 @@ func (u *Updater) InstallSet(ctx context.Context, root string, urls []string, op
 			wants[i].Constraint = resolve.Exact(v)
 		}
 	}
+	hint := func(err error) error {
+		if missing := u.unoffered(root, cands); len(missing) > 0 {
+			return fmt.Errorf("%w\n%s", err, missingHint(missing, urls))
+		}
+		return err
+	}
+	return u.installPlanned(ctx, root, wants, cands, changes, order, opts, hint)
+}
+
+// InstallCandidates installs into root the packages wants names, choosing
+// among cands (releases of any source: an update_url's, an index's; a
+// package may have several), with what they require of each other, planned
+// as InstallSet plans: the newest versions that fit beside what is
+// installed, what they replace removed, several packages in one
+// transaction, nothing changed when the request cannot be met (the first
+// change's error is then the solver's explanation). This is where a
+// repository client hands over what its index offers.
+func (u *Updater) InstallCandidates(ctx context.Context, root string, wants []resolve.Want, cands []Candidate, opts SetOptions) []Change {
+	changes := map[string]Change{}
+	var order []string
+	for _, w := range wants {
+		if _, dup := changes[w.Name]; !dup {
+			order = append(order, w.Name)
+		}
+		changes[w.Name] = Change{Name: w.Name, Path: filepath.Join(root, w.Name)}
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	return u.installPlanned(ctx, root, wants, cands, changes, order, opts, func(err error) error { return err })
+}
+
+// installPlanned plans wants over cands and applies the plan; changes
+// (in order) are the requested packages' so far, explain words a failure
+// to plan.
+func (u *Updater) installPlanned(ctx context.Context, root string, wants []resolve.Want, cands []Candidate, changes map[string]Change, order []string, opts SetOptions, explain func(error) error) []Change {
 	req := resolve.Request{Install: wants, WithRecommends: opts.WithRecommends, Prereleases: opts.To != ""}
 	steps, plan, err := u.planWith(ctx, root, cands, req)
 	if err != nil {
-		if missing := u.unoffered(root, cands); len(missing) > 0 {
-			err = fmt.Errorf("%w\n%s", err, missingHint(missing, urls))
-		}
 		c := changes[order[0]]
-		changes[order[0]] = c.failed(err)
+		changes[order[0]] = c.failed(explain(err))
 		return notAttempted(order, changes, fmt.Sprintf("not installed: it goes with %s, which cannot be installed", order[0]))
 	}
 	for _, h := range append(plan.Recommends, plan.Suggests...) {
@@ -110,9 +143,13 @@ func (u *Updater) InstallSet(ctx context.Context, root string, urls []string, op
 	}
 	if len(steps) == 1 && steps[0].Action == resolve.ActionInstall && !opts.DryRun {
 		c := changes[steps[0].Name]
+		c.Name, c.Path, c.To = steps[0].Name, filepath.Join(root, steps[0].Name), steps[0].cand.Release.Version
 		var inject func(string) error
 		if opts.Inject != nil {
 			inject = func(step string) error { return opts.Inject(steps[0].Name, step) }
+		}
+		if _, ok := changes[steps[0].Name]; !ok {
+			order = append(order, steps[0].Name)
 		}
 		ch := u.installNew(ctx, root, *steps[0].cand, c, u.lockTimeout(), inject)
 		u.record(ctx, root, pkgdir.HistoryInstall, &ch, opts.By)
@@ -121,11 +158,21 @@ func (u *Updater) InstallSet(ctx context.Context, root string, urls []string, op
 	}
 	for _, c := range u.applySteps(ctx, root, steps, opts) {
 		if old, ok := changes[c.Name]; ok {
-			c.Hints, c.News = old.Hints, old.News
+			c.Hints = old.Hints
+			if c.News == "" {
+				c.News = old.News
+			}
 		} else {
 			order = append(order, c.Name)
 		}
 		changes[c.Name] = c
+	}
+	// A requested package the plan had no step for is installed already.
+	for _, n := range order {
+		if c := changes[n]; c.Status == "" {
+			c.Status = StatusUpToDate
+			changes[n] = c
+		}
 	}
 	return orderedChanges(order, changes)
 }

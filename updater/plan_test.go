@@ -7,8 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/modup/modup/internal/manifest"
 	"github.com/modup/modup/internal/testpkg"
 	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/resolve"
+	"github.com/modup/modup/sources"
 	"github.com/modup/modup/updater"
 )
 
@@ -296,5 +299,59 @@ func TestUpdateSetAllOrNothing(t *testing.T) {
 		}
 	}
 	wantBackups(t, root, "a2.modules")
+	checkClean(t, root)
+}
+
+// InstallCandidates takes releases from any source (here several versions
+// of a package, as an index would list them): the plan picks the versions
+// that fit, not merely the newest, and installs them in one transaction.
+func TestInstallCandidates(t *testing.T) {
+	ctx := t.Context()
+	base := t.TempDir()
+	root := filepath.Join(base, "root")
+	u := hostUpdater(t, "0.5.7")
+	lib, app := newRelDir(t, base, "lib"), newRelDir(t, base, "app")
+	lib.release(t, "1.0.0", nil)
+	lib.release(t, "2.0.0", nil)
+	app.release(t, "1.0.0", requires(map[string]any{"lib": "^1"}))
+
+	candidate := func(r relDir, version string, fields map[string]any) updater.Candidate {
+		t.Helper()
+		src, err := u.Sources.Registry.For(r.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := manifest.Parse([]byte(testpkg.ManifestWith(r.name, version, "", fields)), "index")
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := sources.Query{Package: r.name, UpdateURL: r.dir}
+		rel, err := src.Resolve(ctx, q, sources.Release{Version: version, Origin: "request", Requirements: m.Requirements, RequirementsKnown: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return updater.Candidate{Name: r.name, UpdateURL: r.dir, Source: src, Query: q, Release: rel}
+	}
+	cands := []updater.Candidate{
+		candidate(lib, "2.0.0", nil), candidate(lib, "1.0.0", nil),
+		candidate(app, "1.0.0", requires(map[string]any{"lib": "^1"})),
+	}
+	var steps []string
+	got := u.InstallCandidates(ctx, root, []resolve.Want{{Name: "app"}}, cands, updater.SetOptions{Inject: func(name, step string) error {
+		steps = append(steps, strings.TrimSpace(name+" "+step))
+		return nil
+	}})
+	if statuses(got) != "app installed 1.0.0; lib installed 1.0.0" {
+		t.Fatalf("got %s (%+v)", statuses(got), got)
+	}
+	if got[1].Reason != "required by app 1.0.0" {
+		t.Errorf("lib's reason %q", got[1].Reason)
+	}
+	if len(steps) == 0 || steps[0] != "journal" || steps[1] != "lib place-new" {
+		t.Errorf("steps %q: want one transaction, lib first", steps)
+	}
+	if versionIn(t, root, "lib") != "1.0.0" || versionIn(t, root, "app") != "1.0.0" {
+		t.Errorf("installed lib %q app %q", versionIn(t, root, "lib"), versionIn(t, root, "app"))
+	}
 	checkClean(t, root)
 }

@@ -129,8 +129,8 @@ raw = "https://raw.git.corp.example"
 	if w := f.Daemon.Webhooks[1]; w.URL != "http://127.0.0.1:9000/hook" || w.SecretEnv != "HOOK_SECRET" || w.Events != nil {
 		t.Errorf("webhook 2: %+v", w)
 	}
-	if n := f.Line("daemon.webhook[1].secret_env"); n != 28 {
-		t.Errorf("line of daemon.webhook[1].secret_env = %d, want 28", n)
+	if n := f.Line("daemon.webhook[1].secret_env"); n != 30 {
+		t.Errorf("line of daemon.webhook[1].secret_env = %d, want 30", n)
 	}
 	if !slices.Equal(f.GitHub, wantHosts) {
 		t.Errorf("github hosts:\n%+v\nwant\n%+v", f.GitHub, wantHosts)

@@ -30,8 +30,9 @@ import (
 //   - an update that was not killed reported both updated.
 //
 // Then it installs app and lib (which app requires) into new roots, each
-// install killed at a random instant: afterwards both are installed,
-// wholly, or neither is.
+// install killed at a random instant, once its journal is written, once
+// lib is in place and app not yet, or once the journal is gone again:
+// afterwards both are installed, wholly, or neither is.
 //
 // MODUP_CRASH_ITERATIONS sets the number of iterations (default 50; 10
 // with -short), as for TestCrashLoop.
@@ -213,8 +214,9 @@ func TestCrashLoopTransaction(t *testing.T) {
 		}
 		fresh := filepath.Join(base, fmt.Sprintf("fresh%d", i))
 		p := advStart(t, "install", rels["app"], rels["lib"], "--root", fresh)
-		time.Sleep(time.Duration(rand.Int64N(int64(installWindow)*6/5 + 1)))
-		p.cmd.Process.Kill()
+		fl := pkgdir.Layout{Root: fresh}
+		mode := []string{"delay", "journal", "member", "swapped"}[i%4]
+		advKillTxnWhen(p, mode, installWindow, fl, fl.TxnJournalDir(), "", func() string { return "" })
 		p.wait(t, time.Minute)
 		var bad []string
 		if code, out, errOut := advRun(ctx, nil, "list", "--root", fresh); code != 0 && code != exitFailure {
@@ -274,11 +276,16 @@ func advKillTxnWhen(p *advProc, mode string, window time.Duration, l pkgdir.Layo
 	case "journal":
 		ready = func() bool { return advNonEmpty(txnDir, false) }
 	case "member":
-		// The first member (lib) has moved to its backup, the other (app)
-		// not yet.
+		// The first member (lib) has moved (to its backup, or, installed
+		// anew, into place), the other (app) not yet.
 		ready = func() bool {
-			return advNonEmpty(txnDir, false) && advExists(filepath.Join(l.BackupsDir(), "lib", from)) &&
-				!advExists(filepath.Join(l.BackupsDir(), "app", from))
+			if !advNonEmpty(txnDir, false) {
+				return false
+			}
+			if from == "" {
+				return advExists(filepath.Join(l.Root, "lib")) && !advExists(filepath.Join(l.Root, "app"))
+			}
+			return advExists(filepath.Join(l.BackupsDir(), "lib", from)) && !advExists(filepath.Join(l.BackupsDir(), "app", from))
 		}
 	case "swapped":
 		ready = func() bool {

@@ -24,7 +24,7 @@ func TestHeldPackageIsNotUpdated(t *testing.T) {
 		t.Fatal("no package")
 	}
 	u := &updater.Updater{Sources: updater.NewSources(updater.Config{})}
-	if ch := u.Hold(context.Background(), p, "testing 1.0"); ch.Status != updater.StatusHeld {
+	if ch := u.Hold(context.Background(), p, updater.HoldOptions{Reason: "testing 1.0"}); ch.Status != updater.StatusHeld {
 		t.Fatalf("hold: %+v", ch)
 	}
 	f.start(t)

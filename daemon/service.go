@@ -191,6 +191,32 @@ func (d *Daemon) Rollback(ctx context.Context, name string, opts updater.Rollbac
 	return chs[0], nil
 }
 
+// Hold holds package name at its version (Unhold releases it) through
+// updater.Hold, as `modup hold` does. opts.NoWait is always set.
+func (d *Daemon) Hold(ctx context.Context, name string, opts updater.HoldOptions) (updater.Change, error) {
+	return d.holdChange(ctx, name, pkgdir.HistoryHold, opts)
+}
+
+// Unhold releases package name's hold through updater.Unhold, as `modup
+// unhold` does. opts.NoWait is always set.
+func (d *Daemon) Unhold(ctx context.Context, name string, opts updater.HoldOptions) (updater.Change, error) {
+	return d.holdChange(ctx, name, pkgdir.HistoryUnhold, opts)
+}
+
+func (d *Daemon) holdChange(ctx context.Context, name string, action pkgdir.HistoryAction, opts updater.HoldOptions) (updater.Change, error) {
+	opts.NoWait = true
+	chs, err := d.change(ctx, []string{name}, action, func(work context.Context, p pkgdir.Package) updater.Change {
+		if action == pkgdir.HistoryUnhold {
+			return d.opts.Updater.Unhold(work, p, opts)
+		}
+		return d.opts.Updater.Hold(work, p, opts)
+	})
+	if err != nil {
+		return updater.Change{}, err
+	}
+	return chs[0], nil
+}
+
 // change runs fn on each package called names, one after the other, on
 // the daemon's work context; the loop records each outcome (state,
 // events, the on-update command) before the next begins.
@@ -398,8 +424,9 @@ func (d *Daemon) Updater() *updater.Updater { return d.opts.Updater }
 // installs ("install" or "rollback", the history's action names).
 func (d *Daemon) logChange(action pkgdir.HistoryAction, ch updater.Change, took time.Duration) {
 	msg := "install"
-	if action == pkgdir.HistoryRollback {
-		msg = "rollback"
+	switch action {
+	case pkgdir.HistoryRollback, pkgdir.HistoryHold, pkgdir.HistoryUnhold:
+		msg = string(action)
 	}
 	attrs := []any{"package", ch.Name, "from", ch.From, "to", ch.To, "status", string(ch.Status), "by", "api",
 		"duration", took.Round(time.Millisecond)}

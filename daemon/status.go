@@ -23,6 +23,8 @@ type PackageStatus struct {
 	Update    *UpdateRecord  `json:"last_update,omitempty"`
 	// Backups are the versions kept in the backups, newest first.
 	Backups []string `json:"backups,omitempty"`
+	// Held says the package is held at its version (modup hold), and why.
+	Held *pkgdir.Hold `json:"held,omitempty"`
 }
 
 // Statuses lists every package of the roots (those called name, when name
@@ -57,7 +59,7 @@ func Statuses(roots []string, name string) ([]PackageStatus, error) {
 			if name != "" && p.Name != name {
 				continue
 			}
-			e := PackageStatus{Name: p.Name, Path: p.Dir, Installed: p.Version(), Backups: kept[p.Name]}
+			e := PackageStatus{Name: p.Name, Path: p.Dir, Installed: p.Version(), Backups: kept[p.Name], Held: l.HoldOf(p.Name)}
 			if st, ok := states[p.Name]; ok {
 				e.LastCheck, e.NextCheck = &st.LastCheck, &st.NextCheck
 				e.Status, e.Available, e.Source, e.News, e.Error, e.Update = st.Status, st.Available, st.Source, st.News, st.Error, st.LastUpdate

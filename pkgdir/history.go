@@ -62,6 +62,10 @@ const (
 	HistoryRemove   HistoryAction = "remove"
 	HistoryDisable  HistoryAction = "disable"
 	HistoryEnable   HistoryAction = "enable"
+	// HistoryHold and HistoryUnhold: a package was held at its version,
+	// or released.
+	HistoryHold   HistoryAction = "hold"
+	HistoryUnhold HistoryAction = "unhold"
 )
 
 // History results.

@@ -18,7 +18,11 @@ import (
 func (u *Updater) record(ctx context.Context, root string, action pkgdir.HistoryAction, c *Change, by string) {
 	e := pkgdir.HistoryEntry{Time: time.Now().UTC(), Package: c.Name, Action: action, From: c.From, To: c.To, Result: pkgdir.HistoryOK}
 	switch c.Status {
-	case StatusUpdated, StatusInstalled, StatusRolledBack, StatusRemoved, StatusDisabled, StatusEnabled:
+	case StatusUpdated, StatusInstalled, StatusRolledBack, StatusRemoved, StatusDisabled, StatusEnabled, StatusHeld:
+	case StatusUnheld:
+		if c.Reason != "" {
+			return // it was not held: nothing changed
+		}
 	case StatusFailed:
 		e.Result, e.Error = pkgdir.HistoryFailed, c.Error
 		if errors.Is(c.Err, pkgdir.ErrUnsafeLayout) {

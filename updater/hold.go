@@ -9,33 +9,48 @@ import (
 	"github.com/modup/modup/pkgdir"
 )
 
+// HoldOptions tune Hold and Unhold.
+type HoldOptions struct {
+	// Reason is shown beside the status ("" for none); Hold only.
+	Reason string
+	// NoWait fails at once when another process holds the package's lock
+	// (the daemon's API answers 409), instead of waiting LockTimeout.
+	NoWait bool
+	// By says who asked, for the history ("cli", "daemon", "api").
+	By string
+}
+
 // Hold keeps p at its installed version: `update --all` and the daemon
 // pass it by (status held), `modup update NAME` says it is held, and only
 // an update to a named version (`--to`) changes it. The hold lives in p's
-// install record and survives updates and rollbacks. reason is shown
-// beside the status ("" for none). Holding a held package replaces its
-// reason.
-func (u *Updater) Hold(ctx context.Context, p pkgdir.Package, reason string) Change {
-	reason = strings.TrimSpace(reason)
-	return u.setHold(ctx, p, &pkgdir.Hold{Reason: reason, Since: time.Now().UTC().Round(time.Second)})
+// install record and survives updates and rollbacks. Holding a held
+// package replaces its reason. Holds are recorded in the history.
+func (u *Updater) Hold(ctx context.Context, p pkgdir.Package, opts HoldOptions) Change {
+	reason := strings.TrimSpace(opts.Reason)
+	return u.setHold(ctx, p, &pkgdir.Hold{Reason: reason, Since: time.Now().UTC().Round(time.Second)}, opts)
 }
 
 // Unhold releases p's hold. A package that is not held is left as it is
 // (status unheld, with a reason saying so).
-func (u *Updater) Unhold(ctx context.Context, p pkgdir.Package) Change {
-	return u.setHold(ctx, p, nil)
+func (u *Updater) Unhold(ctx context.Context, p pkgdir.Package, opts HoldOptions) Change {
+	return u.setHold(ctx, p, nil, opts)
 }
 
-func (u *Updater) setHold(ctx context.Context, p pkgdir.Package, hold *pkgdir.Hold) Change {
+func (u *Updater) setHold(ctx context.Context, p pkgdir.Package, hold *pkgdir.Hold, opts HoldOptions) Change {
 	c := Change{Name: p.Name, From: p.Version(), To: p.Version(), Path: p.Dir}
 	if p.Err != nil {
 		return c.failed(p.Err)
 	}
 	var was *pkgdir.Hold
-	err := u.withLock(ctx, p, u.lockTimeout(), &c, func(l pkgdir.Layout) error {
+	err := u.withLock(ctx, p, u.lockWait(opts.NoWait), &c, func(l pkgdir.Layout) error {
 		was = l.HoldOf(p.Name)
 		return l.SetHold(p.Name, p.Version(), hold)
 	})
+	action := pkgdir.HistoryHold
+	if hold == nil {
+		action = pkgdir.HistoryUnhold
+	}
+	defer u.record(ctx, p.Root, action, &c, opts.By)
 	if err != nil {
 		return c.failed(err)
 	}

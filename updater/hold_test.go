@@ -19,7 +19,7 @@ func TestHoldAndUnhold(t *testing.T) {
 	wantStatus(t, u.Install(ctx, root, r.updateURL(), updater.UpdateOptions{}), updater.StatusInstalled)
 	r.release(t, "1.1.0", pkgFiles("hello", "1.1.0", r.updateURL()))
 
-	c := u.Hold(ctx, load(t, root, "hello"), "  testing 1.0  ")
+	c := u.Hold(ctx, load(t, root, "hello"), updater.HoldOptions{Reason: "  testing 1.0  "})
 	wantStatus(t, c, updater.StatusHeld)
 	if c.Reason != "testing 1.0" {
 		t.Errorf("hold reason %q, want it trimmed", c.Reason)
@@ -44,7 +44,7 @@ func TestHoldAndUnhold(t *testing.T) {
 		t.Errorf("after update --to: %s %s, want held at 1.1.0", res.Status, res.Installed)
 	}
 
-	c = u.Unhold(ctx, load(t, root, "hello"))
+	c = u.Unhold(ctx, load(t, root, "hello"), updater.HoldOptions{})
 	wantStatus(t, c, updater.StatusUnheld)
 	if c.Reason != "" {
 		t.Errorf("unhold of a held package: reason %q", c.Reason)
@@ -52,7 +52,7 @@ func TestHoldAndUnhold(t *testing.T) {
 	if res := u.CheckOne(ctx, load(t, root, "hello")); res.Status != updater.StatusUpToDate || res.Hold != nil {
 		t.Errorf("after unhold: %+v", res)
 	}
-	c = u.Unhold(ctx, load(t, root, "hello"))
+	c = u.Unhold(ctx, load(t, root, "hello"), updater.HoldOptions{})
 	wantStatus(t, c, updater.StatusUnheld)
 	if c.Reason != "it was not held" {
 		t.Errorf("unhold of a package not held: reason %q", c.Reason)

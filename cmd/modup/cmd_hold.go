@@ -25,7 +25,7 @@ The hold survives updates and rollbacks; unhold releases it.`,
 			if err != nil {
 				return err
 			}
-			return a.reportHold(asJSON, a.updater().Hold(cmd.Context(), p, reason))
+			return a.reportHold(asJSON, a.updater().Hold(cmd.Context(), p, updater.HoldOptions{Reason: reason}))
 		},
 	}
 	c.Flags().StringVar(&reason, "reason", "", "why it is held (shown by check and doctor)")
@@ -46,7 +46,7 @@ func (a *app) unholdCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.reportHold(asJSON, a.updater().Unhold(cmd.Context(), p))
+			return a.reportHold(asJSON, a.updater().Unhold(cmd.Context(), p, updater.HoldOptions{}))
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")

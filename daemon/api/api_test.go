@@ -272,11 +272,31 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("history?limit=1: %s", body)
 	}
 
-	for _, path := range []string{"/v1/hold/pkg", "/v1/unhold/pkg"} {
-		resp, body := s.call(t, "POST", path, "")
-		if resp.StatusCode != http.StatusNotImplemented || !strings.Contains(errorOf(t, body)["error"].(string), "not available") {
-			t.Errorf("%s: %d %s", path, resp.StatusCode, body)
-		}
+	// Hold, as `modup hold`: the package shows held, updates pass it by;
+	// unhold releases it. Both are in the history, by the API.
+	resp, body = s.call(t, "POST", "/v1/hold/pkg", `{"reason": "testing"}`)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"status": "held"`) {
+		t.Fatalf("hold: %d %s", resp.StatusCode, body)
+	}
+	_, body = s.call(t, "GET", "/v1/packages/pkg", "")
+	var st struct {
+		Held *struct{ Reason string } `json:"held"`
+	}
+	if json.Unmarshal(body, &st); st.Held == nil || st.Held.Reason != "testing" {
+		t.Errorf("/v1/packages/pkg after hold: %s", body)
+	}
+	resp, body = s.call(t, "POST", "/v1/unhold/pkg", "")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"status": "unheld"`) {
+		t.Errorf("unhold: %d %s", resp.StatusCode, body)
+	}
+	_, body = s.call(t, "GET", "/v1/history?limit=2", "")
+	hist.History = nil
+	json.Unmarshal(body, &hist)
+	if len(hist.History) != 2 || hist.History[0].Action != pkgdir.HistoryHold || hist.History[1].Action != pkgdir.HistoryUnhold || hist.History[1].By != "api" {
+		t.Errorf("history of hold and unhold: %s", body)
+	}
+	if resp, body := s.call(t, "POST", "/v1/hold/nosuch", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("hold of an unknown package: %d %s", resp.StatusCode, body)
 	}
 }
 

@@ -131,4 +131,19 @@ func TestBrowserUpdate(t *testing.T) {
 		}
 		t.Logf("screenshot written to %s", dst)
 	}
+
+	// Hold keeps pkg where it is: the row says held, the button becomes
+	// Unhold, which releases it.
+	step("click Hold", chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`button[data-action="hold"][data-name="pkg"]`)),
+	))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('tr[data-name="pkg"] td.status').textContent.includes("held") &&
+		document.querySelector('button[data-action="unhold"][data-name="pkg"]') !== null`, chromedp.WithPollingTimeout(10*time.Second)))
+	step("wait for held", err)
+	step("click Unhold", chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`button[data-action="unhold"][data-name="pkg"]`)),
+	))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!document.querySelector('tr[data-name="pkg"] td.status').textContent.includes("held") &&
+		document.querySelector('button[data-action="hold"][data-name="pkg"]') !== null`, chromedp.WithPollingTimeout(10*time.Second)))
+	step("wait for unheld", err)
 }

@@ -272,13 +272,38 @@ func (s *Server) answerChanges(w http.ResponseWriter, chs []updater.Change) {
 	writeJSON(w, http.StatusOK, map[string]any{"packages": chs})
 }
 
-// hold and unhold are POST /v1/hold/{name} and /v1/unhold/{name}.
-func (s *Server) hold(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotImplemented, fmt.Errorf("holding %s is not available: this modup has no `modup hold` yet", r.PathValue("name")))
+// holdRequest is POST /v1/hold/{name}'s optional body.
+type holdRequest struct {
+	Reason string `json:"reason,omitempty"`
 }
 
+// hold is POST /v1/hold/{name}: `modup hold NAME [--reason TEXT]`.
+func (s *Server) hold(w http.ResponseWriter, r *http.Request) {
+	var req holdRequest
+	if err := readBody(r, &req); err != nil {
+		fail(w, err)
+		return
+	}
+	ch, err := s.opts.Backend.Hold(r.Context(), r.PathValue("name"), updater.HoldOptions{Reason: req.Reason, By: "api"})
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	s.answerChanges(w, []updater.Change{ch})
+}
+
+// unhold is POST /v1/unhold/{name}: `modup unhold NAME`.
 func (s *Server) unhold(w http.ResponseWriter, r *http.Request) {
-	writeError(w, http.StatusNotImplemented, fmt.Errorf("unholding %s is not available: this modup has no `modup unhold` yet", r.PathValue("name")))
+	if err := readBody(r, &struct{}{}); err != nil {
+		fail(w, err)
+		return
+	}
+	ch, err := s.opts.Backend.Unhold(r.Context(), r.PathValue("name"), updater.HoldOptions{By: "api"})
+	if err != nil {
+		fail(w, err)
+		return
+	}
+	s.answerChanges(w, []updater.Change{ch})
 }
 
 // history is GET /v1/history[?name=][&limit=]: `modup history --json`.

@@ -37,6 +37,8 @@ type Backend interface {
 	Check(ctx context.Context, names []string) ([]updater.Result, error)
 	Update(ctx context.Context, names []string, opts updater.UpdateOptions) ([]updater.Change, error)
 	Rollback(ctx context.Context, name string, opts updater.RollbackOptions) (updater.Change, error)
+	Hold(ctx context.Context, name string, opts updater.HoldOptions) (updater.Change, error)
+	Unhold(ctx context.Context, name string, opts updater.HoldOptions) (updater.Change, error)
 	Roots() []string
 }
 

@@ -110,7 +110,7 @@ function renderPackages() {
     cell(tr, p.installed, "version installed");
     cell(tr, p.available, "version available");
     const checking = busy.has("check:" + p.name);
-    const status = checking ? "checking…" : (p.status || "not checked");
+    const status = checking ? "checking…" : (p.status || "not checked") + (p.held ? " · held" : "");
     const st = cell(tr, status, "status status-" + (checking ? "checking" : (p.status || "none")));
     const prog = progress.get(p.name);
     if (prog) {
@@ -154,7 +154,9 @@ function renderPackages() {
       button("Check", "check", p.name),
       button("Update", "update", p.name, p.status !== "update-available", p.status === "update-available" ? "Install " + p.available : "No update available"),
       button("Roll back", "rollback", p.name, !(p.backups && p.backups.length), p.backups && p.backups.length ? "Restore " + p.backups[0] : "No backup kept"),
-      button("Hold", "hold", p.name),
+      p.held
+        ? button("Unhold", "unhold", p.name, false, "Held" + (p.held.reason ? ": " + p.held.reason : "") + "; let updates change it again")
+        : button("Hold", "hold", p.name, false, "Keep " + (p.installed || "it") + ": updates pass it by"),
     );
     tr.appendChild(acts);
     tbody.appendChild(tr);
@@ -241,7 +243,11 @@ async function act(action, name) {
         break;
       case "hold":
         data = await api("POST", "/v1/hold/" + encodeURIComponent(name));
-        say("Held " + name);
+        say("Hold: " + outcome(data.packages));
+        break;
+      case "unhold":
+        data = await api("POST", "/v1/unhold/" + encodeURIComponent(name));
+        say("Unhold: " + outcome(data.packages));
         break;
     }
   } catch (e) {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +56,9 @@ type File struct {
 	// requirements are reported, not enforced.
 	Host        *string `toml:"host"`
 	HostVersion *string `toml:"host_version"`
+	// RepoMaxAge is how old a repository's copy of its index may be
+	// before a command asks the repository again.
+	RepoMaxAge *Duration `toml:"repo_max_age"`
 
 	Daemon Daemon `toml:"daemon"`
 
@@ -66,6 +70,9 @@ type File struct {
 	// GitLab lists self-hosted GitLab instances, each with its own
 	// endpoints and token, besides gitlab.com.
 	GitLab []GitLabHost `toml:"gitlab"`
+	// Repos are the [[repo]] tables: package repositories (indexes) the
+	// file declares, besides those `modup repo add` keeps in repos.json.
+	Repos []Repo `toml:"repo"`
 
 	// lines maps a dotted key ("daemon.interval", "github[1].web") to the
 	// line that sets it, for messages.
@@ -135,6 +142,26 @@ type GitLabHost struct {
 	TokenEnv string `toml:"token_env"`
 }
 
+// Repo is one [[repo]] table: a package repository, the base URL (or
+// folder) of an index.
+type Repo struct {
+	// Name is what the user calls it (`modup install NAME/PACKAGE`).
+	Name string `toml:"name"`
+	// URL is an https:// base URL, an http:// one on loopback, or a
+	// folder (relative to the file; ~ is the home folder).
+	URL string `toml:"url"`
+	// Enabled is false for a repository that is listed but never asked
+	// (default true).
+	Enabled *bool `toml:"enabled"`
+	// Mirror downloads every zip from the repository's mirror, never
+	// from the authors' hosts.
+	Mirror bool `toml:"mirror"`
+}
+
+// IsEnabled reports whether the repository is asked (enabled unset is
+// enabled).
+func (r Repo) IsEnabled() bool { return r.Enabled == nil || *r.Enabled }
+
 // Error is a problem with the file, at a line (0 when unknown) and key.
 type Error struct {
 	Path string
@@ -188,16 +215,27 @@ func Load(path string, getenv func(string) string) (*File, error) {
 	for i, r := range f.Roots {
 		// A relative root is relative to the file, not to wherever modup
 		// happens to run.
-		r = ExpandHome(r, getenv)
-		if r != "" && !filepath.IsAbs(r) {
-			r = filepath.Join(filepath.Dir(path), r)
+		f.Roots[i] = f.localPath(r, getenv)
+	}
+	for i, r := range f.Repos {
+		if RepoURLIsFolder(r.URL) {
+			f.Repos[i].URL = f.localPath(strings.TrimSpace(r.URL), getenv)
 		}
-		f.Roots[i] = r
 	}
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
 	return f, nil
+}
+
+// localPath makes a path of the file absolute: ~ is the home folder, a
+// relative path is relative to the file.
+func (f *File) localPath(p string, getenv func(string) string) string {
+	p = ExpandHome(p, getenv)
+	if p != "" && !filepath.IsAbs(p) {
+		p = filepath.Join(filepath.Dir(f.Path), p)
+	}
+	return p
 }
 
 func readFile(path string) ([]byte, error) {
@@ -354,7 +392,7 @@ func (f *File) validate() error {
 			add(f.errorAt("host_version", "%v", err))
 		}
 	}
-	for key, d := range map[string]*Duration{"lock_timeout": f.LockTimeout, "fetch_timeout": f.FetchTimeout, "daemon.hook_timeout": f.Daemon.HookTimeout} {
+	for key, d := range map[string]*Duration{"lock_timeout": f.LockTimeout, "fetch_timeout": f.FetchTimeout, "daemon.hook_timeout": f.Daemon.HookTimeout, "repo_max_age": f.RepoMaxAge} {
 		if d != nil && d.D < 0 {
 			add(f.errorAt(key, "%s: want 0 or more", d.D))
 		}
@@ -403,6 +441,15 @@ func (f *File) validate() error {
 	}
 	add(f.uniqueWebs("github", githubWebs))
 	add(f.uniqueWebs("gitlab", gitlabWebs))
+	seen := map[string]int{}
+	for i, r := range f.Repos {
+		add(r.check(f, i))
+		if j, dup := seen[strings.ToLower(r.Name)]; dup && r.Name != "" {
+			add(f.errorAt(fmt.Sprintf("repo[%d].name", i), "%q is also the name of [[repo]] number %d", r.Name, j+1))
+			continue
+		}
+		seen[strings.ToLower(r.Name)] = i
+	}
 	return errors.Join(errs...)
 }
 
@@ -475,6 +522,64 @@ func (h *GitHubHost) normalize(f *File, i int) error {
 		errs = append(errs, f.errorAt(key("token_env"), "%q is not an environment variable name", h.TokenEnv))
 	}
 	return errors.Join(errs...)
+}
+
+// check checks one [[repo]] table.
+func (r Repo) check(f *File, i int) error {
+	key := func(k string) string { return fmt.Sprintf("repo[%d].%s", i, k) }
+	var errs []error
+	switch {
+	case strings.TrimSpace(r.Name) == "":
+		errs = append(errs, f.errorAt(fmt.Sprintf("repo[%d]", i), "name is missing: write name = \"main\""))
+	default:
+		if err := CheckRepoName(r.Name); err != nil {
+			errs = append(errs, f.errorAt(key("name"), "%v", err))
+		}
+	}
+	switch {
+	case strings.TrimSpace(r.URL) == "":
+		errs = append(errs, f.errorAt(fmt.Sprintf("repo[%d]", i), "url is missing: write url = \"https://HOST/PATH/\" or a folder"))
+	default:
+		if err := CheckRepoURL(r.URL); err != nil {
+			errs = append(errs, f.errorAt(key("url"), "%v", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// repoNameRE is what a repository may be called: one word that can stand
+// before "/" in `modup install REPO/NAME` and name a folder of the cache.
+var repoNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// CheckRepoName says whether name can name a repository.
+func CheckRepoName(name string) error {
+	if !repoNameRE.MatchString(name) || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+		return fmt.Errorf("%q cannot name a repository: use letters, digits and . _ - (at most 64, starting with a letter or digit)", name)
+	}
+	return nil
+}
+
+// RepoURLIsFolder reports whether a repository's URL is a folder path
+// (an exported index on a share) rather than a URL.
+func RepoURLIsFolder(s string) bool {
+	s = strings.TrimSpace(s)
+	return !strings.Contains(s, "://")
+}
+
+// CheckRepoURL accepts what a repository's URL may be: an https:// base
+// URL, an http:// one on loopback, a file:// URL or a folder path.
+func CheckRepoURL(s string) error {
+	s = strings.TrimSpace(s)
+	if RepoURLIsFolder(s) || strings.HasPrefix(strings.ToLower(s), "file://") {
+		if s == "" || s == "file://" {
+			return fmt.Errorf("%q names no folder", s)
+		}
+		return nil
+	}
+	if err := checkBaseURL(s); err != nil {
+		return fmt.Errorf("%q: want an https:// URL (plain http only on loopback), or a folder", s)
+	}
+	return nil
 }
 
 func withSlash(s string) string { return strings.TrimRight(strings.TrimSpace(s), "/") + "/" }

@@ -48,6 +48,7 @@ keep_backups = 0
 log_format = "json"
 host = "a2"
 host_version = "v0.5.7"
+repo_max_age = "30m"
 
 [daemon]
 interval = "1h"
@@ -96,6 +97,7 @@ raw = "https://raw.git.corp.example"
 		"log_format":              "json",
 		"host":                    "a2",
 		"host_version":            "v0.5.7",
+		"repo_max_age":            "30m0s",
 		"daemon.interval":         "1h0m0s",
 		"daemon.policy":           "notify",
 		"daemon.concurrency":      "8",
@@ -129,8 +131,8 @@ raw = "https://raw.git.corp.example"
 	if w := f.Daemon.Webhooks[1]; w.URL != "http://127.0.0.1:9000/hook" || w.SecretEnv != "HOOK_SECRET" || w.Events != nil {
 		t.Errorf("webhook 2: %+v", w)
 	}
-	if n := f.Line("daemon.webhook[1].secret_env"); n != 30 {
-		t.Errorf("line of daemon.webhook[1].secret_env = %d, want 30", n)
+	if n := f.Line("daemon.webhook[1].secret_env"); n != 31 {
+		t.Errorf("line of daemon.webhook[1].secret_env = %d, want 31", n)
 	}
 	if !slices.Equal(f.GitHub, wantHosts) {
 		t.Errorf("github hosts:\n%+v\nwant\n%+v", f.GitHub, wantHosts)
@@ -171,6 +173,13 @@ func TestLoadErrors(t *testing.T) {
 		{"webhook two secrets", "[[daemon.webhook]]\nurl = \"https://x.example/\"\nsecret = \"a\"\nsecret_env = \"B\"\n", `:4: daemon.webhook[0].secret_env: set secret or secret_env, not both`},
 		{"webhook unknown key", "[[daemon.webhook]]\nurl = \"https://x.example/\"\ntoken = \"a\"\n", `:3: daemon.webhook.token: unknown key`},
 		{"github twice", "[[github]]\nweb = \"https://a.example/\"\n[[github]]\nweb = \"https://a.example\"\n", `:4: github[1].web: https://a.example/ is also the web of [[github]] number 1`},
+		{"repo without name", "[[repo]]\nurl = \"https://idx.example/\"\n", `:1: repo[0]: name is missing`},
+		{"repo without url", "[[repo]]\nname = \"main\"\n", `:1: repo[0]: url is missing`},
+		{"repo bad name", "[[repo]]\nname = \"a/b\"\nurl = \"https://idx.example/\"\n", `:2: repo[0].name: "a/b" cannot name a repository`},
+		{"repo plain http", "[[repo]]\nname = \"lan\"\nurl = \"http://idx.example/\"\n", `:3: repo[0].url: "http://idx.example/": want an https:// URL (plain http only on loopback), or a folder`},
+		{"repo twice", "[[repo]]\nname = \"lan\"\nurl = \"https://a.example/\"\n[[repo]]\nname = \"LAN\"\nurl = \"https://b.example/\"\n", `:5: repo[1].name: "LAN" is also the name of [[repo]] number 1`},
+		{"repo enabled as text", "[[repo]]\nname = \"lan\"\nurl = \"https://a.example/\"\nenabled = \"no\"\n", `:4: repo.enabled: `},
+		{"bad repo_max_age", "repo_max_age = \"-1h\"\n", `:1: repo_max_age: -1h0m0s: want 0 or more`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,6 +192,49 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("error:\n%v\nwant it to start with\n%s%s", err, p, tc.want)
 			}
 		})
+	}
+}
+
+// [[repo]] tables: a folder is relative to the file, enabled defaults
+// to true.
+func TestLoadRepos(t *testing.T) {
+	p := write(t, `[[repo]]
+name = "main"
+url = "https://index.example/a2/"
+
+[[repo]]
+name = "share"
+url = "../shared/index"
+enabled = false
+mirror = true
+
+[[repo]]
+name = "home"
+url = "~/index"
+`)
+	f, err := Load(p, env(map[string]string{"HOME": "/home/u"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		name, url       string
+		enabled, mirror bool
+	}{
+		{name: "main", url: "https://index.example/a2/", enabled: true},
+		{name: "share", url: filepath.Join(filepath.Dir(filepath.Dir(p)), "shared", "index"), mirror: true},
+		{name: "home", url: filepath.Join("/home/u", "index"), enabled: true},
+	}
+	if len(f.Repos) != len(want) {
+		t.Fatalf("repos: %+v", f.Repos)
+	}
+	for i, w := range want {
+		r := f.Repos[i]
+		if r.Name != w.name || r.URL != w.url || r.IsEnabled() != w.enabled || r.Mirror != w.mirror {
+			t.Errorf("repo %d = %+v (enabled %v), want %+v", i, r, r.IsEnabled(), w)
+		}
+	}
+	if n := f.Line("repo[1].url"); n != 7 {
+		t.Errorf("line of repo[1].url = %d, want 7", n)
 	}
 }
 

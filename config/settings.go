@@ -37,6 +37,7 @@ func Settings() []Setting {
 		{Key: "log_format", Flag: "log-format", Env: "MODUP_LOG_FORMAT", Default: "text", Help: "log format: text or json", Hint: `"text" or "json"`},
 		{Key: "host", Flag: "host", Env: "MODUP_HOST", Default: "a2", Help: "the application that loads the packages (requires.<host> in manifests)", Hint: `a name in quotes such as "a2"`},
 		{Key: "host_version", Flag: "host-version", Env: "MODUP_HOST_VERSION", Help: "the host's version; unset, host requirements are reported, not enforced", Hint: `a version in quotes such as "0.5.7"`},
+		{Key: "repo_max_age", Flag: "repo-max-age", Env: "MODUP_REPO_MAX_AGE", Default: "1h0m0s", Help: "how old a repository's copy of its index may be before it is asked again", Hint: duration},
 		{Key: "daemon.interval", Flag: "interval", Env: "MODUP_DAEMON_INTERVAL", Default: "6h0m0s", Help: "how often the daemon checks each package", Hint: duration},
 		{Key: "daemon.policy", Flag: "policy", Env: "MODUP_DAEMON_POLICY", Default: "auto", Help: "auto installs updates, notify only records them", Hint: `"auto" or "notify"`},
 		{Key: "daemon.concurrency", Flag: "concurrency", Env: "MODUP_DAEMON_CONCURRENCY", Default: "4", Help: "checks or installs the daemon runs at once", Hint: integer},

@@ -5,6 +5,7 @@ package pkgdir
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -95,10 +96,18 @@ func Roots(flags []string, env string, file []string) ([]string, error) {
 // Scan lists the packages of every root, sorted by root order then name. A
 // root that cannot be read is an error; a package whose manifest is bad is
 // returned with Err set, so one broken package never hides the others.
-func Scan(roots []string) ([]Package, error) {
+// Manifests unchanged since the last scan come from the root's scan cache
+// (see scancache.go), which the scan brings up to date.
+func Scan(roots []string) ([]Package, error) { return scanRoots(roots, true) }
+
+// ScanReadOnly is Scan for callers that must not write in the roots (shell
+// completion): the scan cache is read, never written.
+func ScanReadOnly(roots []string) ([]Package, error) { return scanRoots(roots, false) }
+
+func scanRoots(roots []string, write bool) ([]Package, error) {
 	var all []Package
 	for _, root := range roots {
-		pkgs, err := ScanRoot(root)
+		pkgs, err := scanRoot(root, write)
 		if err != nil {
 			return nil, err
 		}
@@ -122,8 +131,17 @@ func CheckRoot(root string) error {
 	return nil
 }
 
-// ScanRoot lists the packages of one root.
-func ScanRoot(root string) ([]Package, error) {
+// ScanRoot lists the packages of one root (see Scan).
+func ScanRoot(root string) ([]Package, error) { return scanRoot(root, true) }
+
+func scanRoot(root string, write bool) ([]Package, error) {
+	cache := &scanCache{l: Layout{Root: root}, stat: openDirStat(root), write: write}
+	return scanRootWith(root, cache)
+}
+
+// scanRootWith scans root through cache.
+func scanRootWith(root string, cache *scanCache) ([]Package, error) {
+	defer cache.stat.close()
 	if err := CheckRoot(root); err != nil {
 		return nil, err
 	}
@@ -134,15 +152,18 @@ func ScanRoot(root string) ([]Package, error) {
 	var dirs []string
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") || !e.IsDir() {
+		if isHidden(name) || !e.IsDir() {
 			continue
 		}
 		dirs = append(dirs, filepath.Join(root, name))
 	}
+	cache.load()
 	// Reading and parsing thousands of manifests is CPU work (the pages
 	// are cached): spread it over the cores, keeping the order.
 	loaded := make([]Package, len(dirs))
 	found := make([]bool, len(dirs))
+	cached := make([]*scanEntry, len(dirs)) // nil: not cacheable
+	var misses atomic.Int64
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), (len(dirs)+scanBatch-1)/scanBatch) {
@@ -153,17 +174,30 @@ func ScanRoot(root string) ([]Package, error) {
 					return
 				}
 				for j := i; j < min(i+scanBatch, len(dirs)); j++ {
-					loaded[j], found[j] = Load(root, dirs[j])
+					var hit bool
+					loaded[j], found[j], cached[j], hit = cache.loadPackage(root, dirs[j])
+					if !hit {
+						misses.Add(1)
+					}
 				}
 			}
 		})
 	}
 	wg.Wait()
-	var pkgs []Package
+	pkgs := make([]Package, 0, len(dirs))
 	for i, p := range loaded {
 		if found[i] {
 			pkgs = append(pkgs, p)
 		}
+	}
+	if misses.Load() > 0 || len(cache.entries) != len(dirs) {
+		fresh := make(map[string]*scanEntry, len(dirs))
+		for i, e := range cached {
+			if e != nil {
+				fresh[loaded[i].Name] = e
+			}
+		}
+		cache.save(fresh)
 	}
 	return pkgs, nil
 }
@@ -171,28 +205,68 @@ func ScanRoot(root string) ([]Package, error) {
 // scanBatch is how many package folders a ScanRoot worker loads at a time.
 const scanBatch = 64
 
+// loadPackage loads the package in dir as Load does, from the cache when
+// its manifest is unchanged. It also returns the manifest's cache entry
+// (nil when it cannot have one), and whether it came from the cache (a
+// folder without a manifest counts as a hit: nothing was read).
+func (c *scanCache) loadPackage(root, dir string) (p Package, ok bool, e *scanEntry, hit bool) {
+	name := filepath.Base(dir)
+	// The stamp is taken before the manifest is read: a change made
+	// after it makes the next scan read the manifest again.
+	st, err := c.stat.manifest(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Package{}, false, nil, true
+	}
+	if err == nil {
+		if e, ok := c.lookup(name, st); ok {
+			p := Package{Name: name, Root: root, Dir: dir, Manifest: manifest.FromSummary(e.summary, filepath.Join(dir, ManifestFile)), Dev: c.stat.dev(name)}
+			return p, true, e, true
+		}
+	}
+	p, data, ok := load(root, dir)
+	if !ok || p.Err != nil || err != nil {
+		return p, ok, nil, false
+	}
+	sum, cacheable := p.Manifest.Summarize(data)
+	if !cacheable {
+		return p, true, nil, false
+	}
+	return p, true, &scanEntry{stamp: st, summary: sum}, false
+}
+
 // Load reads the package in dir. ok is false when dir holds no manifest
 // (it is not a package).
 func Load(root, dir string) (p Package, ok bool) {
+	p, _, ok = load(root, dir)
+	return p, ok
+}
+
+// load is Load that also returns the manifest's bytes.
+func load(root, dir string) (p Package, data []byte, ok bool) {
 	p = Package{Name: filepath.Base(dir), Root: root, Dir: dir}
 	data, err := readLimited(filepath.Join(dir, ManifestFile), manifest.MaxSize)
 	if errors.Is(err, os.ErrNotExist) {
-		return p, false
+		return p, nil, false
 	}
-	if _, gerr := os.Lstat(filepath.Join(dir, ".git")); gerr == nil {
-		p.Dev = true
-	}
+	p.Dev = isDev(dir)
 	if err != nil {
 		p.Err = err
-		return p, true
+		return p, nil, true
 	}
 	m, err := manifest.Parse(data, filepath.Join(dir, ManifestFile))
 	if err != nil {
 		p.Err = err
-		return p, true
+		return p, nil, true
 	}
 	p.Manifest = m
-	return p, true
+	return p, data, true
+}
+
+// isDev reports whether the package folder dir is a development checkout
+// (it holds .git).
+func isDev(dir string) bool {
+	_, err := os.Lstat(filepath.Join(dir, ".git"))
+	return err == nil
 }
 
 // Find returns the package called name (its folder name) in the roots.

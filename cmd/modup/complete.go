@@ -24,7 +24,7 @@ func (a *app) completeNames(max int) cobra.CompletionFunc {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		pkgs, _ := pkgdir.Scan(existing(roots))
+		pkgs, _ := pkgdir.ScanReadOnly(existing(roots))
 		var out []cobra.Completion
 		for _, p := range pkgs {
 			if strings.HasPrefix(p.Name, toComplete) && !slices.Contains(args, p.Name) {

@@ -1,6 +1,7 @@
 package fsutil
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -157,10 +158,14 @@ func readOpen(f *os.File, path string, max int64, looked fs.FileInfo) ([]byte, e
 	if st.Size() > max {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d modup reads from it: %w", path, st.Size(), max, ErrTooLarge)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	// Sized from the file's size (one allocation for a file of a few MB),
+	// still bounded by max should the file grow meanwhile.
+	buf := bytes.NewBuffer(make([]byte, 0, min(st.Size(), max)+1))
+	_, err = buf.ReadFrom(io.LimitReader(f, max+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > max {
 		return nil, fmt.Errorf("%s grew past %d bytes while being read: %w", path, max, ErrTooLarge)
 	}

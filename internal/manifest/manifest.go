@@ -86,6 +86,9 @@ type Manifest struct {
 	raw      map[string]json.RawMessage
 	bom      bool
 	trailing []byte // whitespace after the closing brace, kept on write
+	// lazy, for a manifest made from a Summary, holds its bytes until raw
+	// is needed (see members).
+	lazy *lazyRaw
 }
 
 // knownString are the manifest's string fields and where they go.
@@ -460,14 +463,16 @@ func trailingSpace(body []byte) []byte {
 
 // Raw returns the raw JSON of key, if present.
 func (m *Manifest) Raw(key string) (json.RawMessage, bool) {
-	v, ok := m.raw[key]
+	raw, _ := m.members()
+	v, ok := raw[key]
 	return v, ok
 }
 
 // Keys lists every key of the manifest, sorted.
 func (m *Manifest) Keys() []string {
-	keys := make([]string, 0, len(m.raw))
-	for k := range m.raw {
+	raw, _ := m.members()
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
@@ -481,6 +486,7 @@ func (m *Manifest) Set(key string, value any) error {
 	if err != nil {
 		return fmt.Errorf("set %s: %w", key, err)
 	}
+	m.own()
 	if m.raw == nil {
 		m.raw = map[string]json.RawMessage{}
 	}
@@ -511,6 +517,7 @@ func (m *Manifest) Set(key string, value any) error {
 
 // Delete removes key.
 func (m *Manifest) Delete(key string) {
+	m.own()
 	delete(m.raw, key)
 	if dst, ok := m.stringFields()[key]; ok && dst != nil {
 		*dst = ""
@@ -524,19 +531,19 @@ func (m *Manifest) Delete(key string) {
 }
 
 // HasBOM reports whether the file started with a UTF-8 byte-order mark.
-func (m *Manifest) HasBOM() bool { return m.bom }
+func (m *Manifest) HasBOM() bool { return m.hasBOM() }
 
 // Marshal encodes the manifest as a2 writes it: sorted keys, 2-space indent,
 // unknown fields kept as they were, the BOM kept if it was there.
 func (m *Manifest) Marshal() ([]byte, error) {
 	var buf bytes.Buffer
-	if m.bom {
+	if m.hasBOM() {
 		buf.Write(bom)
 	}
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	raw := m.raw
+	raw, trailing := m.members()
 	if raw == nil {
 		raw = map[string]json.RawMessage{}
 	}
@@ -544,7 +551,7 @@ func (m *Manifest) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
 	out := bytes.TrimRight(buf.Bytes(), "\n")
-	return append(out, m.trailing...), nil
+	return append(out, trailing...), nil
 }
 
 // New returns an empty manifest (no BOM, trailing newline) for modup to fill.

@@ -53,8 +53,9 @@ func (m *Manifest) Supported() error {
 // HasRequirements reports whether the manifest declares any requirement
 // field (whatever its manifest_version).
 func (m *Manifest) HasRequirements() bool {
+	raw, _ := m.members()
 	for _, k := range requirementKeys[1:] {
-		if _, ok := m.raw[k]; ok {
+		if _, ok := raw[k]; ok {
 			return true
 		}
 	}

@@ -1,0 +1,378 @@
+package pkgdir
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+)
+
+// cacheRoot is a root of packages whose manifests are dated an hour ago,
+// scanned by a clock an hour ahead: outside the racy window (their
+// change time, which tests cannot set, is now), so that a scan caches
+// them.
+type cacheRoot struct {
+	t    *testing.T
+	root string
+	past time.Time
+}
+
+func newCacheRoot(t *testing.T, names ...string) *cacheRoot {
+	c := &cacheRoot{t: t, root: t.TempDir(), past: time.Now().Add(-time.Hour).Truncate(time.Second)}
+	for _, n := range names {
+		c.write(n, `{"name": "`+n+`", "version": "1.0.0", "update_url": "https://example.com/`+n+`/"}`+"\n")
+	}
+	return c
+}
+
+func (c *cacheRoot) path(name string) string { return filepath.Join(c.root, name, ManifestFile) }
+
+// write writes a manifest and dates it an hour ago.
+func (c *cacheRoot) write(name, data string) {
+	c.t.Helper()
+	if err := os.MkdirAll(filepath.Join(c.root, name), 0o755); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.WriteFile(c.path(name), []byte(data), 0o644); err != nil {
+		c.t.Fatal(err)
+	}
+	c.date(name, c.past)
+}
+
+func (c *cacheRoot) date(name string, when time.Time) {
+	c.t.Helper()
+	if err := os.Chtimes(c.path(name), when, when); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// scan scans with st (the platform's statter when nil).
+func (c *cacheRoot) scan(st statter) []Package {
+	c.t.Helper()
+	if st == nil {
+		st = openDirStat(c.root)
+	}
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	pkgs, err := scanRootWith(c.root, &scanCache{l: Layout{Root: c.root}, stat: st, write: true, now: later})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return pkgs
+}
+
+// versions scans (see scan) and returns each package's version.
+func (c *cacheRoot) versions(st statter) map[string]string {
+	c.t.Helper()
+	pkgs := c.scan(st)
+	out := map[string]string{}
+	for _, p := range pkgs {
+		v := p.Version()
+		if p.Err != nil {
+			v = "error"
+		}
+		if p.Dev {
+			v += " dev"
+		}
+		out[p.Name] = v
+	}
+	return out
+}
+
+func (c *cacheRoot) cached() map[string]*scanEntry {
+	cache := &scanCache{l: Layout{Root: c.root}}
+	cache.load()
+	return cache.entries
+}
+
+// A second scan of an unchanged root reads the cache: the packages are
+// the ones a scan without it finds, manifest fields and members alike.
+func TestScanCacheHit(t *testing.T) {
+	c := newCacheRoot(t, "alpha", "beta")
+	c.write("gamma", "\uFEFF{\"name\": \"gamma\", \"version\": \"2.0.0\", \"news\": \"* x\", \"@extra\": [1]}\n")
+	c.write("broken", "{")
+	c.write("needs", `{"name": "needs", "version": "1.0.0", "manifest_version": 2, "requires": {"a2": ">=1"}}`)
+	first := c.scan(nil)
+	entries := c.cached()
+	if got := slices.Sorted(mapKeys(entries)); !slices.Equal(got, []string{"alpha", "beta", "gamma"}) {
+		t.Fatalf("cached %v, want alpha, beta and gamma (a broken manifest and one with requirements are read each time)", got)
+	}
+	second := c.scan(nil)
+	if len(second) != len(first) {
+		t.Fatalf("second scan: %d packages, first %d", len(second), len(first))
+	}
+	for i, p := range second {
+		want := first[i]
+		if p.Name != want.Name || p.Dir != want.Dir || (p.Err == nil) != (want.Err == nil) || p.Dev != want.Dev {
+			t.Errorf("package %d: %+v, want %+v", i, p, want)
+			continue
+		}
+		if p.Manifest == nil {
+			continue
+		}
+		if p.Manifest.Version != want.Manifest.Version || p.Manifest.UpdateURL != want.Manifest.UpdateURL ||
+			p.Manifest.News != want.Manifest.News || !slices.Equal(p.Manifest.Keys(), want.Manifest.Keys()) ||
+			p.Manifest.HasBOM() != want.Manifest.HasBOM() {
+			t.Errorf("%s from the cache: %+v, want %+v", p.Name, p.Manifest, want.Manifest)
+		}
+	}
+	if second[slices.IndexFunc(second, func(p Package) bool { return p.Name == "needs" })].Manifest.Requirements.Hosts == nil {
+		t.Error("needs: requirements lost")
+	}
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Every change to a manifest is seen by the next scan.
+func TestScanCacheSeesChanges(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(c *cacheRoot)
+		want   map[string]string
+		unix   bool // relies on the change time (Linux, macOS)
+	}{
+		{name: "another size", change: func(c *cacheRoot) {
+			c.write("alpha", `{"name": "alpha", "version": "1.10.0", "update_url": "https://example.com/alpha/"}`+"\n")
+		}, want: map[string]string{"alpha": "1.10.0", "beta": "1.0.0"}},
+		{name: "same size, modification time set back", unix: true, change: func(c *cacheRoot) {
+			c.write("alpha", `{"name": "alpha", "version": "1.0.9", "update_url": "https://example.com/alpha/"}`+"\n")
+		}, want: map[string]string{"alpha": "1.0.9", "beta": "1.0.0"}},
+		{name: "replaced by a rename, same size and time", change: func(c *cacheRoot) {
+			tmp := filepath.Join(c.root, "alpha", "new.json")
+			if err := os.WriteFile(tmp, []byte(`{"name": "alpha", "version": "1.0.8", "update_url": "https://example.com/alpha/"}`+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(tmp, c.past, c.past); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(tmp, c.path("alpha")); err != nil {
+				t.Fatal(err)
+			}
+		}, want: map[string]string{"alpha": "1.0.8", "beta": "1.0.0"}},
+		{name: "broken", change: func(c *cacheRoot) { c.write("alpha", "{") },
+			want: map[string]string{"alpha": "error", "beta": "1.0.0"}},
+		{name: "a development checkout", change: func(c *cacheRoot) {
+			if err := os.Mkdir(filepath.Join(c.root, "beta", ".git"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, want: map[string]string{"alpha": "1.0.0", "beta": "1.0.0 dev"}},
+		{name: "removed and added", change: func(c *cacheRoot) {
+			if err := os.Remove(c.path("beta")); err != nil {
+				t.Fatal(err)
+			}
+			c.write("delta", `{"name": "delta", "version": "0.1.0"}`)
+		}, want: map[string]string{"alpha": "1.0.0", "delta": "0.1.0"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.unix && runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
+				t.Skip("no change time here: this is the corner TestScanCacheCorner shows")
+			}
+			c := newCacheRoot(t, "alpha", "beta")
+			c.versions(nil)
+			if n := len(c.cached()); n != 2 {
+				t.Fatalf("%d packages cached, want 2", n)
+			}
+			tc.change(c)
+			got := c.versions(nil)
+			if !equalMaps(got, tc.want) {
+				t.Errorf("after the change: %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// A manifest written within racyWindow of the scan is not cached: a
+// rewrite of the same size in the same timestamp tick would look unchanged.
+func TestScanCacheRacy(t *testing.T) {
+	c := newCacheRoot(t, "alpha")
+	c.write("fresh", `{"name": "fresh", "version": "1.0.0"}`)
+	c.date("fresh", time.Now())
+	if _, err := ScanRoot(c.root); err != nil {
+		t.Fatal(err)
+	}
+	entries := c.cached()
+	if _, ok := entries["fresh"]; ok {
+		t.Error("a manifest written just now was cached")
+	}
+	if err := os.WriteFile(c.path("fresh"), []byte(`{"name": "fresh", "version": "1.0.1"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pkgs, err := ScanRoot(c.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pkgs {
+		if p.Name == "fresh" && p.Version() != "1.0.1" {
+			t.Errorf("fresh: %s, want 1.0.1", p.Version())
+		}
+	}
+}
+
+// The corner the cache cannot see (scancache.go): where there is no
+// change time (Windows, shown here with the statter it uses), a rewrite in
+// place that keeps the size and sets the modification time back. Touching
+// the manifest makes the next scan see it.
+func TestScanCacheCorner(t *testing.T) {
+	c := newCacheRoot(t, "alpha")
+	paths := pathStat{root: c.root}
+	c.versions(paths)
+	if err := os.WriteFile(c.path("alpha"), []byte(`{"name": "alpha", "version": "1.0.9", "update_url": "https://example.com/alpha/"}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.date("alpha", c.past)
+	if got := c.versions(paths)["alpha"]; got != "1.0.0" {
+		t.Fatalf("version %s: the corner is seen after all; update scancache.go's comment and the README", got)
+	}
+	c.date("alpha", time.Now().Add(-time.Minute))
+	if got := c.versions(paths)["alpha"]; got != "1.0.9" {
+		t.Errorf("after touch: version %s, want 1.0.9", got)
+	}
+	if runtime.GOOS == "linux" || runtime.GOOS == "darwin" {
+		// With change times (the platform's statter) the same rewrite is seen.
+		c.versions(nil)
+		if err := os.WriteFile(c.path("alpha"), []byte(`{"name": "alpha", "version": "1.0.7", "update_url": "https://example.com/alpha/"}`+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c.date("alpha", time.Now().Add(-time.Minute))
+		if got := c.versions(nil)["alpha"]; got != "1.0.7" {
+			t.Errorf("with change times: version %s, want 1.0.7", got)
+		}
+	}
+}
+
+// A damaged cache is a miss, rewritten by the scan.
+func TestScanCacheDamaged(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func([]byte) []byte
+	}{
+		{name: "garbage", damage: func([]byte) []byte { return []byte("not a cache") }},
+		{name: "truncated", damage: func(b []byte) []byte { return b[:len(b)/2] }},
+		{name: "a flipped byte", damage: func(b []byte) []byte { b[len(b)-3] ^= 0x40; return b }},
+		{name: "empty", damage: func([]byte) []byte { return nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCacheRoot(t, "alpha", "beta")
+			c.versions(nil)
+			file := filepath.Join(c.root, StateDirName, FolderCache, scanCacheFile)
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(file, tc.damage(data), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if len(c.cached()) != 0 {
+				t.Fatal("a damaged cache was read")
+			}
+			if got := c.versions(nil); !equalMaps(got, map[string]string{"alpha": "1.0.0", "beta": "1.0.0"}) {
+				t.Errorf("versions %v", got)
+			}
+			if len(c.cached()) != 2 {
+				t.Error("the damaged cache was not rewritten")
+			}
+		})
+	}
+}
+
+// The cache lives in .modup, where nothing is followed: a link in the
+// cache's place or the cache folder's is neither read nor written through.
+func TestScanCacheLinks(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symbolic links need privileges on Windows")
+	}
+	t.Run("the cache file", func(t *testing.T) {
+		c := newCacheRoot(t, "alpha")
+		user := filepath.Join(t.TempDir(), "notes.txt")
+		if err := os.WriteFile(user, []byte("mine"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dir := filepath.Join(c.root, StateDirName, FolderCache)
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(user, filepath.Join(dir, scanCacheFile)); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.versions(nil)["alpha"]; got != "1.0.0" {
+			t.Errorf("version %s", got)
+		}
+		if data, _ := os.ReadFile(user); string(data) != "mine" {
+			t.Errorf("the user's file now holds %q", data)
+		}
+	})
+	t.Run("the cache folder", func(t *testing.T) {
+		c := newCacheRoot(t, "alpha")
+		user := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(c.root, StateDirName), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(user, filepath.Join(c.root, StateDirName, FolderCache)); err != nil {
+			t.Fatal(err)
+		}
+		if got := c.versions(nil)["alpha"]; got != "1.0.0" {
+			t.Errorf("version %s", got)
+		}
+		if ents, _ := os.ReadDir(user); len(ents) != 0 {
+			t.Errorf("written into the linked folder: %v", ents)
+		}
+	})
+}
+
+// Completion's scan reads the cache and never writes it.
+func TestScanReadOnly(t *testing.T) {
+	c := newCacheRoot(t, "alpha")
+	if _, err := ScanReadOnly([]string{c.root}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(c.root, StateDirName)); err == nil {
+		t.Error("a read-only scan made .modup")
+	}
+	c.versions(nil)
+	if len(c.cached()) != 1 {
+		t.Error("a scan that may write wrote no cache")
+	}
+}
+
+// The cache's format round-trips, names checked.
+func TestScanCacheEncoding(t *testing.T) {
+	c := newCacheRoot(t, "a", "b")
+	c.versions(nil)
+	entries := c.cached()
+	again, ok := decodeScanCache(encodeScanCache(entries))
+	if !ok || len(again) != 2 {
+		t.Fatalf("round trip: %v, %v", again, ok)
+	}
+	for name, e := range entries {
+		g := again[name]
+		if g == nil || g.stamp != e.stamp || string(g.summary.Data) != string(e.summary.Data) || g.summary.Fields != e.summary.Fields {
+			t.Errorf("%s: %+v, want %+v", name, g, e)
+		}
+	}
+	bad := map[string]*scanEntry{"../x": entries["a"]}
+	if _, ok := decodeScanCache(encodeScanCache(bad)); ok {
+		t.Error("a cache naming ../x was read")
+	}
+}

@@ -1,0 +1,63 @@
+//go:build linux || darwin
+
+package pkgdir
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// dirStat stats the packages of a root relative to the root's open
+// folder: one fstatat each, without walking the root's path again (a scan
+// of 10,000 packages makes 20,000 of them).
+type dirStat struct {
+	root string
+	dir  *os.File
+}
+
+func openDirStat(root string) statter {
+	d, err := os.Open(root)
+	if err != nil {
+		return pathStat{root: root}
+	}
+	return &dirStat{root: root, dir: d}
+}
+
+func (s *dirStat) manifest(name string) (stamp, error) {
+	var st unix.Stat_t
+	err := ignoringEINTR(func() error { return unix.Fstatat(int(s.dir.Fd()), name+"/"+ManifestFile, &st, 0) })
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			return stamp{}, fs.ErrNotExist
+		}
+		return stamp{}, &fs.PathError{Op: "stat", Path: filepath.Join(s.root, name, ManifestFile), Err: err}
+	}
+	out := stamp{size: st.Size, mtime: unixNano(st.Mtim), ctime: unixNano(st.Ctim), ino: uint64(st.Ino), dev: uint64(st.Dev)}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		out.size = -1 // never matches what a regular manifest was cached as
+	}
+	return out, nil
+}
+
+func (s *dirStat) dev(name string) bool {
+	var st unix.Stat_t
+	return ignoringEINTR(func() error {
+		return unix.Fstatat(int(s.dir.Fd()), name+"/.git", &st, unix.AT_SYMLINK_NOFOLLOW)
+	}) == nil
+}
+
+func (s *dirStat) close() { s.dir.Close() }
+
+func unixNano(t unix.Timespec) int64 { return t.Sec*1e9 + t.Nsec }
+
+func ignoringEINTR(fn func() error) error {
+	for {
+		if err := fn(); !errors.Is(err, unix.EINTR) {
+			return err
+		}
+	}
+}

@@ -449,6 +449,7 @@ func (l Layout) rollback(ctx context.Context, name, toVersion string, inject fun
 	if err := l.keepPin(name, &rec); err != nil {
 		return SwapResult{}, b, fmt.Errorf("roll back %s: %w", name, err)
 	}
+	l.keepRepo(name, &rec)
 	res, err := l.swap(ctx, swapParams{
 		op: opRollback, name: name, staged: b.Dir, hasOld: hasOld,
 		oldVersion: oldVersion, newVersion: b.Version,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/modup/modup/internal/fsutil"
@@ -31,6 +32,10 @@ type Record struct {
 	// the daemon pass it by (see hold.go). It survives updates and
 	// rollbacks; removing the package forgets it.
 	Hold *Hold `json:"hold,omitempty"`
+	// Repo is the repository (package index) the package was installed
+	// from by name: its checks and updates ask that repository's index.
+	// "" for a package installed from its update_url.
+	Repo string `json:"repo,omitempty"`
 }
 
 // ErrBadRecord: an install record is there but cannot be used (not JSON,
@@ -78,6 +83,66 @@ func (l Layout) WriteRecord(name string, r Record) error {
 		return fmt.Errorf("write install record of %s: %w", name, err)
 	}
 	return nil
+}
+
+// Records reads every install record of the root through one opening of
+// installed/, by package name; records that cannot be used are left out
+// (each reader of a single record says why). A root without records has
+// none. For callers that need the records of thousands of packages (a
+// check routes each package by its record's Repo).
+func (l Layout) Records() (map[string]Record, error) {
+	out := map[string]Record{}
+	r, err := l.OpenOwn(false, FolderInstalled)
+	if errors.Is(err, fs.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	ents, err := readDirIn(r, ".")
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", l.InstalledDir(), err)
+	}
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || !e.Type().IsRegular() || CheckName(name) != nil {
+			continue
+		}
+		data, err := fsutil.ReadRegularIn(r, e.Name(), maxRecordSize)
+		if err != nil {
+			continue
+		}
+		var rec Record
+		if json.Unmarshal(data, &rec) == nil {
+			out[name] = rec
+		}
+	}
+	return out, nil
+}
+
+// RecordsStamp changes when an install record of the root is written or
+// removed (the modification time of installed/); "" when there is no
+// installed/. For callers that keep Records between uses (the daemon).
+func (l Layout) RecordsStamp() string {
+	r, err := l.OpenOwn(false, FolderInstalled)
+	if err != nil {
+		return ""
+	}
+	defer r.Close()
+	fi, err := r.Stat(".")
+	if err != nil {
+		return ""
+	}
+	return fi.ModTime().UTC().Format(time.RFC3339Nano)
+}
+
+// keepRepo keeps the repository the current record names in rec (a
+// rollback restores a version, not the way the package is checked).
+func (l Layout) keepRepo(name string, rec *Record) {
+	if cur, err := l.ReadRecord(name); err == nil && rec.Repo == "" {
+		rec.Repo = cur.Repo
+	}
 }
 
 // removeRecord deletes package name's install record, if any.

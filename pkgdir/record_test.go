@@ -74,3 +74,55 @@ func TestRecordJSONFields(t *testing.T) {
 		t.Error("ReadRecord accepted a name with a path in it")
 	}
 }
+
+// Records reads every usable record at once; RecordsStamp moves when one
+// is written; a rollback keeps the repository a package came from.
+func TestRecordsAndRepo(t *testing.T) {
+	root := t.TempDir()
+	l := Layout{Root: root}
+	if recs, err := l.Records(); err != nil || len(recs) != 0 {
+		t.Fatalf("no installed/: %v, %v", recs, err)
+	}
+	if s := l.RecordsStamp(); s != "" {
+		t.Errorf("stamp without installed/: %q", s)
+	}
+	for _, r := range []struct{ name, repo string }{{"a", "main"}, {"b", ""}} {
+		if err := l.WriteRecord(r.name, Record{Version: "1.0.0", Repo: r.repo}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := l.InstalledDir()
+	if err := os.WriteFile(filepath.Join(dir, "c.json"), []byte("not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".hidden.json"), []byte(`{"repo":"x"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := l.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs["a"].Repo != "main" || recs["b"].Repo != "" {
+		t.Errorf("records %+v", recs)
+	}
+	before := l.RecordsStamp()
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(dir, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if l.RecordsStamp() == before {
+		t.Error("stamp did not follow the folder's time")
+	}
+	before = l.RecordsStamp()
+	if err := l.WriteRecord("d", Record{Version: "1.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if l.RecordsStamp() == before {
+		t.Error("stamp unchanged by a new record")
+	}
+	rec := Record{Version: "0.9.0"}
+	l.keepRepo("a", &rec)
+	if rec.Repo != "main" {
+		t.Errorf("keepRepo: %+v", rec)
+	}
+}

@@ -112,6 +112,11 @@ type Release struct {
 	Origin string `json:"origin,omitempty"`
 	// Kind is the source kind that produced this release.
 	Kind string `json:"source,omitempty"`
+	// Repository names the repository (package index) the release was
+	// found in; "" when an author's own source answered. The install
+	// record keeps it, so that the package's later checks ask the same
+	// repository.
+	Repository string `json:"repository,omitempty"`
 	// PublicKey is the manifest's public_key: the minisign key that signs
 	// the package's releases ("RW..."), "" when it names none.
 	PublicKey string `json:"public_key,omitempty"`

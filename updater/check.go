@@ -165,7 +165,7 @@ func (u *Updater) checkOne(ctx context.Context, p pkgdir.Package, set *lazyInsta
 	if r.Status != "" {
 		return r
 	}
-	src, err := u.Sources.Registry.For(p.Manifest.UpdateURL)
+	src, err := u.Sources.SourceOf(ctx, p)
 	if err != nil {
 		r.fail(StatusError, fmt.Errorf("%s: %w", p.Name, err))
 		return r
@@ -181,6 +181,7 @@ func (u *Updater) checkOne(ctx context.Context, p pkgdir.Package, set *lazyInsta
 	r.Available = latest.Version
 	r.News = latest.News
 	r.Release = latest
+	r.Repository = latest.Repository
 	u.decide(ctx, src, q, &r, latest)
 	if !latest.Requirements.IsZero() {
 		req := latest.Requirements

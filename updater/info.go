@@ -65,7 +65,7 @@ func (u *Updater) Info(ctx context.Context, p pkgdir.Package) PackageInfo {
 	}
 	in.Check = u.CheckOne(ctx, p)
 	if p.Manifest != nil && p.Manifest.UpdateURL != "" {
-		if src, err := u.Sources.Registry.For(p.Manifest.UpdateURL); err == nil {
+		if src, err := u.Sources.SourceOf(ctx, p); err == nil {
 			in.Source = src.Kind()
 			if loc, ok := src.(sources.Locator); ok {
 				version := in.Check.Available

@@ -393,7 +393,7 @@ func (u *Updater) UpdateSet(ctx context.Context, installed []pkgdir.Package, nam
 		case StatusError, StatusSignatureInvalid:
 			c = c.failed(r.Err)
 		case StatusUpdateAvailable, StatusHeldBack:
-			src, err := u.Sources.Registry.For(p.Manifest.UpdateURL)
+			src, err := u.Sources.SourceOf(ctx, p)
 			if err != nil {
 				c = c.failed(err)
 				break
@@ -720,7 +720,7 @@ func (u *Updater) applyGroup(ctx context.Context, root string, steps []planStep,
 		}
 		changes[i].Trust = trustNote(st.Name, pin, signed)
 		sg, warnings, err := u.stage(ctx, l, st.Name, st.cand.Source, rel,
-			installTarget{oldVersion: old, updateURL: st.cand.UpdateURL, force: opts.Force, signed: signed, pin: pin})
+			installTarget{oldVersion: old, updateURL: st.cand.UpdateURL, force: opts.Force, signed: signed, pin: pin, repo: keptRepo(l, st.Name, rel)})
 		changes[i].Warnings = append(changes[i].Warnings, warnings...)
 		if err != nil {
 			return failAll(i, err)

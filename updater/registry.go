@@ -1,11 +1,13 @@
 package updater
 
 import (
+	"context"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/modup/modup/internal/httpx"
+	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/sources/fs"
 	"github.com/modup/modup/sources/gist"
@@ -61,8 +63,33 @@ type Sources struct {
 	GitHub   *github.Source
 	GitLab   *gitlab.Source
 	Client   *httpx.Client
+	// Router, when set, may answer for an installed package before its
+	// update_url does (see SourceOf).
+	Router Router
 
 	githubs []*github.Source // github.com's and every Enterprise host's
+}
+
+// Router picks the source of an installed package by more than its
+// update_url: a package installed from a repository is checked and
+// updated through the repository's index (package repo), one request for
+// all of them, instead of at its author's host.
+type Router interface {
+	// Route returns the source that answers for p, or ok false to leave p
+	// to the source its update_url names (the repository is disabled,
+	// unreachable, or no longer lists p; the router says so itself).
+	Route(ctx context.Context, p pkgdir.Package) (src sources.Source, ok bool)
+}
+
+// SourceOf is the source that answers for the installed package p: the
+// Router's when it takes p, else the one p's update_url names.
+func (s *Sources) SourceOf(ctx context.Context, p pkgdir.Package) (sources.Source, error) {
+	if s.Router != nil {
+		if src, ok := s.Router.Route(ctx, p); ok {
+			return src, nil
+		}
+	}
+	return s.Registry.For(p.Manifest.UpdateURL)
 }
 
 // RateLimits is the API quota of every GitHub host, github.com first,

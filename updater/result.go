@@ -69,8 +69,11 @@ type Result struct {
 	Available string `json:"available,omitempty"`
 	Status    Status `json:"status"`
 	Source    string `json:"source,omitempty"`
-	UpdateURL string `json:"update_url,omitempty"`
-	News      string `json:"news,omitempty"`
+	// Repository is the repository whose index answered (a package
+	// installed from one), "" when the package's own source did.
+	Repository string `json:"repository,omitempty"`
+	UpdateURL  string `json:"update_url,omitempty"`
+	News       string `json:"news,omitempty"`
 	// ReleaseNotes is the release's own text when it says more than News.
 	ReleaseNotes string `json:"release_notes,omitempty"`
 	Error        string `json:"error,omitempty"`

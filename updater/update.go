@@ -181,7 +181,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 		c.Reason = heldReason(p.Name, h)
 		return c
 	}
-	src, err := u.Sources.Registry.For(p.Manifest.UpdateURL)
+	src, err := u.Sources.SourceOf(ctx, p)
 	if err != nil {
 		return c.failed(fmt.Errorf("%s: %w", p.Name, err))
 	}
@@ -262,7 +262,7 @@ func (u *Updater) update(ctx context.Context, p pkgdir.Package, opts UpdateOptio
 	}
 	backup, warnings, err := u.install(ctx, l, p.Name, src, rel, installTarget{
 		oldVersion: c.From, updateURL: p.Manifest.UpdateURL, force: opts.Force, inject: opts.Inject,
-		signed: signed, pin: pin, set: opts.installed,
+		signed: signed, pin: pin, set: opts.installed, repo: keptRepo(l, p.Name, rel),
 	})
 	c.Warnings = append(c.Warnings, warnings...)
 	if err != nil {
@@ -314,6 +314,22 @@ type installTarget struct {
 	signed     *signedRelease // the release's verified signature, nil when unsigned
 	pin        *pkgdir.Pin    // the package's pin before the install
 	set        *installedSet  // what is installed, when the caller has it current
+	repo       string         // the repository the install record names ("" for none)
+}
+
+// keptRepo is the repository the record of package name names after rel
+// replaces it: rel's, else the one the record names now (an update that
+// asked the author's source, with --direct or because the repository
+// could not answer, leaves later checks to the repository).
+func keptRepo(l pkgdir.Layout, name string, rel sources.Release) string {
+	if rel.Repository != "" {
+		return rel.Repository
+	}
+	rec, err := l.ReadRecord(name)
+	if err != nil {
+		return ""
+	}
+	return rec.Repo
 }
 
 // install downloads, verifies, extracts and swaps in rel as package name.
@@ -390,11 +406,12 @@ type staged struct {
 	source   string
 	url      string      // the update_url it keeps (redacted for the record)
 	pin      *pkgdir.Pin // what the record pins once it is in place
+	repo     string      // the repository the record names
 }
 
 // record is the install record the swap writes for st.
 func (st *staged) record() *pkgdir.Record {
-	return &pkgdir.Record{Source: st.source, UpdateURL: redact.URL(st.url), ZipSHA256: st.zipSHA, Pin: st.pin}
+	return &pkgdir.Record{Source: st.source, UpdateURL: redact.URL(st.url), ZipSHA256: st.zipSHA, Pin: st.pin, Repo: st.repo}
 }
 
 // stage downloads rel, verifies and extracts it into the staging folder
@@ -469,7 +486,7 @@ func (u *Updater) stage(ctx context.Context, l pkgdir.Layout, name string, src s
 	}
 	ok = true
 	return &staged{name: name, folder: staging, root: res.Root, hash: stagedHash, files: files, manifest: m, rel: rel,
-		zipSHA: digest, source: rel.Kind, url: t.updateURL, pin: pinAfter(t.pin, t.signed)}, warnings, nil
+		zipSHA: digest, source: rel.Kind, url: t.updateURL, pin: pinAfter(t.pin, t.signed), repo: t.repo}, warnings, nil
 }
 
 // settle settles an interrupted change of package name that a killed
@@ -606,6 +623,14 @@ type Candidate struct {
 	signed *signedRelease // its verified signature, when the planner has it
 }
 
+// CandidateAt is what `install URL` would install into root from
+// updateURL (its newest release, or version to), for callers that plan it
+// with candidates of other sources (install NAME URL mixes a repository's
+// with an update_url's). A Change with StatusFailed says why not.
+func (u *Updater) CandidateAt(ctx context.Context, root, updateURL, to string) (Candidate, Change) {
+	return u.candidateAt(ctx, root, updateURL, to)
+}
+
 // candidateAt reads the remote manifest at updateURL and resolves its
 // newest release (or version to): what `install URL` would install into
 // root. The Change names the package and says why not (StatusFailed).
@@ -698,7 +723,7 @@ func (u *Updater) installNew(ctx context.Context, root string, cand Candidate, c
 	if _, err := os.Lstat(c.Path); err == nil {
 		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", cand.Name, c.Path, cand.Name))
 	}
-	_, warnings, err := u.install(ctx, l, cand.Name, cand.Source, cand.Release, installTarget{updateURL: cand.UpdateURL, inject: inject, signed: cand.signed})
+	_, warnings, err := u.install(ctx, l, cand.Name, cand.Source, cand.Release, installTarget{updateURL: cand.UpdateURL, inject: inject, signed: cand.signed, repo: cand.Release.Repository})
 	c.Warnings = append(c.Warnings, warnings...)
 	if err != nil {
 		return c.failed(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/modup/modup/config"
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/repo"
 	"github.com/modup/modup/resolve"
 	"github.com/modup/modup/updater"
 )
@@ -105,6 +106,16 @@ type app struct {
 	// untilStopped is set by commands that run until a signal stops them
 	// (daemon, serve): for them a signal is the normal end, exit 0.
 	untilStopped bool
+
+	// repoMaxAge is how old a repository's copy of its index may be
+	// (--repo-max-age); direct (check and update --direct) asks the
+	// authors' sources even for packages installed from a repository.
+	repoMaxAge time.Duration
+	direct     bool
+	// repos and repoC are read and made once per run (repoList,
+	// repoClient).
+	repos *repo.List
+	repoC *repo.Client
 }
 
 func run(ctx context.Context, args []string, e env) int {
@@ -174,6 +185,7 @@ func (a *app) rootCmd() *cobra.Command {
 	a.host.Name = resolve.DefaultHost
 	pf.Var(hostFlag{&a.host}, "host", "the application that loads the packages (requires.<host> in manifests)")
 	pf.Var(hostVersionFlag{&a.host}, "host-version", "the host's version, e.g. 0.5.7 (unset: host requirements are reported, not enforced)")
+	pf.DurationVar(&a.repoMaxAge, "repo-max-age", repo.DefaultMaxAge, "how old a repository's copy of its index may be before it is asked again (0: every time)")
 	// --version and -V print the version (cobra's own flag would take -v,
 	// which is --verbose here).
 	c.Version = modupVersion()
@@ -185,7 +197,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.holdCmd(), a.unholdCmd(), a.disableCmd(), a.enableCmd(), a.verifyCmd(), a.doctorCmd(), a.lockCmd(), a.restoreCmd(),
 		a.daemonCmd(), a.statusCmd(), a.historyCmd(), a.apiTokenCmd(), a.uiCmd(),
 		a.packCmd(), a.serveCmd(), a.releaseCmd(), a.configCmd(), a.selfUpdateCmd(), a.keyCmd(), a.trustCmd(),
-		a.indexCmd())
+		a.indexCmd(), a.repoCmd(), a.searchCmd())
 	return c
 }
 
@@ -209,6 +221,9 @@ func (a *app) setup(cmd *cobra.Command) error {
 	}
 	if a.fetchTimeout < 0 {
 		return &exitError{code: exitUsage, err: fmt.Errorf("--fetch-timeout %s: want a duration such as 60s, or 0 for no limit", a.fetchTimeout)}
+	}
+	if a.repoMaxAge < 0 {
+		return &exitError{code: exitUsage, err: fmt.Errorf("--repo-max-age %s: want a duration such as 1h, or 0 to ask every time", a.repoMaxAge)}
 	}
 	a.logger = a.newLogger(level)
 	return nil
@@ -305,7 +320,7 @@ func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
 
 func (a *app) updater() *updater.Updater {
 	roots, _ := a.rootList() // the installed set requirements are judged against; none when unset
-	return &updater.Updater{
+	u := &updater.Updater{
 		Sources:     a.sources(a.logger),
 		Logger:      a.logger,
 		LockTimeout: a.lockTimeout,
@@ -314,6 +329,12 @@ func (a *app) updater() *updater.Updater {
 		Platform:    resolve.Platform{OS: runtime.GOOS, Arch: runtime.GOARCH},
 		Roots:       roots,
 	}
+	// Packages installed from a repository are checked through its index
+	// (unless --direct); the router says on stderr when one falls back.
+	if rt := a.router(a.warnLine); rt != nil {
+		u.Sources.Router = rt
+	}
+	return u
 }
 
 // sources wires the update sources as the config file and the environment

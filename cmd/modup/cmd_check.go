@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"runtime"
@@ -42,15 +43,27 @@ type listEntry struct {
 }
 
 func (a *app) listCmd() *cobra.Command {
-	var asJSON bool
+	var asJSON, available, all bool
 	c := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
-		Short:   "List the packages in the roots (no network)",
+		Short:   "List the packages in the roots (no network); --available what the repositories offer",
+		Long: `list shows the packages of the roots, without asking any source.
+--available lists what the enabled repositories offer (from their indexes,
+asked when the copy modup has is older than repo_max_age), --all the
+installed and the available together.`,
 		Example: `  modup list --root ~/a2/modules
-  modup list --json`,
+  modup list --json
+  modup list --available
+  modup list --all`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if available && all {
+				return &exitError{code: exitUsage, err: errors.New("--available and --all: give one")}
+			}
+			if available {
+				return a.listAvailable(cmd.Context(), nil, false, asJSON)
+			}
 			pkgs, err := a.scan(cmd.Context())
 			if err != nil {
 				return err
@@ -65,6 +78,9 @@ func (a *app) listCmd() *cobra.Command {
 			}
 			pkgs = append(pkgs, off...)
 			holds := pkgdir.HoldsOf(pkgs)
+			if all {
+				return a.listAvailable(cmd.Context(), pkgs, true, asJSON)
+			}
 			entries := make([]listEntry, 0, len(pkgs))
 			for _, p := range pkgs {
 				r := updater.Describe(p)
@@ -94,6 +110,8 @@ func (a *app) listCmd() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&available, "available", false, "list what the enabled repositories offer")
+	c.Flags().BoolVar(&all, "all", false, "list the installed packages and what the repositories offer, together")
 	return c
 }
 
@@ -107,10 +125,17 @@ func (a *app) checkCmd() *cobra.Command {
 		Long: `check asks each package's source which version its author points to and
 whether that release is published. It changes nothing.
 
+A package installed from a repository is checked through the repository's
+index (one request answers all of them); --direct asks its author's source.
+When the repository cannot be asked and the copy modup has of its index is
+older than 24 times repo_max_age, modup checks the author's source and says
+so.
+
 Exit status: 0 when everything checked is up to date, 100 when at least one
 update is available, 1 when any package could not be checked.`,
 		Example: `  modup check
-  modup check a2.modules --json`,
+  modup check a2.modules --json
+  modup check --direct`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pkgs, err := a.scanNamed(cmd.Context(), args)
 			if err != nil {
@@ -130,6 +155,7 @@ update is available, 1 when any package could not be checked.`,
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	c.Flags().BoolVar(&a.direct, "direct", false, "ask each author's source, also for packages installed from a repository")
 	return c
 }
 
@@ -188,7 +214,7 @@ func (a *app) printCheck(asJSON bool, results []updater.Result) error {
 		none:   noPackages,
 		header: []string{"NAME", "INSTALLED", "AVAILABLE", "STATUS", "SOURCE"},
 		cells: func(r updater.Result) []string {
-			return []string{r.Name, r.Installed, r.Available, string(r.Status), r.Source}
+			return []string{r.Name, r.Installed, r.Available, string(r.Status), sourceCell(r)}
 		},
 		statusCol: 4,
 		root:      func(r updater.Result) string { return filepath.Dir(r.Path) },
@@ -225,6 +251,15 @@ func heldBackNext(name, available string) string {
 	return fmt.Sprintf("`modup update %s` installs %s, the newest that fits", name, available)
 }
 
+// sourceCell is check's SOURCE: the kind of source, and the repository
+// that answered ("repo main").
+func sourceCell(r updater.Result) string {
+	if r.Repository != "" {
+		return r.Source + " " + r.Repository
+	}
+	return r.Source
+}
+
 func (a *app) infoCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
@@ -233,12 +268,29 @@ func (a *app) infoCmd() *cobra.Command {
 		Short:             "Show a package's manifest, modules, source and newest release",
 		Long: `info prints every manifest field, the modules with their versions, the
 source and the URLs it reads, and what a check finds. Exit status: 0, or 1
-when the package could not be checked (as for modup check).`,
-		Example: `  modup info a2.modules`,
-		Args:    cobra.ExactArgs(1),
+when the package could not be checked (as for modup check).
+
+For a package that is not installed, info shows what the enabled
+repositories know of it: its versions, modules, description and where it
+comes from (REPO/NAME names one repository).`,
+		Example: `  modup info a2.modules
+  modup info main/hello`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := a.findOne(cmd.Context(), args[0])
+			var p pkgdir.Package
+			var err error
+			if _, rerr := a.rootList(); rerr == nil {
+				p, err = a.findOne(cmd.Context(), args[0])
+			} else {
+				err = &exitError{code: exitUsage, err: rerr}
+			}
 			if err != nil {
+				if !errors.Is(err, pkgdir.ErrNoPackage) && a.rootsResolve() {
+					return err
+				}
+				if handled, rerr := a.repoInfo(cmd.Context(), args[0], asJSON); handled {
+					return rerr
+				}
 				return err
 			}
 			info := a.updater().Info(cmd.Context(), p)

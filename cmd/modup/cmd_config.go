@@ -7,6 +7,7 @@ import (
 
 	"github.com/modup/modup/config"
 	"github.com/modup/modup/internal/redact"
+	"github.com/modup/modup/repo"
 )
 
 func (a *app) configCmd() *cobra.Command {
@@ -88,8 +89,21 @@ func (a *app) configShowCmd() *cobra.Command {
 			for _, h := range a.cfg.GitLab {
 				gitlabHosts = append(gitlabHosts, githubJSON{Web: redact.URL(h.Web), API: redact.URL(h.API), TokenEnv: h.TokenEnv, TokenSet: h.TokenEnv != "" && a.getenv(h.TokenEnv) != ""})
 			}
+			repos := []repoEntry{}
+			reposErr := ""
+			if l, err := a.repoList(); err != nil {
+				reposErr = err.Error()
+			} else {
+				for _, r := range l.Repos {
+					repos = append(repos, repoEntry{Name: r.Name, URL: r.Shown(), Enabled: r.Enabled, Mirror: r.Mirror, DeclaredIn: r.From})
+				}
+			}
 			if asJSON {
-				return writeJSON(a.stdout, map[string]any{"file": a.cfg.Path, "exists": a.cfg.Exists, "settings": rows, "github": hosts, "gitlab": gitlabHosts})
+				out := map[string]any{"file": a.cfg.Path, "exists": a.cfg.Exists, "settings": rows, "github": hosts, "gitlab": gitlabHosts, "repos": repos}
+				if reposErr != "" {
+					out["repos_error"] = reposErr
+				}
+				return writeJSON(a.stdout, out)
 			}
 			switch {
 			case a.cfg.Path == "":
@@ -115,6 +129,23 @@ func (a *app) configShowCmd() *cobra.Command {
 			}
 			for _, h := range gitlabHosts {
 				printf(a.stdout, "gitlab host %s: api %s, %s\n", h.Web, h.API, tokenDescription(h))
+			}
+			for _, r := range repos {
+				state := "enabled"
+				if !r.Enabled {
+					state = "disabled"
+				}
+				if r.Mirror {
+					state += ", mirror only"
+				}
+				from := r.DeclaredIn
+				if from == "" {
+					from = repo.PathFor(a.cfg.Path)
+				}
+				printf(a.stdout, "repo %s: %s (%s; %s)\n", r.Name, r.URL, state, from)
+			}
+			if reposErr != "" {
+				printf(a.stdout, "repos: %s\n", reposErr)
 			}
 			return nil
 		},

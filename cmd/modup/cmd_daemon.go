@@ -12,6 +12,7 @@ import (
 
 	"github.com/modup/modup/daemon"
 	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/repo"
 	"github.com/modup/modup/updater"
 )
 
@@ -77,6 +78,10 @@ POSTs update-available, installed, failed and rolled-back events.`,
 			u.KeepBackups = keepBackups(keep)
 			u.Logger = logger
 			u.Actor = "daemon"
+			if rt, ok := u.Sources.Router.(*repo.Router); ok {
+				rt.Warn = func(msg string) { logger.Warn("repository", "detail", msg) }
+				rt.Client.Logger = logger
+			}
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)

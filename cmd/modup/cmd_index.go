@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -207,9 +208,13 @@ func (a *app) indexBuild(ctx context.Context, f indexFlags, sourcesFile string, 
 	return nil
 }
 
+// plural writes "1 package", "2 packages" ("repository", "repositories").
 func plural(n int, what string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return fmt.Sprintf("1 %s", what)
+	case strings.HasSuffix(what, "y"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(what, "y"))
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }

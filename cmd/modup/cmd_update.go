@@ -48,19 +48,34 @@ func (a *app) installCmd() *cobra.Command {
 	var f changeFlags
 	var withRecommends bool
 	c := &cobra.Command{
-		Use:   "install URL...",
-		Short: "Add packages from their update_urls (a2's \"add from URL\")",
-		Long: `install reads each remote manifest and its newest release and installs it as a
-new package folder named after the manifest's name (else the repository or
-folder name). An existing folder of that name is refused. With several
-roots, the first one receives the packages.
+		Use:   "install NAME[@VERSION] | REPO/NAME | URL ...",
+		Short: "Add packages by name from the repositories, or from their update_urls",
+		Long: `install NAME installs a package a repository lists: the newest installable
+version that fits (NAME@VERSION, or --to VERSION, exactly that one), with
+the packages it requires that the repositories list, planned together.
+When several repositories list NAME, the error names them and REPO/NAME
+picks one. The package keeps its own update_url; the install record notes
+the repository, whose index then answers its checks. Zips come from the
+repository's mirror when it has them, else from their authors, and are
+verified against the index's sha256.
+
+install URL reads each remote manifest and its newest release and installs
+it as a new package folder named after the manifest's name (else the
+repository or folder name): a2's "add from URL". A folder path starts with
+./, ../ or / (a bare NAME that no repository lists is still taken as a
+folder when one is there). An existing folder of that name is refused.
+With several roots, the first one receives the packages.
 
 What the packages require (requires.packages in their manifests) must be
-installed already or among the URLs given; what they replace is removed
-(into the backups). Several packages are installed in one transaction:
-all of them, or none. When the request cannot be met, nothing changes and
-modup says why, as a chain of reasons, and what would work.`,
-		Example: `  modup install https://github.com/ewerybody/a2.modules --root ~/a2/modules
+installed already, among the URLs given, or listed by a repository; what
+they replace is removed (into the backups). Several packages are installed
+in one transaction: all of them, or none. When the request cannot be met,
+nothing changes and modup says why, as a chain of reasons, and what would
+work.`,
+		Example: `  modup install hello
+  modup install hello@1.0.0
+  modup install main/hello
+  modup install https://github.com/ewerybody/a2.modules --root ~/a2/modules
   modup install http://127.0.0.1:8080 --root ./root
   modup install ./releases/tools ./releases/modules   # tools needs modules: both, in one change`,
 		Args: cobra.MinimumNArgs(1),
@@ -70,19 +85,26 @@ modup says why, as a chain of reasons, and what would work.`,
 				return err
 			}
 			if f.to != "" && len(args) != 1 {
-				return &exitError{code: exitUsage, err: fmt.Errorf("--to needs exactly one URL")}
+				return &exitError{code: exitUsage, err: fmt.Errorf("--to needs exactly one package")}
 			}
 			if _, err := a.scan(cmd.Context()); errors.Is(err, pkgdir.ErrUnsafeLayout) {
 				return err
 			} else if err != nil {
 				a.logger.Debug("scan before install", "error", err)
 			}
-			chs := a.changer(&f).InstallSet(cmd.Context(), roots[0], args, updater.SetOptions{To: f.to, DryRun: f.dryRun, WithRecommends: withRecommends})
-			return a.reportChanges(&f, chs)
+			opts := updater.SetOptions{To: f.to, DryRun: f.dryRun, WithRecommends: withRecommends}
+			named, err := a.namedArgs(cmd.Context(), args, &f)
+			if err != nil {
+				return err
+			}
+			if len(named) == 0 {
+				return a.reportChanges(&f, a.changer(&f).InstallSet(cmd.Context(), roots[0], args, opts))
+			}
+			return a.reportChanges(&f, a.installNamed(cmd.Context(), roots[0], args, named, opts, &f))
 		},
 	}
 	f.register(c, true)
-	c.Flags().BoolVar(&withRecommends, "with-recommends", false, "also install what the packages recommend, when it is among the URLs given and fits")
+	c.Flags().BoolVar(&withRecommends, "with-recommends", false, "also install what the packages recommend, when it is offered and fits")
 	return c
 }
 

@@ -57,6 +57,12 @@ const (
 	extraRevision = "revision"
 )
 
+// ExtraModule is the Release.Extra key of the module folder a gist's
+// payload installs into: Resolve sets it from the revision's manifest
+// ("module", else "name", else the package's name), and so does a client
+// that found the release elsewhere (an index) before it asks Reshape.
+const ExtraModule = extraModule
+
 var (
 	_ sources.Source   = (*Source)(nil)
 	_ sources.Locator  = (*Source)(nil)

@@ -66,6 +66,9 @@ const (
 // Latest implements sources.Source: the newest installable version the
 // repository's package list names.
 func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, error) {
+	if err := ctx.Err(); err != nil {
+		return sources.Release{}, err
+	}
 	p, list, ok := s.c.Package(ctx, s.repo, q.Package)
 	switch {
 	case list.Doc == nil:
@@ -83,6 +86,9 @@ func (s *Source) Latest(ctx context.Context, q sources.Query) (sources.Release, 
 // Resolve implements sources.Source: the version want names (either
 // spelling: 1.2.0 or v1.2.0) from the package's info document.
 func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Release) (sources.Release, error) {
+	if err := ctx.Err(); err != nil {
+		return sources.Release{}, err
+	}
 	info := s.c.Info(ctx, s.repo, q.Package)
 	if info.Doc == nil {
 		return sources.Release{}, info.Err
@@ -115,6 +121,9 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 // Versions implements sources.Lister: every installable version the
 // repository knows, newest first.
 func (s *Source) Versions(ctx context.Context, q sources.Query) ([]sources.Release, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	info := s.c.Info(ctx, s.repo, q.Package)
 	if info.Doc == nil {
 		return nil, info.Err

@@ -183,11 +183,7 @@ func fetch[T any, PT interface {
 }](ctx context.Context, c *Client, s *state, path string, mem **cached[T], maxAge time.Duration) error {
 	file := cacheFile(s.dir, path)
 	where := s.repo.docURL(path)
-	if *mem == nil {
-		if old := readCached[T](file); old != nil && old.URL == where {
-			*mem = old
-		}
-	}
+	loadCached(s, path, mem)
 	now := c.now()
 	if old := *mem; old != nil && now.Sub(old.Checked) < maxAge && !old.Checked.After(now) {
 		return nil
@@ -234,6 +230,15 @@ func fetch[T any, PT interface {
 	}
 	*mem = next
 	return store(c, file, next)
+}
+
+// loadCached fills *mem from the cache when it is empty.
+func loadCached[T any](s *state, path string, mem **cached[T]) {
+	if *mem == nil {
+		if old := readCached[T](cacheFile(s.dir, path)); old != nil && old.URL == s.repo.docURL(path) {
+			*mem = old
+		}
+	}
 }
 
 // store writes a cached document; a cache that cannot be written costs
@@ -380,9 +385,13 @@ func (c *Client) Refresh(ctx context.Context, r Repo) Refreshed {
 		s.root = nil
 	}
 	if err == nil {
-		before := s.packages
+		loadCached(s, packagesDoc, &s.packages)
+		var before time.Time
+		if s.packages != nil {
+			before = s.packages.Doc.Generated
+		}
 		err = fetch(ctx, c, s, packagesDoc, &s.packages, 0)
-		out.Changed = s.packages != nil && (before == nil || !s.packages.Doc.Generated.Equal(before.Doc.Generated))
+		out.Changed = s.packages != nil && (before.IsZero() || !s.packages.Doc.Generated.Equal(before))
 		s.index()
 	}
 	if err == nil {
@@ -430,10 +439,8 @@ func (c *Client) Status(r Repo) Status {
 	defer s.mu.Unlock()
 	out := Status{Repo: r}
 	if s.packages == nil {
-		if old := readCached[doc.PackageList](cacheFile(s.dir, packagesDoc)); old != nil && old.URL == r.docURL(packagesDoc) {
-			s.packages = old
-			s.index()
-		}
+		loadCached(s, packagesDoc, &s.packages)
+		s.index()
 	}
 	if s.packages != nil {
 		out.Packages, out.Refreshed = len(s.packages.Doc.Packages), s.packages.Checked

@@ -161,6 +161,7 @@ Exit status: 0, or 1 when any package failed.`,
 	}
 	f.register(c, true)
 	c.Flags().BoolVar(&all, "all", false, "update every package, going on past failures")
+	c.Flags().BoolVar(&a.direct, "direct", false, "ask each author's source, also for packages installed from a repository")
 	c.Flags().BoolVar(&f.force, "force", false, "replace a package whose files changed since modup installed it")
 	return c
 }

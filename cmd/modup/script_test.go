@@ -41,16 +41,22 @@ func TestScripts(t *testing.T) {
 			e.Setenv("GORACE", "atexit_sleep_ms=0")
 			e.Setenv("MODUP_SIGNING_KEY", "")
 			e.Setenv("MODUP_SIGNING_PASSWORD", "")
+			// Repositories and their cache live in the script's folder,
+			// never in a real user's (HOME is /no-home).
+			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
+			e.Setenv("XDG_CACHE_HOME", filepath.Join(e.WorkDir, ".cache"))
 			e.Values["t"] = e.T() // for commands that use test helpers
 			return nil
 		},
 		RequireExplicitExec: true,
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":    exitsCmd,
-			"zipdir":   zipdirCmd,
-			"mode":     modeCmd,
-			"serve":    serveCmd,
-			"cheapkey": cheapKeyCmd,
+			"exits":       exitsCmd,
+			"zipdir":      zipdirCmd,
+			"mode":        modeCmd,
+			"serve":       serveCmd,
+			"cheapkey":    cheapKeyCmd,
+			"indexserve":  indexServeCmd,
+			"staticserve": staticServeCmd,
 		},
 	})
 }

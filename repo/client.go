@@ -60,7 +60,22 @@ type state struct {
 	infos    map[string]*cached[doc.PackageInfo]
 	// byName indexes packages.Doc.Packages.
 	byName map[string]int
+	// asked is when this Client last asked for each document (by path)
+	// and how that went.
+	asked map[string]asked
 }
+
+// asked is one request's time and outcome.
+type asked struct {
+	at  time.Time
+	err error
+}
+
+// askEvery is how often one Client asks a repository for one document at
+// most, whatever MaxAge says: once per command, and once a minute in the
+// daemon, even with repo_max_age 0 (a check of 10,000 packages asks once,
+// not 10,000 times, also when the repository does not answer).
+const askEvery = time.Minute
 
 func (c *Client) now() time.Time {
 	if c.Now != nil {
@@ -96,7 +111,7 @@ func (c *Client) state(r Repo) *state {
 	}
 	s, ok := c.repos[r.Name]
 	if !ok || s.repo.URL != r.URL {
-		s = &state{repo: r, infos: map[string]*cached[doc.PackageInfo]{}}
+		s = &state{repo: r, infos: map[string]*cached[doc.PackageInfo]{}, asked: map[string]asked{}}
 		if c.Dir != "" {
 			s.dir = filepath.Join(c.Dir, r.Name)
 		}
@@ -170,24 +185,41 @@ func infoDoc(name string) string { return doc.FileName(doc.PackageInfoPath(name)
 
 // fetch brings *mem up to date: from the cache when it is younger than
 // maxAge, else with one request (a conditional GET; for a folder, a look
-// at the file) whose answer is decoded with doc.Decode. It is the one
-// place a document of a repository is read: a signed index (its
-// .minisig published beside each document) is to be verified here,
-// before a new copy replaces the old.
+// at the file) whose answer is decoded with doc.Decode. A document this
+// Client asked for less than askEvery ago is not asked for again (its
+// outcome stands) unless force. It is the one place a document of a
+// repository is read: a signed index (its .minisig published beside each
+// document) is to be verified here, before a new copy replaces the old.
 //
 // On failure *mem keeps what it had; the error names the repository and
 // the document.
 func fetch[T any, PT interface {
 	*T
 	doc.Document
-}](ctx context.Context, c *Client, s *state, path string, mem **cached[T], maxAge time.Duration) error {
-	file := cacheFile(s.dir, path)
-	where := s.repo.docURL(path)
+}](ctx context.Context, c *Client, s *state, path string, mem **cached[T], maxAge time.Duration, force bool) error {
 	loadCached(s, path, mem)
 	now := c.now()
 	if old := *mem; old != nil && now.Sub(old.Checked) < maxAge && !old.Checked.After(now) {
 		return nil
 	}
+	if last, ok := s.asked[path]; ok && !force && now.Sub(last.at) < askEvery && !last.at.After(now) {
+		return last.err
+	}
+	err := ask[T, PT](ctx, c, s, path, mem, now)
+	s.asked[path] = asked{at: now, err: err}
+	return err
+}
+
+// ask asks the repository for the document at path now (see fetch).
+func ask[T any, PT interface {
+	*T
+	doc.Document
+}](ctx context.Context, c *Client, s *state, path string, mem **cached[T], now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	file := cacheFile(s.dir, path)
+	where := s.repo.docURL(path)
 	named := fmt.Sprintf("repository %s: %s", s.repo.Name, redact.URL(where))
 	var data []byte
 	next := &cached[T]{URL: where, Checked: now}
@@ -293,7 +325,7 @@ func (c *Client) packages(ctx context.Context, r Repo, maxAge time.Duration) Cop
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	before := s.packages
-	err := fetch(ctx, c, s, packagesDoc, &s.packages, maxAge)
+	err := fetch(ctx, c, s, packagesDoc, &s.packages, maxAge, false)
 	if s.packages != before || s.byName == nil {
 		s.index()
 	}
@@ -334,7 +366,7 @@ func (c *Client) Modules(ctx context.Context, r Repo) Copy[doc.ModuleList] {
 	s := c.state(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := fetch(ctx, c, s, modulesDoc, &s.modules, c.maxAge())
+	err := fetch(ctx, c, s, modulesDoc, &s.modules, c.maxAge(), false)
 	return copyOf(c, s, s.modules, err)
 }
 
@@ -351,7 +383,7 @@ func (c *Client) info(ctx context.Context, r Repo, name string, maxAge time.Dura
 		return Copy[doc.PackageInfo]{Repo: r, Err: fmt.Errorf("%q cannot name a package in an index", name)}
 	}
 	mem := s.infos[name]
-	err := fetch(ctx, c, s, infoDoc(name), &mem, maxAge)
+	err := fetch(ctx, c, s, infoDoc(name), &mem, maxAge, false)
 	if mem != nil {
 		s.infos[name] = mem
 		if mem.Doc.Name != name {
@@ -379,7 +411,7 @@ func (c *Client) Refresh(ctx context.Context, r Repo) Refreshed {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := Refreshed{Repo: r}
-	err := fetch(ctx, c, s, rootDoc, &s.root, 0)
+	err := fetch(ctx, c, s, rootDoc, &s.root, 0, true)
 	if err == nil && s.root.Doc.Version > doc.FormatVersion {
 		err = fmt.Errorf("repository %s: %s: index format %d is newer than this modup reads (%d): update modup", r.Name, r.docURL(rootDoc), s.root.Doc.Version, doc.FormatVersion)
 		s.root = nil
@@ -390,12 +422,12 @@ func (c *Client) Refresh(ctx context.Context, r Repo) Refreshed {
 		if s.packages != nil {
 			before = s.packages.Doc.Generated
 		}
-		err = fetch(ctx, c, s, packagesDoc, &s.packages, 0)
+		err = fetch(ctx, c, s, packagesDoc, &s.packages, 0, true)
 		out.Changed = s.packages != nil && (before.IsZero() || !s.packages.Doc.Generated.Equal(before))
 		s.index()
 	}
 	if err == nil {
-		err = fetch(ctx, c, s, modulesDoc, &s.modules, 0)
+		err = fetch(ctx, c, s, modulesDoc, &s.modules, 0, true)
 	}
 	if s.packages != nil {
 		out.Packages = len(s.packages.Doc.Packages)

@@ -71,16 +71,17 @@ func (r *Router) Route(ctx context.Context, p pkgdir.Package) (sources.Source, b
 		if errors.As(list.Err, &se) {
 			cause = se.Err
 		}
+		key := rp.Name + "\x00" + cause.Error()
 		switch {
 		case list.Doc == nil:
-			r.warn(fmt.Sprintf("%v; nothing of it is cached: the packages installed from it are checked at their authors' sources", cause))
+			r.warnOnce(key, fmt.Sprintf("%v; nothing of it is cached: the packages installed from it are checked at their authors' sources", cause))
 			return nil, false
 		case list.Age(r.Client.now()) > limit:
-			r.warn(fmt.Sprintf("%v; its copy is %s old, more than %d × repo_max_age (%s): the packages installed from it are checked at their authors' sources",
+			r.warnOnce(key, fmt.Sprintf("%v; its copy is %s old, more than %d × repo_max_age (%s): the packages installed from it are checked at their authors' sources",
 				cause, Ago(list.Age(r.Client.now())), StaleFactor, Ago(limit)))
 			return nil, false
 		}
-		r.warn(list.Err.Error())
+		r.warnOnce(key, list.Err.Error())
 	}
 	sum, _, found := r.Client.Package(ctx, rp, p.Name)
 	switch {
@@ -131,13 +132,16 @@ func (r *Router) repoOf(p pkgdir.Package) string {
 }
 
 // warn tells Warn msg, once.
-func (r *Router) warn(msg string) {
+func (r *Router) warn(msg string) { r.warnOnce(msg, msg) }
+
+// warnOnce tells Warn msg, once for key.
+func (r *Router) warnOnce(key, msg string) {
 	r.mu.Lock()
 	if r.warned == nil {
 		r.warned = map[string]bool{}
 	}
-	seen := r.warned[msg]
-	r.warned[msg] = true
+	seen := r.warned[key]
+	r.warned[key] = true
 	r.mu.Unlock()
 	if !seen && r.Warn != nil {
 		r.Warn(msg)

@@ -58,6 +58,7 @@ const (
 
 // Release.Extra keys.
 const (
+	extraVia       = "via"        // the update_url whose source resolved the release (resolveAtOrigin)
 	extraOrigin    = "origin"     // the author's payload URL, when PayloadURL is the mirror's
 	extraStrict    = "mirror"     // "only": the repository was added with --mirror
 	extraUpdateURL = "update_url" // the package's own, for its kind's layout (Reshape)
@@ -91,7 +92,7 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 	}
 	info := s.c.Info(ctx, s.repo, q.Package)
 	if info.Doc == nil {
-		return sources.Release{}, info.Err
+		return s.resolveAtOrigin(ctx, q, want, info.Err)
 	}
 	if !slices.ContainsFunc(info.Doc.Versions, func(v doc.Version) bool { return sameVersion(v.Version, want.Version) }) && info.Err == nil {
 		// A copy younger than MaxAge may predate the package list that
@@ -116,6 +117,45 @@ func (s *Source) Resolve(ctx context.Context, q sources.Query, want sources.Rele
 	}
 	return sources.Release{}, fmt.Errorf("%s: repository %s lists no installable version %s (nor %s): %w",
 		q.Package, s.repo.Name, want.Version, sources.VersionSpellings(want.Version)[1], sources.ErrUnreleased)
+}
+
+// resolveAtOrigin resolves want at the package's own source when the
+// repository cannot say where its zip is (its document of the package
+// cannot be read, and the copy of its list that named the version is
+// used): the download is still checked against the digest and size the
+// list declares for that version. why is the repository's error; a
+// document that is not an index's is refused, never worked around.
+func (s *Source) resolveAtOrigin(ctx context.Context, q sources.Query, want sources.Release, why error) (sources.Release, error) {
+	if errors.Is(why, doc.ErrInvalid) {
+		return sources.Release{}, why // it answered, with what is not an index: refused
+	}
+	origin, err := s.origin(q.UpdateURL)
+	if err != nil {
+		return sources.Release{}, why
+	}
+	rel, err := origin.Resolve(ctx, q, sources.Release{Version: want.Version, Origin: "request"})
+	if err != nil {
+		return sources.Release{}, fmt.Errorf("%w; at its own source: %w", why, err)
+	}
+	if p, _, ok := s.c.Package(ctx, s.repo, q.Package); ok && sameVersion(p.Version, rel.Version) {
+		rel.SHA256, rel.Size, rel.SizeFrom = p.SHA256, p.Size, "repository "+s.repo.Name+"'s index"
+	}
+	if rel.Extra == nil {
+		rel.Extra = map[string]string{}
+	}
+	rel.Extra[extraVia] = q.UpdateURL
+	rel.Repository = s.repo.Name
+	s.c.logger().Warn("the repository cannot say where the zip is; resolved at the package's own source",
+		"repo", s.repo.Name, "package", q.Package, "version", rel.Version, "error", why.Error())
+	return rel, nil
+}
+
+// origin is the author's source of updateURL.
+func (s *Source) origin(updateURL string) (sources.Source, error) {
+	if s.c.Origins == nil {
+		return nil, fmt.Errorf("no sources of the authors' kinds")
+	}
+	return s.c.Origins.For(updateURL)
 }
 
 // Versions implements sources.Lister: every installable version the
@@ -230,6 +270,13 @@ func (s *Source) Open(ctx context.Context, r sources.Release) (*sources.Payload,
 	if r.PayloadURL == "" {
 		return nil, fmt.Errorf("open %s: release not resolved", r.Version)
 	}
+	if via := r.Extra[extraVia]; via != "" {
+		origin, err := s.origin(via)
+		if err != nil {
+			return nil, err
+		}
+		return origin.Open(ctx, r)
+	}
 	p, err := s.open(ctx, r.PayloadURL)
 	origin := r.Extra[extraOrigin]
 	if err != nil && origin != "" && errors.Is(err, sources.ErrNotFound) {
@@ -291,6 +338,17 @@ func openRegular(path string) (*os.File, error) {
 // Signature implements sources.SignatureSource: <zip>.minisig beside the
 // zip the release downloads from (the mirror's, then the author's).
 func (s *Source) Signature(ctx context.Context, r sources.Release) ([]byte, error) {
+	if via := r.Extra[extraVia]; via != "" {
+		origin, err := s.origin(via)
+		if err != nil {
+			return nil, err
+		}
+		ss, ok := origin.(sources.SignatureSource)
+		if !ok {
+			return nil, fmt.Errorf("the %s source publishes no signatures: %w", origin.Kind(), sources.ErrNotFound)
+		}
+		return ss.Signature(ctx, r)
+	}
 	var urls []string
 	if r.PayloadURL != "" && r.PayloadURL+sources.SignatureSuffix != r.SignatureURL {
 		urls = append(urls, r.PayloadURL+sources.SignatureSuffix)
@@ -339,7 +397,11 @@ func (s *Source) Reshape(r sources.Release) func(name string, dir bool) (string,
 	if s.c.Origins == nil {
 		return nil
 	}
-	origin, err := s.c.Origins.For(r.Extra[extraUpdateURL])
+	u := r.Extra[extraUpdateURL]
+	if via := r.Extra[extraVia]; via != "" {
+		u = via
+	}
+	origin, err := s.c.Origins.For(u)
 	if err != nil {
 		return nil
 	}

@@ -53,7 +53,9 @@ func TestPackagesConditional(t *testing.T) {
 // document; a copy held before is kept (and said to be stale), nothing is
 // cached of the bad answer.
 func TestBadDocuments(t *testing.T) {
-	good := func(f *fixture) { f.publish(pkg{name: "alpha", versions: []ver{{version: "1.0.0", zip: f.zip("alpha", "1.0.0")}}}) }
+	good := func(f *fixture) {
+		f.publish(pkg{name: "alpha", versions: []ver{{version: "1.0.0", zip: f.zip("alpha", "1.0.0")}}})
+	}
 	sha := strings.Repeat("a", 64)
 	tests := []struct {
 		name string

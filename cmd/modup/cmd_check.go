@@ -48,7 +48,7 @@ func (a *app) listCmd() *cobra.Command {
 		Use:     "list",
 		Aliases: []string{"ls"},
 		Short:   "List the packages in the roots (no network); --available what the repositories offer",
-		Long: `list shows the packages of the roots, without asking any source.
+		Long: `List the packages in the roots, without asking any source.
 --available lists what the enabled repositories offer (from their indexes,
 asked when the copy modup has is older than repo_max_age), --all the
 installed and the available together.`,

@@ -833,13 +833,13 @@ func (a *app) printRepoInfo(e repoInfoEntry, several bool) {
 	w := a.stdout
 	printf(w, "%s (not installed; in repository %s)\n", e.Name, e.Repo)
 	t := newTable(w)
-	t.row("  display_name", e.DisplayName)
-	t.row("  description", oneLine(e.Description, 100))
-	t.row("  maintainer", e.Maintainer)
-	t.row("  url", e.URL)
-	t.row("  update_url", e.UpdateURL)
-	t.row("  repository", e.Repo+" ("+e.RepoURL+")")
-	t.row("  latest", e.Latest)
+	for _, f := range [][2]string{{"display_name", e.DisplayName}, {"description", oneLine(e.Description, 100)},
+		{"maintainer", e.Maintainer}, {"url", e.URL}, {"update_url", e.UpdateURL}, {"repository", e.Repo + " (" + e.RepoURL + ")"},
+		{"latest", e.Latest}} {
+		if f[1] != "" {
+			t.row("  "+f[0], f[1])
+		}
+	}
 	t.flush()
 	printf(w, "versions:\n")
 	t = newTable(w)

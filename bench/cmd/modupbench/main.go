@@ -1,7 +1,7 @@
 // Command modupbench measures modup against the tools people would script
 // instead, on workloads it generates and serves on loopback.
 //
-//	modupbench run -modup ./modup [-quick] [-reps 5] [-rows update,rss,check,list,daemon,index] [-o results.md]
+//	modupbench run -modup ./modup [-quick] [-reps 5] [-rows update,rss,check,list,daemon,index,repos] [-o results.md]
 //	modupbench zip -o out.zip -mb 200 -files 20000 [-version 1.0.0]
 //	modupbench root -o DIR -n 10000 -url http://127.0.0.1:PORT
 //	modupbench serve -dir DIR

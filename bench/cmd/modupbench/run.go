@@ -52,7 +52,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&c.work, "work", "", "scratch folder, on the file system to measure (default: a new folder under $TMPDIR)")
 	fs.BoolVar(&c.quick, "quick", false, "small workloads (for CI): 20 MB zip, 2,000 files, 1,000 packages, 10 s idle")
 	fs.IntVar(&c.reps, "reps", 5, "timed runs of each side")
-	rows := fs.String("rows", "update,rss,check,list,daemon,index", "rows to run")
+	rows := fs.String("rows", "update,rss,check,list,daemon,index,repos", "rows to run")
 	fs.StringVar(&c.out, "o", "", "also write the results (markdown) to this file")
 	fs.BoolVar(&c.keep, "keep", false, "keep the scratch folder")
 	fs.StringVar(&c.profile, "cpuprofile", "", "write a CPU profile of every modup run into this folder")
@@ -201,6 +201,7 @@ func runBench(ctx context.Context, args []string) error {
 		{"list", b.listRow},
 		{"daemon", b.daemonRow},
 		{"index", b.indexRows},
+		{"repos", b.reposRows},
 	}
 	for _, s := range steps {
 		if !cfg.rows[s.name] {

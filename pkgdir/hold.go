@@ -71,14 +71,21 @@ func (l Layout) Holds(names []string) map[string]*Hold {
 	return out
 }
 
-// HoldsOf lists the holds of pkgs that are held, by package folder (Dir),
-// reading install records root by root.
+// HoldsOf lists the holds of pkgs that are held, by package folder (Dir):
+// as the scan noted them (Package.Noted), else reading install records
+// root by root.
 func HoldsOf(pkgs []Package) map[string]*Hold {
 	byRoot := map[string][]string{}
+	out := map[string]*Hold{}
 	for _, p := range pkgs {
+		if n, ok := p.Noted(); ok {
+			if n.Hold != nil {
+				out[p.Dir] = n.Hold
+			}
+			continue
+		}
 		byRoot[p.Root] = append(byRoot[p.Root], p.Name)
 	}
-	out := map[string]*Hold{}
 	for root, names := range byRoot {
 		for name, h := range (Layout{Root: root}).Holds(names) {
 			out[filepath.Join(root, name)] = h

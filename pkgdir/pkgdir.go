@@ -46,7 +46,18 @@ type Package struct {
 	// Disabled is true for a package in .modup/disabled/ (Dir is there):
 	// listed, never updated, missing for requirements.
 	Disabled bool
+
+	// note is what the scan read of the install record; noted is false
+	// for a Package not from a scan (see Noted).
+	note  RecordNote
+	noted bool
 }
+
+// Noted returns what the scan that found p read of its install record
+// (repository, hold), and whether it read it: a Package from Load, or
+// from a root whose .modup could not be read safely, has none (read the
+// record then).
+func (p Package) Noted() (RecordNote, bool) { return p.note, p.noted }
 
 // Version is the installed version ("" when the manifest is unreadable).
 func (p *Package) Version() string {
@@ -158,6 +169,8 @@ func scanRootWith(root string, cache *scanCache) ([]Package, error) {
 		dirs = append(dirs, filepath.Join(root, name))
 	}
 	cache.load()
+	notes := cache.openRecords()
+	defer cache.closeRecords()
 	// Reading and parsing thousands of manifests is CPU work (the pages
 	// are cached): spread it over the cores, keeping the order.
 	loaded := make([]Package, len(dirs))
@@ -175,7 +188,7 @@ func scanRootWith(root string, cache *scanCache) ([]Package, error) {
 				}
 				for j := i; j < min(i+scanBatch, len(dirs)); j++ {
 					var hit bool
-					loaded[j], found[j], cached[j], hit = cache.loadPackage(root, dirs[j])
+					loaded[j], found[j], cached[j], hit = cache.loadPackage(root, dirs[j], notes)
 					if !hit {
 						misses.Add(1)
 					}
@@ -206,10 +219,11 @@ func scanRootWith(root string, cache *scanCache) ([]Package, error) {
 const scanBatch = 64
 
 // loadPackage loads the package in dir as Load does, from the cache when
-// its manifest is unchanged. It also returns the manifest's cache entry
-// (nil when it cannot have one), and whether it came from the cache (a
-// folder without a manifest counts as a hit: nothing was read).
-func (c *scanCache) loadPackage(root, dir string) (p Package, ok bool, e *scanEntry, hit bool) {
+// its manifest is unchanged, with the note of its install record when
+// notes. It also returns the package's cache entry (nil when it cannot
+// have one), and whether everything came from the cache (a folder
+// without a manifest counts as a hit: nothing was read).
+func (c *scanCache) loadPackage(root, dir string, notes bool) (p Package, ok bool, e *scanEntry, hit bool) {
 	name := filepath.Base(dir)
 	// The stamp is taken before the manifest is read: a change made
 	// after it makes the next scan read the manifest again.
@@ -217,21 +231,42 @@ func (c *scanCache) loadPackage(root, dir string) (p Package, ok bool, e *scanEn
 	if errors.Is(err, fs.ErrNotExist) {
 		return Package{}, false, nil, true
 	}
+	old := c.entries[name]
 	if err == nil {
-		if e, ok := c.lookup(name, st); ok {
-			p := Package{Name: name, Root: root, Dir: dir, Manifest: manifest.FromSummary(e.summary, filepath.Join(dir, ManifestFile)), Dev: c.stat.dev(name)}
-			return p, true, e, true
+		if cached, ok := c.lookup(name, st); ok {
+			p := Package{Name: name, Root: root, Dir: dir, Manifest: manifest.FromSummary(cached.summary, filepath.Join(dir, ManifestFile)), Dev: c.stat.dev(name)}
+			e, hit = cached, true
+			if notes {
+				next := *cached
+				if p.noted = c.loadNote(name, cached, &next); p.noted {
+					p.note = next.note
+					if next.hasRec != cached.hasRec || next.rec != cached.rec {
+						e, hit = &next, false
+					}
+				}
+			}
+			return p, true, e, hit
 		}
 	}
 	p, data, ok := load(root, dir)
-	if !ok || p.Err != nil || err != nil {
+	if !ok {
 		return p, ok, nil, false
+	}
+	entry := &scanEntry{stamp: st}
+	if notes {
+		if p.noted = c.loadNote(name, old, entry); p.noted {
+			p.note = entry.note
+		}
+	}
+	if p.Err != nil || err != nil {
+		return p, true, nil, false
 	}
 	sum, cacheable := p.Manifest.Summarize(data)
 	if !cacheable {
 		return p, true, nil, false
 	}
-	return p, true, &scanEntry{stamp: st, summary: sum}, false
+	entry.summary = sum
+	return p, true, entry, false
 }
 
 // Load reads the package in dir. ok is false when dir holds no manifest

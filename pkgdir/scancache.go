@@ -3,6 +3,7 @@ package pkgdir
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"hash/crc32"
 	"io/fs"
@@ -43,7 +44,7 @@ import (
 const scanCacheFile = "scan"
 
 // scanMagic starts the file; its last byte is the format's version.
-var scanMagic = []byte("modup-scan\x00\x01")
+var scanMagic = []byte("modup-scan\x00\x02")
 
 // maxScanCache bounds what is read of the cache (10,000 packages take a
 // few MB).
@@ -65,11 +66,28 @@ func (st stamp) racy(when time.Time) bool {
 	return st.mtime >= limit || st.ctime >= limit
 }
 
-// scanEntry is one package folder's cached manifest.
+// scanEntry is one package folder's cached manifest, and what its install
+// record said (its stamp is rec; hasRec false when it had none).
 type scanEntry struct {
 	stamp   stamp
 	summary manifest.Summary
+	rec     stamp
+	hasRec  bool
+	note    RecordNote
 }
+
+// RecordNote is what a scan read of a package's install record: what list,
+// check and the router ask of every package, so that a scan of thousands
+// reads no record it read before (the scan cache keeps it).
+type RecordNote struct {
+	// Repo is the repository the package was installed from ("" for none).
+	Repo string
+	// Hold is its hold, nil when it is not held.
+	Hold *Hold
+}
+
+// noteOf is the note of record rec.
+func noteOf(rec Record) RecordNote { return RecordNote{Repo: rec.Repo, Hold: rec.Hold} }
 
 // scanCache is one root's cache as read, and what the scan found.
 type scanCache struct {
@@ -83,6 +101,69 @@ type scanCache struct {
 	// now is the clock that decides which entries are too recent to
 	// cache (time.Now when nil).
 	now func() time.Time
+	// records is the root's installed/ (nil when there is none, or it
+	// cannot be opened safely: then no package gets a note), open as a
+	// folder too for stamps.
+	records    *os.Root
+	recordsDir *os.File
+}
+
+// openRecords opens installed/ for the notes (see RecordNote); ok is false
+// when the notes cannot be taken (an unsafe .modup: every reader of a
+// record then says why).
+func (c *scanCache) openRecords() bool {
+	r, err := c.l.OpenOwn(false, FolderInstalled)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true // no records: every note is empty
+	}
+	if err != nil {
+		return false
+	}
+	d, err := r.Open(".")
+	if err != nil {
+		r.Close()
+		return false
+	}
+	c.records, c.recordsDir = r, d
+	return true
+}
+
+func (c *scanCache) closeRecords() {
+	if c.records != nil {
+		c.recordsDir.Close()
+		c.records.Close()
+	}
+}
+
+// loadNote reads package name's install record into e (from the cache
+// entry old when its stamp did not change); ok is false when it cannot be
+// read now (the package then gets no note).
+func (c *scanCache) loadNote(name string, old *scanEntry, e *scanEntry) bool {
+	if c.records == nil {
+		e.hasRec, e.note = false, RecordNote{}
+		return true
+	}
+	file := name + ".json"
+	st, err := recordStamp(c.recordsDir, c.records, file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		e.hasRec, e.note = false, RecordNote{}
+		return true
+	case err != nil:
+		return false
+	case old != nil && old.hasRec && old.rec == st:
+		e.hasRec, e.rec, e.note = true, st, old.note
+		return true
+	}
+	data, err := fsutil.ReadRegularIn(c.records, file, maxRecordSize)
+	var rec Record
+	if err != nil || json.Unmarshal(data, &rec) != nil {
+		// An unusable record counts as none, as everywhere; not cached.
+		e.hasRec, e.rec, e.note = true, stamp{size: -1}, RecordNote{}
+		return true
+	}
+	e.hasRec, e.rec, e.note = true, st, noteOf(rec)
+	return true
 }
 
 // load reads the root's cache; a missing, damaged or foreign one is empty.
@@ -119,7 +200,7 @@ func (c *scanCache) save(fresh map[string]*scanEntry) {
 		now = c.now()
 	}
 	for name, e := range fresh {
-		if e.stamp.racy(now) {
+		if e.stamp.racy(now) || (e.hasRec && (e.rec.size < 0 || e.rec.racy(now))) {
 			delete(fresh, name)
 		}
 	}
@@ -159,7 +240,7 @@ func sameEntries(a, b map[string]*scanEntry) bool {
 	}
 	for name, e := range b {
 		old, ok := a[name]
-		if !ok || old.stamp != e.stamp {
+		if !ok || old.stamp != e.stamp || old.hasRec != e.hasRec || old.rec != e.rec {
 			return false
 		}
 	}
@@ -191,6 +272,26 @@ func encodeScanCache(entries map[string]*scanEntry) []byte {
 			str([]byte(f))
 		}
 		b = binary.AppendVarint(b, e.summary.ZipSize)
+		flags := byte(0)
+		if e.hasRec {
+			flags |= 1
+		}
+		if e.note.Hold != nil {
+			flags |= 2
+		}
+		b = append(b, flags)
+		if e.hasRec {
+			b = binary.AppendVarint(b, e.rec.size)
+			b = binary.AppendVarint(b, e.rec.mtime)
+			b = binary.AppendVarint(b, e.rec.ctime)
+			b = binary.AppendUvarint(b, e.rec.ino)
+			b = binary.AppendUvarint(b, e.rec.dev)
+			str([]byte(e.note.Repo))
+		}
+		if e.note.Hold != nil {
+			str([]byte(e.note.Hold.Reason))
+			b = binary.AppendVarint(b, e.note.Hold.Since.UnixNano())
+		}
 	}
 	binary.LittleEndian.PutUint32(b[len(scanMagic):], crc32.ChecksumIEEE(b[len(scanMagic)+4:]))
 	return b
@@ -228,7 +329,20 @@ func decodeScanCache(data []byte) (map[string]*scanEntry, bool) {
 			e.summary.Fields[i] = d.str()
 		}
 		e.summary.ZipSize = d.varint()
-		if d.err != nil || CheckName(name) != nil {
+		flags := d.byte()
+		if flags&1 != 0 {
+			e.hasRec = true
+			e.rec.size = d.varint()
+			e.rec.mtime = d.varint()
+			e.rec.ctime = d.varint()
+			e.rec.ino = d.uvarint()
+			e.rec.dev = d.uvarint()
+			e.note.Repo = d.str()
+		}
+		if flags&2 != 0 {
+			e.note.Hold = &Hold{Reason: d.str(), Since: time.Unix(0, d.varint()).UTC()}
+		}
+		if d.err != nil || CheckName(name) != nil || flags > 3 {
 			return nil, false
 		}
 		out[name] = e
@@ -258,6 +372,15 @@ func (d *scanDecoder) uvarint() uint64 {
 	}
 	d.off += n
 	return v
+}
+
+func (d *scanDecoder) byte() byte {
+	if d.err != nil || d.off >= len(d.raw) {
+		d.err = errScanCache
+		return 0
+	}
+	d.off++
+	return d.raw[d.off-1]
 }
 
 func (d *scanDecoder) varint() int64 {

@@ -376,3 +376,58 @@ func TestScanCacheEncoding(t *testing.T) {
 		t.Error("a cache naming ../x was read")
 	}
 }
+
+// A scan notes each package's install record (repository, hold), from the
+// cache while the record is unchanged, and sees a record written since.
+func TestScanNotesRecords(t *testing.T) {
+	c := newCacheRoot(t, "alpha", "beta", "gamma")
+	l := Layout{Root: c.root}
+	since := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if err := l.WriteRecord("alpha", Record{Version: "1.0.0", Repo: "main"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WriteRecord("beta", Record{Version: "1.0.0", Hold: &Hold{Reason: "wait", Since: since}}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string, want map[string]RecordNote) {
+		t.Helper()
+		for _, p := range c.scan(nil) {
+			n, ok := p.Noted()
+			w := want[p.Name]
+			if !ok || n.Repo != w.Repo || (n.Hold == nil) != (w.Hold == nil) || (n.Hold != nil && (n.Hold.Reason != w.Hold.Reason || !n.Hold.Since.Equal(w.Hold.Since))) {
+				t.Errorf("%s: %s noted %+v (%v), want %+v", when, p.Name, n, ok, w)
+			}
+		}
+	}
+	want := map[string]RecordNote{"alpha": {Repo: "main"}, "beta": {Hold: &Hold{Reason: "wait", Since: since}}}
+	check("first scan", want)
+	if e := c.cached()["beta"]; e == nil || !e.hasRec || e.note.Hold == nil || e.note.Hold.Reason != "wait" {
+		t.Fatalf("beta's note not cached: %+v", e)
+	}
+	check("from the cache", want)
+	if err := l.WriteRecord("gamma", Record{Version: "1.0.0", Repo: "lan"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WriteRecord("beta", Record{Version: "1.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+	check("after records changed", map[string]RecordNote{"alpha": {Repo: "main"}, "gamma": {Repo: "lan"}})
+	if holds := HoldsOf(c.scan(nil)); len(holds) != 0 {
+		t.Errorf("holds %v", holds)
+	}
+	if runtime.GOOS != "windows" {
+		// A record that is a link is not followed: taken as none.
+		other := filepath.Join(t.TempDir(), "x.json")
+		if err := os.WriteFile(other, []byte(`{"repo": "evil"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rec := filepath.Join(c.root, StateDirName, FolderInstalled, "alpha.json")
+		if err := os.Remove(rec); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(other, rec); err != nil {
+			t.Fatal(err)
+		}
+		check("a link", map[string]RecordNote{"gamma": {Repo: "lan"}})
+	}
+}

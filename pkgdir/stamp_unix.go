@@ -28,19 +28,31 @@ func openDirStat(root string) statter {
 }
 
 func (s *dirStat) manifest(name string) (stamp, error) {
+	return fstatat(s.dir, s.root, name+"/"+ManifestFile, 0)
+}
+
+// fstatat stamps the file rel in the open folder dir, whose path is base
+// (for errors); flags 0 follows a link, unix.AT_SYMLINK_NOFOLLOW does not.
+func fstatat(dir *os.File, base, rel string, flags int) (stamp, error) {
 	var st unix.Stat_t
-	err := ignoringEINTR(func() error { return unix.Fstatat(int(s.dir.Fd()), name+"/"+ManifestFile, &st, 0) })
+	err := ignoringEINTR(func() error { return unix.Fstatat(int(dir.Fd()), rel, &st, flags) })
 	if err != nil {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			return stamp{}, fs.ErrNotExist
 		}
-		return stamp{}, &fs.PathError{Op: "stat", Path: filepath.Join(s.root, name, ManifestFile), Err: err}
+		return stamp{}, &fs.PathError{Op: "stat", Path: filepath.Join(base, filepath.FromSlash(rel)), Err: err}
 	}
 	out := stamp{size: st.Size, mtime: unixNano(st.Mtim), ctime: unixNano(st.Ctim), ino: uint64(st.Ino), dev: uint64(st.Dev)}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		out.size = -1 // never matches what a regular manifest was cached as
+		out.size = -1 // never matches what a regular file was cached as
 	}
 	return out, nil
+}
+
+// recordStamp stamps the install record file in installed/ (open as dir,
+// and as r), never following a link.
+func recordStamp(dir *os.File, _ *os.Root, file string) (stamp, error) {
+	return fstatat(dir, dir.Name(), file, unix.AT_SYMLINK_NOFOLLOW)
 }
 
 func (s *dirStat) dev(name string) bool {

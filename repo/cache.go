@@ -94,6 +94,10 @@ type repoState struct {
 	// when it happened.
 	Error   string    `json:"error,omitempty"`
 	ErrorAt time.Time `json:"error_at,omitzero"`
+	// Confirmed is when the repository last confirmed each cached
+	// document (by path) without sending it again: a 304, or an
+	// unchanged file. It overrides an older Checked of the document.
+	Confirmed map[string]time.Time `json:"confirmed,omitempty"`
 }
 
 const stateFile = "state.json"

@@ -192,22 +192,22 @@ func infoDoc(name string) string { return doc.FileName(doc.PackageInfoPath(name)
 // document) is to be verified here, before a new copy replaces the old.
 //
 // On failure *mem keeps what it had; the error names the repository and
-// the document.
+// the document. asked reports whether the repository was asked now.
 func fetch[T any, PT interface {
 	*T
 	doc.Document
-}](ctx context.Context, c *Client, s *state, path string, mem **cached[T], maxAge time.Duration, force bool) error {
+}](ctx context.Context, c *Client, s *state, path string, mem **cached[T], maxAge time.Duration, force bool) (bool, error) {
 	loadCached(s, path, mem)
 	now := c.now()
 	if old := *mem; old != nil && now.Sub(old.Checked) < maxAge && !old.Checked.After(now) {
-		return nil
+		return false, nil
 	}
 	if last, ok := s.asked[path]; ok && !force && now.Sub(last.at) < askEvery && !last.at.After(now) {
-		return last.err
+		return false, last.err
 	}
 	err := ask[T, PT](ctx, c, s, path, mem, now)
 	s.asked[path] = asked{at: now, err: err}
-	return err
+	return true, err
 }
 
 // ask asks the repository for the document at path now (see fetch).
@@ -234,7 +234,7 @@ func ask[T any, PT interface {
 		next.Size, next.ModTime = fi.Size(), fi.ModTime()
 		if old := *mem; old != nil && old.Size == next.Size && old.ModTime.Equal(next.ModTime) {
 			old.Checked = now
-			return store(c, file, old)
+			return c.confirmed(s, path, now)
 		}
 		if data, err = fsutil.ReadRegular(where, doc.MaxSize); err != nil {
 			return fmt.Errorf("%s: %w", named, err)
@@ -250,7 +250,7 @@ func ask[T any, PT interface {
 		}
 		if notModified && *mem != nil {
 			(*mem).Checked = now
-			return store(c, file, *mem)
+			return c.confirmed(s, path, now)
 		}
 		data = body
 		if v.fresh != nil {
@@ -268,9 +268,32 @@ func ask[T any, PT interface {
 func loadCached[T any](s *state, path string, mem **cached[T]) {
 	if *mem == nil {
 		if old := readCached[T](cacheFile(s.dir, path)); old != nil && old.URL == s.repo.docURL(path) {
+			// A later confirmation (a 304) is kept in state.json, not by
+			// writing the document again.
+			if st := readState(s.dir); st.URL == s.repo.URL && st.Confirmed[path].After(old.Checked) {
+				old.Checked = st.Confirmed[path]
+			}
 			*mem = old
 		}
 	}
+}
+
+// confirmed records that the repository confirmed the document at path
+// (a 304, an unchanged file) at when: in state.json, beside the last
+// refresh's outcome, so that a 304 writes a few bytes, not the document.
+func (c *Client) confirmed(s *state, path string, when time.Time) error {
+	st := readState(s.dir)
+	if st.URL != s.repo.URL {
+		st = repoState{URL: s.repo.URL}
+	}
+	if st.Confirmed == nil {
+		st.Confirmed = map[string]time.Time{}
+	}
+	st.Confirmed[path] = when.UTC()
+	if err := writeState(s.dir, st); err != nil {
+		c.logger().Warn("repository state not written", "repo", s.repo.Name, "error", err.Error())
+	}
+	return nil
 }
 
 // store writes a cached document; a cache that cannot be written costs
@@ -325,11 +348,13 @@ func (c *Client) packages(ctx context.Context, r Repo, maxAge time.Duration) Cop
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	before := s.packages
-	err := fetch(ctx, c, s, packagesDoc, &s.packages, maxAge, false)
+	asked, err := fetch(ctx, c, s, packagesDoc, &s.packages, maxAge, false)
 	if s.packages != before || s.byName == nil {
 		s.index()
 	}
-	c.noteRefresh(s, err)
+	if asked {
+		c.noteRefresh(s, err)
+	}
 	return copyOf(c, s, s.packages, err)
 }
 
@@ -366,7 +391,7 @@ func (c *Client) Modules(ctx context.Context, r Repo) Copy[doc.ModuleList] {
 	s := c.state(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	err := fetch(ctx, c, s, modulesDoc, &s.modules, c.maxAge(), false)
+	_, err := fetch(ctx, c, s, modulesDoc, &s.modules, c.maxAge(), false)
 	return copyOf(c, s, s.modules, err)
 }
 
@@ -383,7 +408,7 @@ func (c *Client) info(ctx context.Context, r Repo, name string, maxAge time.Dura
 		return Copy[doc.PackageInfo]{Repo: r, Err: fmt.Errorf("%q cannot name a package in an index", name)}
 	}
 	mem := s.infos[name]
-	err := fetch(ctx, c, s, infoDoc(name), &mem, maxAge, false)
+	_, err := fetch(ctx, c, s, infoDoc(name), &mem, maxAge, false)
 	if mem != nil {
 		s.infos[name] = mem
 		if mem.Doc.Name != name {
@@ -411,7 +436,7 @@ func (c *Client) Refresh(ctx context.Context, r Repo) Refreshed {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := Refreshed{Repo: r}
-	err := fetch(ctx, c, s, rootDoc, &s.root, 0, true)
+	_, err := fetch(ctx, c, s, rootDoc, &s.root, 0, true)
 	if err == nil && s.root.Doc.Version > doc.FormatVersion {
 		err = fmt.Errorf("repository %s: %s: index format %d is newer than this modup reads (%d): update modup", r.Name, r.docURL(rootDoc), s.root.Doc.Version, doc.FormatVersion)
 		s.root = nil
@@ -422,12 +447,12 @@ func (c *Client) Refresh(ctx context.Context, r Repo) Refreshed {
 		if s.packages != nil {
 			before = s.packages.Doc.Generated
 		}
-		err = fetch(ctx, c, s, packagesDoc, &s.packages, 0, true)
+		_, err = fetch(ctx, c, s, packagesDoc, &s.packages, 0, true)
 		out.Changed = s.packages != nil && (before.IsZero() || !s.packages.Doc.Generated.Equal(before))
 		s.index()
 	}
 	if err == nil {
-		err = fetch(ctx, c, s, modulesDoc, &s.modules, 0, true)
+		_, err = fetch(ctx, c, s, modulesDoc, &s.modules, 0, true)
 	}
 	if s.packages != nil {
 		out.Packages = len(s.packages.Doc.Packages)
@@ -442,6 +467,9 @@ func (c *Client) Refresh(ctx context.Context, r Repo) Refreshed {
 func (c *Client) noteRefresh(s *state, err error) {
 	st := readState(s.dir)
 	want := repoState{URL: s.repo.URL}
+	if st.URL == want.URL {
+		want.Confirmed = st.Confirmed
+	}
 	if err != nil {
 		want.Error, want.ErrorAt = redact.Text(err.Error()), c.now().UTC()
 	}

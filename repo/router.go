@@ -95,8 +95,12 @@ func (r *Router) Route(ctx context.Context, p pkgdir.Package) (sources.Source, b
 	return r.Client.Source(rp), true
 }
 
-// repoOf is the repository p's install record names ("" for none).
+// repoOf is the repository p's install record names ("" for none): as
+// the scan noted it, else from the root's records.
 func (r *Router) repoOf(p pkgdir.Package) string {
+	if n, ok := p.Noted(); ok {
+		return n.Repo
+	}
 	r.mu.Lock()
 	if r.roots == nil {
 		r.roots = map[string]*rootRecords{}

@@ -101,8 +101,9 @@ func (c *Client) logger() *slog.Logger {
 	return c.Logger
 }
 
-// state returns the Client's state of r; a repository whose URL changed
-// under the same name starts over.
+// state returns the Client's state of r; a repository changed under the
+// same name (another URL, --mirror) starts over. A state's repo never
+// changes once made (readers hold only the state's own lock).
 func (c *Client) state(r Repo) *state {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -110,14 +111,13 @@ func (c *Client) state(r Repo) *state {
 		c.repos = map[string]*state{}
 	}
 	s, ok := c.repos[r.Name]
-	if !ok || s.repo.URL != r.URL {
+	if !ok || s.repo != r {
 		s = &state{repo: r, infos: map[string]*cached[doc.PackageInfo]{}, asked: map[string]asked{}}
 		if c.Dir != "" {
 			s.dir = filepath.Join(c.Dir, r.Name)
 		}
 		c.repos[r.Name] = s
 	}
-	s.repo = r
 	return s
 }
 

@@ -32,6 +32,9 @@ type List struct {
 	// Path is repos.json.
 	Path  string
 	Repos []Repo
+	// NoPlace, when set, says why there is no repos.json (no
+	// configuration folder): Save returns it.
+	NoPlace error
 }
 
 // listFile is repos.json's shape.
@@ -180,6 +183,9 @@ func (l *List) own(name, todo string) (Repo, error) {
 // Save writes repos.json atomically (the configuration file's
 // repositories stay in the configuration file).
 func (l *List) Save() error {
+	if l.NoPlace != nil {
+		return l.NoPlace
+	}
 	f := listFile{Version: 1, Repos: []Repo{}}
 	for _, r := range l.Repos {
 		if r.From == "" {

@@ -60,7 +60,10 @@ func (a *app) repoList() (*repo.List, error) {
 	if path == "" {
 		p, err := config.Path(a.getenv, a.userConfigDir)
 		if err != nil {
-			return nil, fmt.Errorf("no place for %s: %w", repo.FileName, err)
+			// No configuration folder: no repos.json either (repo add
+			// says so when it would write one).
+			a.repos = &repo.List{NoPlace: fmt.Errorf("no place for %s: %w", repo.FileName, err)}
+			return a.repos, nil
 		}
 		path = p
 	}

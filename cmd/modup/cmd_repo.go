@@ -9,7 +9,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -24,31 +23,6 @@ import (
 	"github.com/modup/modup/sources"
 	"github.com/modup/modup/updater"
 )
-
-// userCacheDir is os.UserCacheDir read through the app's environment, as
-// userConfigDir is, so that in-process tests never see the real user's
-// folders.
-func (a *app) userCacheDir() (string, error) {
-	switch runtime.GOOS {
-	case "windows":
-		if d := a.getenv("LocalAppData"); d != "" {
-			return d, nil
-		}
-		return "", errors.New("%LocalAppData% is not set")
-	case "darwin", "ios":
-		if h := a.getenv("HOME"); h != "" {
-			return filepath.Join(h, "Library", "Caches"), nil
-		}
-		return "", errors.New("$HOME is not set")
-	}
-	if d := a.getenv("XDG_CACHE_HOME"); d != "" && filepath.IsAbs(d) {
-		return d, nil
-	}
-	if h := a.getenv("HOME"); h != "" {
-		return filepath.Join(h, ".cache"), nil
-	}
-	return "", errors.New("neither $XDG_CACHE_HOME nor $HOME is set")
-}
 
 // repoList reads the repositories: repos.json next to the configuration
 // file in use, and the file's [[repo]] tables.

@@ -40,25 +40,37 @@ func (o origin) String() string {
 // userConfigDir is os.UserConfigDir read through the app's environment,
 // so that in-process tests never see the real user's file.
 func (a *app) userConfigDir() (string, error) {
+	return a.userDir("APPDATA", filepath.Join("Library", "Application Support"), "XDG_CONFIG_HOME", ".config")
+}
+
+// userCacheDir is os.UserCacheDir read the same way (repositories' copies).
+func (a *app) userCacheDir() (string, error) {
+	return a.userDir("LocalAppData", filepath.Join("Library", "Caches"), "XDG_CACHE_HOME", ".cache")
+}
+
+// userDir is a per-user folder as the os package finds it: the Windows
+// variable windowsVar, macOS's $HOME/darwin, else $xdgVar when absolute,
+// else $HOME/home.
+func (a *app) userDir(windowsVar, darwin, xdgVar, home string) (string, error) {
 	switch runtime.GOOS {
 	case "windows":
-		if d := a.getenv("APPDATA"); d != "" {
+		if d := a.getenv(windowsVar); d != "" {
 			return d, nil
 		}
-		return "", errors.New("%APPDATA% is not set")
+		return "", fmt.Errorf("%%%s%% is not set", windowsVar)
 	case "darwin", "ios":
 		if h := a.getenv("HOME"); h != "" {
-			return filepath.Join(h, "Library", "Application Support"), nil
+			return filepath.Join(h, darwin), nil
 		}
 		return "", errors.New("$HOME is not set")
 	}
-	if d := a.getenv("XDG_CONFIG_HOME"); d != "" && filepath.IsAbs(d) {
+	if d := a.getenv(xdgVar); d != "" && filepath.IsAbs(d) {
 		return d, nil
 	}
 	if h := a.getenv("HOME"); h != "" {
-		return filepath.Join(h, ".config"), nil
+		return filepath.Join(h, home), nil
 	}
-	return "", errors.New("neither $XDG_CONFIG_HOME nor $HOME is set")
+	return "", fmt.Errorf("neither $%s nor $HOME is set", xdgVar)
 }
 
 // loadConfig reads the configuration file once per run. A file that does

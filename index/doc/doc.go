@@ -148,6 +148,21 @@ type Version struct {
 	// Problems are what `modup release check` finds wrong with the
 	// version; one that is Blocking keeps it from being installed.
 	Problems []Problem `json:"problems"`
+	// PublicKey is the minisign key ("RW...") that signs the release, as
+	// its author's source reports it (the release folder's
+	// a2modsource.json, which `modup pack --sign` writes); "" when the
+	// source names none. A client falls back to Manifest's public_key.
+	PublicKey string `json:"public_key,omitempty"`
+	// KeyRotation is the release's key_rotation as its author's source
+	// reports it, nil when none.
+	KeyRotation *KeyRotation `json:"key_rotation,omitempty"`
+}
+
+// KeyRotation is a manifest's key_rotation: the new public key, signed by
+// the old secret key.
+type KeyRotation struct {
+	New       string `json:"new"`
+	Signature string `json:"signature"`
 }
 
 // Installable reports whether a client may install v: no blocking problem.

@@ -1,11 +1,15 @@
 package doc_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/modup/modup/index/doc"
+	"github.com/modup/modup/trust"
+	"github.com/modup/modup/trust/trusttest"
 )
 
 const goodSum = "38055c5a1092b549952a1ec2ab64e433e3c455741a7c3b03ce5589d1d480bcd5"
@@ -38,6 +42,8 @@ func TestDecodeRejects(t *testing.T) {
 		{"version as path", info(strings.Replace(version(""), `"version":"1.0.0"`, `"version":"../1"`, 1)), "not a valid version"},
 		{"blocked latest", info(version(`,"problems":[{"check":"archive","blocking":true,"detail":"x"}]`)), "blocking problem"},
 		{"missing latest", strings.Replace(info(version("")), `"latest":"1.0.0"`, `"latest":"2.0.0"`, 1), "not among its versions"},
+		{"bad public_key", info(version(`,"public_key":"RWnot-a-key"`)), "public_key"},
+		{"bad key_rotation key", info(version(`,"key_rotation":{"new":"nope","signature":"x"}`)), "key_rotation: new"},
 		{"html", "<!DOCTYPE html>", "HTML page"},
 		{"not json", "{", "unexpected end"},
 	}
@@ -65,6 +71,24 @@ func TestDecodeAccepts(t *testing.T) {
 	blocked := `{"version":"2.0.0","payload_url":"https://example.com/2.0.0.zip","size":0,"sha256":"","manifest":null,"modules":[],"problems":[{"check":"download","blocking":true,"detail":"too large"}]}`
 	if err := doc.Decode([]byte(info(version("")+","+blocked)), "x", &p); err != nil {
 		t.Errorf("a blocked version without a digest: %v", err)
+	}
+	// A release's signing key and its rotation, as the author's source
+	// reports them.
+	pub, sec := trusttest.Key(t)
+	newPub, _ := trusttest.Key(t)
+	rot, err := trust.Rotate(sec, newPub, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotJSON, _ := json.Marshal(doc.KeyRotation{New: rot.New, Signature: rot.Signature})
+	if err := doc.Decode([]byte(info(version(`,"public_key":"`+pub.String()+`","key_rotation":`+string(rotJSON)))), "x", &p); err != nil {
+		t.Fatalf("a version with public_key and key_rotation: %v", err)
+	}
+	if v := p.Versions[0]; v.PublicKey != pub.String() || v.KeyRotation == nil || v.KeyRotation.New != newPub.String() {
+		t.Errorf("decoded key %q, rotation %+v", v.PublicKey, v.KeyRotation)
+	}
+	if err := doc.Decode([]byte(info(version(`,"key_rotation":{"new":"`+newPub.String()+`","signature":"not a signature"}`))), "x", &p); !errors.Is(err, doc.ErrInvalid) {
+		t.Errorf("a key_rotation whose signature does not parse: err = %v, want ErrInvalid", err)
 	}
 	var root doc.Root
 	if err := doc.Decode([]byte(`{"service":"something-else","version":1}`), "x", &root); err == nil {

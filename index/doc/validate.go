@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/modup/modup/trust"
 )
 
 // ErrInvalid is wrapped by every error Decode and Validate return for a
@@ -256,6 +258,19 @@ func (v *Version) validate(pkg string) error {
 	for _, m := range v.Modules {
 		if m.Name == "" || strings.ContainsAny(m.Name, `/\`) || m.Name == "." || m.Name == ".." {
 			return invalid("package %s %s: module name %q is not a folder name", pkg, v.Version, m.Name)
+		}
+	}
+	if v.PublicKey != "" {
+		if _, err := trust.ParsePublicKey(v.PublicKey); err != nil {
+			return invalid("package %s %s: public_key: %v", pkg, v.Version, err)
+		}
+	}
+	if r := v.KeyRotation; r != nil {
+		if _, err := trust.ParsePublicKey(r.New); err != nil {
+			return invalid("package %s %s: key_rotation: new: %v", pkg, v.Version, err)
+		}
+		if _, err := trust.ParseSignature([]byte(r.Signature)); err != nil {
+			return invalid("package %s %s: key_rotation: signature: %v", pkg, v.Version, err)
 		}
 	}
 	for _, pr := range v.Problems {

@@ -70,6 +70,15 @@ CREATE TABLE http_cache (
 	stored        INTEGER NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 2: each version's signing key as its author's source reports it
+	// (public_key, key_rotation as JSON), and the sha256 of its signature
+	// as mirrored beside its zip ('' none yet, '-' looked for and none
+	// usable).
+	`
+ALTER TABLE versions ADD COLUMN public_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE versions ADD COLUMN key_rotation TEXT NOT NULL DEFAULT '';
+ALTER TABLE versions ADD COLUMN signature TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // SchemaVersion is the schema this modup writes.

@@ -14,7 +14,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 		"SELECT update_url FROM sources WHERE name = 'x' COLLATE NOCASE AND name != ''",
 		"SELECT update_url FROM sources WHERE name = 'x' COLLATE NOCASE AND name != '' AND id != 1",
 		"SELECT id, name, pointer_version FROM sources WHERE update_url = 'u'",
-		"SELECT version, sha256, payload_url, mirrored, blocking FROM versions WHERE source_id = 1",
+		"SELECT version, sha256, payload_url, mirrored, blocking, public_key, signature FROM versions WHERE source_id = 1",
 	} {
 		rows, err := db.Query("EXPLAIN QUERY PLAN " + q)
 		if err != nil {

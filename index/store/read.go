@@ -114,16 +114,16 @@ func readSnapshot(ctx context.Context, tx *sql.Tx) (*Snapshot, error) {
 	type where struct{ src, ver int }
 	verAt := map[int64]where{}
 	rows, err = tx.QueryContext(ctx, `SELECT id, source_id, version, tag, published, first_seen, payload_url, size, sha256,
-		prerelease, manifest, problems, mirrored FROM versions ORDER BY id`)
+		prerelease, manifest, problems, mirrored, public_key, key_rotation, signature FROM versions ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var v Version
 		var id, srcID, published, firstSeen int64
-		var problems string
+		var problems, rotation string
 		if err := rows.Scan(&id, &srcID, &v.Version, &v.Tag, &published, &firstSeen, &v.PayloadURL, &v.Size, &v.SHA256,
-			&v.Prerelease, &v.Manifest, &problems, &v.Mirrored); err != nil {
+			&v.Prerelease, &v.Manifest, &problems, &v.Mirrored, &v.PublicKey, &rotation, &v.Signature); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -131,6 +131,13 @@ func readSnapshot(ctx context.Context, tx *sql.Tx) (*Snapshot, error) {
 		if err := json.Unmarshal([]byte(problems), &v.Problems); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("version %s: problems: %w", v.Version, err)
+		}
+		if rotation != "" {
+			v.KeyRotation = &doc.KeyRotation{}
+			if err := json.Unmarshal([]byte(rotation), v.KeyRotation); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("version %s: key_rotation: %w", v.Version, err)
+			}
 		}
 		i, ok := byID[srcID]
 		if !ok {
@@ -206,6 +213,10 @@ type KnownVersion struct {
 	PayloadURL string
 	Mirrored   bool
 	Blocking   bool
+	// PublicKey is the key recorded from the author's source ("" none);
+	// Signature the mirrored signature's sha256, as Version's.
+	PublicKey string
+	Signature string
 }
 
 // Known reads what is recorded of the source at updateURL (empty when
@@ -221,7 +232,7 @@ func (s *Store) Known(ctx context.Context, updateURL string) (Known, error) {
 	if err != nil {
 		return k, err
 	}
-	rows, err := s.r.QueryContext(ctx, "SELECT version, sha256, payload_url, mirrored, blocking FROM versions WHERE source_id = ?", id)
+	rows, err := s.r.QueryContext(ctx, "SELECT version, sha256, payload_url, mirrored, blocking, public_key, signature FROM versions WHERE source_id = ?", id)
 	if err != nil {
 		return k, err
 	}
@@ -229,7 +240,7 @@ func (s *Store) Known(ctx context.Context, updateURL string) (Known, error) {
 	for rows.Next() {
 		var v string
 		var kv KnownVersion
-		if err := rows.Scan(&v, &kv.SHA256, &kv.PayloadURL, &kv.Mirrored, &kv.Blocking); err != nil {
+		if err := rows.Scan(&v, &kv.SHA256, &kv.PayloadURL, &kv.Mirrored, &kv.Blocking, &kv.PublicKey, &kv.Signature); err != nil {
 			return k, err
 		}
 		k.Versions[v] = kv

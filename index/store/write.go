@@ -35,7 +35,24 @@ type Version struct {
 	Modules  []doc.Module
 	// Mirrored: the zip is in the mirror folder.
 	Mirrored bool
+	// PublicKey and KeyRotation are the release's signing key and key
+	// rotation as the author's source reports them ("" and nil when it
+	// names none).
+	PublicKey   string
+	KeyRotation *doc.KeyRotation
+	// Signature is the sha256 of the release's signature as mirrored
+	// beside its zip (NAME/VERSION.zip.minisig), verified with the
+	// release's key; "" when none is, NoSignature when one was looked for
+	// and none is usable.
+	Signature string
 }
+
+// NoSignature is Version.Signature of a mirrored version whose signature
+// was looked for once and is missing or does not verify: not asked again.
+const NoSignature = "-"
+
+// MirroredSignature reports whether v's signature is in the mirror.
+func (v Version) MirroredSignature() bool { return v.Signature != "" && v.Signature != NoSignature }
 
 // Blocking reports whether v has a problem that keeps it from install.
 func (v Version) Blocking() bool {
@@ -64,8 +81,20 @@ type Update struct {
 	Mirrored []string
 	// Drop are recorded versions the source no longer publishes.
 	Drop []string
+	// Keys give recorded versions that have no key yet the one their
+	// author's source now reports (a version recorded by an older modup).
+	Keys map[string]Key
+	// Signatures are recorded versions whose signature was looked for:
+	// the sha256 of the one now mirrored, or NoSignature.
+	Signatures map[string]string
 	// Cache are the conditional-request entries the refresh stored.
 	Cache map[string]sources.CacheEntry
+}
+
+// Key is a release's signing key as its author's source reports it.
+type Key struct {
+	PublicKey   string
+	KeyRotation *doc.KeyRotation
 }
 
 // SetSources makes the index's sources exactly urls (in that order for new
@@ -235,6 +264,29 @@ func (s *Store) Apply(ctx context.Context, u Update) (changed bool, err error) {
 			changed = true
 		}
 	}
+	for v, k := range u.Keys {
+		rot, err := rotationJSON(k.KeyRotation)
+		if err != nil {
+			return false, err
+		}
+		res, err := tx.ExecContext(ctx, "UPDATE versions SET public_key = ?, key_rotation = ? WHERE source_id = ? AND version = ? AND public_key = ''",
+			k.PublicKey, rot, id, v)
+		if err != nil {
+			return false, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			changed = true
+		}
+	}
+	for v, sum := range u.Signatures {
+		res, err := tx.ExecContext(ctx, "UPDATE versions SET signature = ? WHERE source_id = ? AND version = ? AND signature != ?", sum, id, v, sum)
+		if err != nil {
+			return false, err
+		}
+		if n, _ := res.RowsAffected(); n > 0 && sum != NoSignature {
+			changed = true
+		}
+	}
 	for _, v := range u.Drop {
 		res, err := tx.ExecContext(ctx, "DELETE FROM versions WHERE source_id = ? AND version = ?", id, v)
 		if err != nil {
@@ -267,11 +319,16 @@ func insertVersion(ctx context.Context, tx *sql.Tx, sourceID int64, v Version) e
 	if err != nil {
 		return err
 	}
+	rot, err := rotationJSON(v.KeyRotation)
+	if err != nil {
+		return err
+	}
 	res, err := tx.ExecContext(ctx, `INSERT INTO versions
-		(source_id, version, tag, published, first_seen, payload_url, size, sha256, prerelease, manifest, problems, blocking, mirrored)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(source_id, version, tag, published, first_seen, payload_url, size, sha256, prerelease, manifest, problems, blocking, mirrored,
+		 public_key, key_rotation, signature)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		sourceID, v.Version, v.Tag, toMillis(v.Published), toMillis(v.FirstSeen), v.PayloadURL, v.Size, v.SHA256,
-		v.Prerelease, v.Manifest, string(problems), v.Blocking(), v.Mirrored)
+		v.Prerelease, v.Manifest, string(problems), v.Blocking(), v.Mirrored, v.PublicKey, rot, v.Signature)
 	if err != nil {
 		return err
 	}
@@ -290,6 +347,16 @@ func insertVersion(ctx context.Context, tx *sql.Tx, sourceID int64, v Version) e
 		}
 	}
 	return nil
+}
+
+// rotationJSON is a key rotation as the key_rotation column keeps it: ""
+// for none.
+func rotationJSON(r *doc.KeyRotation) (string, error) {
+	if r == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(r)
+	return string(b), err
 }
 
 func nonNil[T any](s []T) []T {

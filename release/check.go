@@ -129,6 +129,7 @@ type checker struct {
 	zipSize    int64
 	retry      bool   // the download failed in a way that may pass later
 	root       string // the extracted package
+	sig        []byte // the release's signature as fetched (nil when none)
 }
 
 func (c *checker) set(name string, st Status, detail, hint string) {
@@ -225,6 +226,10 @@ type PayloadResult struct {
 	Size   int64
 	// Root is the extracted package inside Dir, "" when extraction failed.
 	Root string
+	// Signature is the release's detached signature as the source served
+	// it (at most sources.MaxSignatureSize bytes), nil when it has none;
+	// the signature step says whether it verified.
+	Signature []byte
 	// Retry is set when the download failed in a way that asking again
 	// later may cure (the network, the server), as opposed to a payload
 	// that is too large.
@@ -246,7 +251,7 @@ func VerifyPayload(ctx context.Context, pc PayloadCheck) PayloadResult {
 		rel:     pc.Release,
 	}
 	extracted := c.payloadSteps(ctx, pc.Dir)
-	res := PayloadResult{Zip: c.zipPath, SHA256: c.zipSHA, Size: c.zipSize, Retry: c.retry}
+	res := PayloadResult{Zip: c.zipPath, SHA256: c.zipSHA, Size: c.zipSize, Retry: c.retry, Signature: c.sig}
 	if extracted {
 		res.Root = c.root
 	}

@@ -28,6 +28,9 @@ func (c *checker) checkSignature(ctx context.Context) {
 	var fetchErr error
 	if ss, ok := c.src.(sources.SignatureSource); ok {
 		sig, fetchErr = ss.Signature(ctx, c.rel)
+		if fetchErr == nil {
+			c.sig = sig
+		}
 	} else {
 		fetchErr = fmt.Errorf("the %s source publishes no signatures: %w", c.kind(), sources.ErrNotFound)
 	}

@@ -218,6 +218,15 @@ func (s *Source) release(info doc.PackageInfo, v doc.Version) sources.Release {
 		}
 		rel.Extra[gist.ExtraModule] = module
 	}
+	// The key the author's source reports for the release (where `modup
+	// pack --sign` writes it) is what a first install pins; the zip's own
+	// manifest names it only when the author bumped the package.
+	if v.PublicKey != "" {
+		rel.PublicKey = v.PublicKey
+	}
+	if r := v.KeyRotation; r != nil {
+		rel.KeyRotation = &manifest.KeyRotation{New: r.New, Signature: r.Signature}
+	}
 	origin := payloadPath(v.PayloadURL)
 	mirror := s.repo.docURL(doc.MirrorURL(info.Name, v.Version))
 	switch {

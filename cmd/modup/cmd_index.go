@@ -415,6 +415,9 @@ authors' sources directly.`,
 			}
 			if f.mirror != "" {
 				printf(a.stdout, "; %s", plural(rep.Zips, "mirrored zip"))
+				if rep.Signatures > 0 {
+					printf(a.stdout, " (%d signed)", rep.Signatures)
+				}
 			}
 			printf(a.stdout, "\n")
 			return nil

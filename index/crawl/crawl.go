@@ -248,24 +248,27 @@ func (c *Crawler) refresh(parent context.Context, updateURL string) Result {
 	pointerKey := versionKey(latest.Version)
 
 	var cands []candidate
-	listed := false
+	// listed is every version the source lists, nil when it cannot list
+	// (or listing failed).
+	var listed map[string]sources.Release
 	seen := map[string]bool{}
 	if lister, ok := src.(sources.Lister); ok {
 		list, err := lister.Versions(ctx, q)
 		if err != nil {
 			errs = append(errs, c.word(ctx, err))
 		} else {
-			listed = true
+			listed = make(map[string]sources.Release, len(list))
 			for _, rel := range list {
 				key := versionKey(rel.Version)
 				if seen[key] {
 					continue
 				}
 				seen[key] = true
+				listed[key] = rel
 				if _, ok := known.Versions[key]; ok {
 					continue
 				}
-				want := sources.Release{Version: rel.Version, Name: latest.Name}
+				want := sources.Release{Version: rel.Version, Name: latest.Name, PublicKey: rel.PublicKey, KeyRotation: rel.KeyRotation}
 				if key == pointerKey {
 					want = latest
 				}
@@ -281,7 +284,7 @@ func (c *Crawler) refresh(parent context.Context, updateURL string) Result {
 	_, recorded := known.Versions[pointerKey]
 	switch {
 	case recorded || seen[pointerKey]:
-	case listed:
+	case listed != nil:
 		// The complete list lacks it: unreleased, said as the source's
 		// Resolve says it, without asking the API again.
 		where := "among the published releases"
@@ -303,7 +306,7 @@ func (c *Crawler) refresh(parent context.Context, updateURL string) Result {
 			cands = append(cands, candidate{key: pointerKey, want: latest, rel: rel})
 		}
 	}
-	if listed {
+	if listed != nil {
 		// A version recorded from the pointer stays while the pointer
 		// names it, listed or not.
 		u.Drop = slices.DeleteFunc(u.Drop, func(v string) bool { return v == pointerKey })
@@ -320,25 +323,74 @@ func (c *Crawler) refresh(parent context.Context, updateURL string) Result {
 		}
 		u.Add = append(u.Add, v)
 	}
+	if kv, ok := known.Versions[pointerKey]; ok && kv.PublicKey == "" {
+		// Recorded before the index kept keys: the pointer's is its.
+		if k := sourceKey(latest, sources.Release{}); k.PublicKey != "" {
+			u.Keys = map[string]store.Key{pointerKey: k}
+			kv.PublicKey = k.PublicKey
+			known.Versions[pointerKey] = kv
+		}
+	}
 	if c.Mirror != "" {
 		for key, kv := range known.Versions {
-			if kv.Mirrored || kv.Blocking || kv.SHA256 == "" || slices.Contains(u.Drop, key) {
+			if kv.Blocking || kv.SHA256 == "" || slices.Contains(u.Drop, key) {
 				continue
 			}
-			ok, err := c.mirrorKnown(ctx, src, name, key, kv)
-			if ok {
-				res.Downloads++
+			if !kv.Mirrored {
+				ok, err := c.mirrorKnown(ctx, src, name, key, kv)
+				if ok {
+					res.Downloads++
+				}
+				if err != nil {
+					errs = append(errs, err.Error())
+					continue
+				}
+				u.Mirrored = append(u.Mirrored, key)
 			}
+			if kv.Signature != "" || kv.PublicKey == "" {
+				continue // looked for once already, or no key to check one with
+			}
+			sum, p, err := c.mirrorKnownSignature(ctx, src, name, key, knownRelease(src, key, kv, listed), kv)
 			if err != nil {
 				errs = append(errs, err.Error())
 				continue
 			}
-			u.Mirrored = append(u.Mirrored, key)
+			if u.Signatures == nil {
+				u.Signatures = map[string]string{}
+			}
+			u.Signatures[key] = sum
+			if p != nil {
+				if u.Problems == nil {
+					u.Problems = map[string]doc.Problem{}
+				}
+				u.Problems[key] = *p
+			}
 		}
 	}
 	res.Added = len(u.Add)
 	res.Versions = len(known.Versions) + len(u.Add) - len(u.Drop)
 	return c.record(parent, u, cache, errs, res)
+}
+
+// knownRelease is a recorded version as its source knows it: as listed
+// this refresh, else from what was recorded (its signature beside its
+// zip).
+func knownRelease(src sources.Source, version string, kv store.KnownVersion, listed map[string]sources.Release) sources.Release {
+	if rel, ok := listed[version]; ok {
+		return rel
+	}
+	return recordedRelease(src, version, kv)
+}
+
+// recordedRelease is a recorded version as a resolved release: its zip
+// where it was recorded, its signature beside it.
+func recordedRelease(src sources.Source, version string, kv store.KnownVersion) sources.Release {
+	rel := sources.Release{Version: version, PayloadURL: kv.PayloadURL, Resolved: true}
+	if src.Kind() == fs.Kind {
+		rel.PayloadURL = filePath(kv.PayloadURL)
+	}
+	rel.SignatureURL = rel.PayloadURL + sources.SignatureSuffix
+	return rel
 }
 
 // record applies u with the errors of the refresh; the parent context

@@ -95,13 +95,37 @@ func (c *Crawler) check(ctx context.Context, src sources.Source, name string, ca
 		}
 		v.Problems = append(v.Problems, p)
 	}
+	k := sourceKey(cand.want, cand.rel)
+	v.PublicKey, v.KeyRotation = k.PublicKey, k.KeyRotation
 	if c.Mirror != "" && downloaded && !v.Blocking() {
+		sig, p, err := c.keepSignature(name, v.Version, verifyingKey(v.PublicKey, v.Manifest), res.Signature, res.Zip, res.SHA256)
+		if err != nil {
+			return store.Version{}, downloaded, err
+		}
+		v.Signature = sig
+		if p != nil {
+			v.Problems = addProblem(v.Problems, *p)
+		}
 		if err := c.place(res.Zip, name, v.Version); err != nil {
 			return store.Version{}, downloaded, err
 		}
 		v.Mirrored = true
 	}
 	return v, downloaded, nil
+}
+
+// addProblem adds p to problems; a step that already has a problem gets
+// p's detail added to its own.
+func addProblem(problems []doc.Problem, p doc.Problem) []doc.Problem {
+	for i := range problems {
+		if problems[i].Check == p.Check {
+			if !strings.Contains(problems[i].Detail, p.Detail) {
+				problems[i].Detail += "; " + p.Detail
+			}
+			return problems
+		}
+	}
+	return append(problems, p)
 }
 
 // sanitizeVersion keeps a version that cannot be a file name recordable
@@ -216,11 +240,7 @@ func (c *Crawler) mirrorKnown(ctx context.Context, src sources.Source, name, ver
 	if sum, err := fileSHA256(dst); err == nil && sum == kv.SHA256 {
 		return false, nil // already there (a crawl killed before it recorded it)
 	}
-	rel := sources.Release{Version: version, PayloadURL: kv.PayloadURL, Resolved: true}
-	if src.Kind() == "fs" {
-		rel.PayloadURL = filePath(kv.PayloadURL)
-	}
-	p, err := src.Open(ctx, rel)
+	p, err := src.Open(ctx, recordedRelease(src, version, kv))
 	if err != nil {
 		return false, fmt.Errorf("mirror %s %s: %w", name, version, err)
 	}

@@ -22,8 +22,9 @@ type ExportReport struct {
 	// were; Removed are documents and zips of packages no longer in the
 	// index.
 	Written, Unchanged, Removed int
-	// Zips is how many mirrored zips the export holds.
-	Zips int
+	// Zips is how many mirrored zips the export holds, Signatures how
+	// many of them have their signature beside them.
+	Zips, Signatures int
 }
 
 // Export writes every document of the site into dir as the static tree a
@@ -71,10 +72,20 @@ func Export(ctx context.Context, site *Site, w *Writer, dir, mirror string) (Exp
 			name, version, _ := strings.Cut(key, "/")
 			rel := doc.MirrorURL(name, version)
 			keep[rel] = true
-			if err := copyZip(filepath.Join(mirror, name, version+".zip"), filepath.Join(dir, filepath.FromSlash(rel)), sum); err != nil {
+			if err := copyChecked(filepath.Join(mirror, filepath.FromSlash(strings.TrimPrefix(rel, "mirror/"))), filepath.Join(dir, filepath.FromSlash(rel)), sum, true); err != nil {
 				return rep, err
 			}
 			rep.Zips++
+			sigSum, ok := site.MirroredSignature(name, version)
+			if !ok {
+				continue
+			}
+			sigRel := rel + doc.SignatureSuffix
+			keep[sigRel] = true
+			if err := copyChecked(filepath.Join(mirror, filepath.FromSlash(strings.TrimPrefix(sigRel, "mirror/"))), filepath.Join(dir, filepath.FromSlash(sigRel)), sigSum, false); err != nil {
+				return rep, err
+			}
+			rep.Signatures++
 		}
 	}
 	n, err := prune(dir, keep, mirror != "")
@@ -108,16 +119,22 @@ func setTime(p string, f File) error {
 	return nil
 }
 
-// copyZip copies a mirrored zip into the export unless a file of the same
-// size is there already (published versions never change), checking the
-// copy against the recorded sha256.
-func copyZip(src, dst, sum string) error {
+// copyChecked copies a mirrored file (a zip, or its signature) into the
+// export, checking the copy against the recorded sha256, unless the export
+// holds it already: a zip of the same size (published versions never
+// change; sameSize), or a file with that sha256.
+func copyChecked(src, dst, sum string, sameSize bool) error {
 	st, err := os.Stat(src)
 	if err != nil {
 		return fmt.Errorf("export the mirror: %w (is --mirror the folder the index was built with?)", err)
 	}
 	if dt, err := os.Stat(dst); err == nil && dt.Size() == st.Size() {
-		return nil
+		if sameSize {
+			return nil
+		}
+		if got, err := fileSHA256(dst); err == nil && got == sum {
+			return nil
+		}
 	}
 	in, err := os.Open(src)
 	if err != nil {
@@ -127,7 +144,7 @@ func copyZip(src, dst, sum string) error {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return fmt.Errorf("export the mirror: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".zip-*")
+	tmp, err := os.CreateTemp(filepath.Dir(dst), ".mirror-*")
 	if err != nil {
 		return fmt.Errorf("export the mirror: %w", err)
 	}
@@ -147,6 +164,19 @@ func copyZip(src, dst, sum string) error {
 		return fmt.Errorf("export the mirror: %w", err)
 	}
 	return nil
+}
+
+func fileSHA256(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // prune removes the documents and zips an earlier export wrote that the
@@ -194,8 +224,10 @@ func prune(dir string, keep map[string]bool, mirror bool) (int, error) {
 		}
 	}
 	if mirror {
-		if err := sweep("mirror", ".zip", 1); err != nil {
-			return n, fmt.Errorf("export: %w", err)
+		for _, ext := range []string{".zip", ".zip" + doc.SignatureSuffix} {
+			if err := sweep("mirror", ext, 1); err != nil {
+				return n, fmt.Errorf("export: %w", err)
+			}
 		}
 	}
 	return n, nil

@@ -41,6 +41,7 @@ type Site struct {
 	modInfos map[string]*doc.ModuleInfo
 	modNames []string
 	mirrored map[string]string // "name/version" → sha256, of mirrored versions
+	sigs     map[string]string // "name/version" → sha256, of their mirrored signatures
 
 	generated, changedRoot time.Time
 	changed                map[string]time.Time // package name → when its data changed
@@ -53,6 +54,7 @@ func Build(snap *store.Snapshot, opt Options) *Site {
 		infos:    map[string]*doc.PackageInfo{},
 		modInfos: map[string]*doc.ModuleInfo{},
 		mirrored: map[string]string{},
+		sigs:     map[string]string{},
 		changed:  map[string]time.Time{},
 		root: doc.Root{Service: doc.Service, Version: doc.FormatVersion, Generated: snap.Generated,
 			Sources: []doc.Source{}},
@@ -150,12 +152,16 @@ func (s *Site) packageInfo(src store.Source, opt Options) *doc.PackageInfo {
 			Version: v.Version, Tag: v.Tag, Published: v.Published, PayloadURL: v.PayloadURL, Size: v.Size,
 			SHA256: v.SHA256, Prerelease: v.Prerelease, Manifest: json.RawMessage("null"),
 			Modules: nonNil(v.Modules), Problems: nonNil(v.Problems),
+			PublicKey: v.PublicKey, KeyRotation: v.KeyRotation,
 		}
 		if len(v.Manifest) > 0 {
 			dv.Manifest = v.Manifest
 		}
 		if v.Mirrored && !v.Blocking() {
 			s.mirrored[src.Name+"/"+v.Version] = v.SHA256
+			if v.MirroredSignature() {
+				s.sigs[src.Name+"/"+v.Version] = v.Signature
+			}
 			if opt.Mirror {
 				dv.MirrorURL = doc.MirrorURL(src.Name, v.Version)
 			}
@@ -313,6 +319,13 @@ func (s *Site) Infos(names []string) *doc.PackageInfos {
 // Mirrored returns the recorded sha256 of a mirrored, installable version.
 func (s *Site) Mirrored(name, version string) (string, bool) {
 	sum, ok := s.mirrored[name+"/"+version]
+	return sum, ok
+}
+
+// MirroredSignature returns the recorded sha256 of the signature mirrored
+// beside a mirrored, installable version's zip.
+func (s *Site) MirroredSignature(name, version string) (string, bool) {
+	sum, ok := s.sigs[name+"/"+version]
 	return sum, ok
 }
 

@@ -31,6 +31,8 @@ import (
 	"github.com/modup/modup/index/doc"
 	"github.com/modup/modup/index/publish"
 	"github.com/modup/modup/index/store"
+	"github.com/modup/modup/internal/fsutil"
+	"github.com/modup/modup/sources"
 )
 
 // Options configure a Server.
@@ -398,9 +400,14 @@ func acceptsGzip(v string) bool {
 	return false
 }
 
-// serveMirror answers /mirror/NAME/VERSION.zip for a mirrored version.
+// serveMirror answers /mirror/NAME/VERSION.zip for a mirrored version,
+// and /mirror/NAME/VERSION.zip.minisig for its mirrored signature.
 func (s *Server) serveMirror(w http.ResponseWriter, r *http.Request) {
 	name, file := r.PathValue("name"), r.PathValue("file")
+	if version, ok := strings.CutSuffix(file, ".zip"+doc.SignatureSuffix); ok {
+		s.serveMirroredSignature(w, r, name, version, file)
+		return
+	}
 	version, ok := strings.CutSuffix(file, ".zip")
 	if s.opt.Mirror == "" || !ok || !doc.ValidName(name) || !doc.ValidVersion(version) {
 		jsonError(w, http.StatusNotFound, "not found")
@@ -429,6 +436,43 @@ func (s *Server) serveMirror(w http.ResponseWriter, r *http.Request) {
 	// A published version never changes.
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	http.ServeContent(w, r, file, st.ModTime(), f)
+}
+
+// serveMirroredSignature answers a mirrored version's signature, read
+// whole (it is small) and served only while its sha256 is the recorded one.
+func (s *Server) serveMirroredSignature(w http.ResponseWriter, r *http.Request, name, version, file string) {
+	if s.opt.Mirror == "" || !doc.ValidName(name) || !doc.ValidVersion(version) {
+		jsonError(w, http.StatusNotFound, "not found")
+		return
+	}
+	sum, ok := s.current(r.Context()).site.MirroredSignature(name, version)
+	if !ok {
+		jsonError(w, http.StatusNotFound, "not found")
+		return
+	}
+	p := filepath.Join(s.opt.Mirror, name, file)
+	data, err := fsutil.ReadRegular(p, sources.MaxSignatureSize)
+	if err != nil {
+		s.log.Warn("mirror", "package", name, "version", version, "error", err)
+		jsonError(w, http.StatusNotFound, "not found")
+		return
+	}
+	if got := sha256.Sum256(data); hex.EncodeToString(got[:]) != sum {
+		s.log.Warn("mirror", "package", name, "version", version,
+			"error", fmt.Sprintf("%s has changed since the index recorded it (sha256 %s); not served: rebuild the mirror", p, sum))
+		jsonError(w, http.StatusNotFound, "not found")
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", publish.SignatureContentType)
+	h.Set("ETag", `"`+sum+`"`)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	st, err := os.Stat(p)
+	mod := time.Time{}
+	if err == nil {
+		mod = st.ModTime()
+	}
+	http.ServeContent(w, r, file, mod, bytes.NewReader(data))
 }
 
 // jsonError is every error answer: {"error": "..."}.

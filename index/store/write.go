@@ -87,6 +87,9 @@ type Update struct {
 	// Signatures are recorded versions whose signature was looked for:
 	// the sha256 of the one now mirrored, or NoSignature.
 	Signatures map[string]string
+	// Problems are found later with recorded versions (a signature that
+	// does not verify): each is added to its version's, never blocking.
+	Problems map[string]doc.Problem
 	// Cache are the conditional-request entries the refresh stored.
 	Cache map[string]sources.CacheEntry
 }
@@ -287,6 +290,13 @@ func (s *Store) Apply(ctx context.Context, u Update) (changed bool, err error) {
 			changed = true
 		}
 	}
+	for v, p := range u.Problems {
+		added, err := addProblem(ctx, tx, id, v, p)
+		if err != nil {
+			return false, err
+		}
+		changed = changed || added
+	}
 	for _, v := range u.Drop {
 		res, err := tx.ExecContext(ctx, "DELETE FROM versions WHERE source_id = ? AND version = ?", id, v)
 		if err != nil {
@@ -347,6 +357,33 @@ func insertVersion(ctx context.Context, tx *sql.Tx, sourceID int64, v Version) e
 		}
 	}
 	return nil
+}
+
+// addProblem adds p, never blocking, to the recorded version's problems
+// unless one of the same check and detail is there.
+func addProblem(ctx context.Context, tx *sql.Tx, sourceID int64, version string, p doc.Problem) (bool, error) {
+	var text string
+	err := tx.QueryRowContext(ctx, "SELECT problems FROM versions WHERE source_id = ? AND version = ?", sourceID, version).Scan(&text)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var problems []doc.Problem
+	if err := json.Unmarshal([]byte(text), &problems); err != nil {
+		return false, fmt.Errorf("version %s: problems: %w", version, err)
+	}
+	p.Blocking = false
+	if slices.ContainsFunc(problems, func(q doc.Problem) bool { return q.Check == p.Check && q.Detail == p.Detail }) {
+		return false, nil
+	}
+	b, err := json.Marshal(append(problems, p))
+	if err != nil {
+		return false, err
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE versions SET problems = ? WHERE source_id = ? AND version = ?", string(b), sourceID, version)
+	return err == nil, err
 }
 
 // rotationJSON is a key rotation as the key_rotation column keeps it: ""

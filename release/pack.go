@@ -339,7 +339,7 @@ func writeZip(ctx context.Context, dir string, opt archive.PackOptions, res *Pac
 	res.SHA256 = hex.EncodeToString(h.Sum(nil))
 	res.Size = cw.n
 
-	existing, err := fileSHA256(res.ZipPath)
+	existing, err := fsutil.FileSHA256(res.ZipPath)
 	switch {
 	case err == nil && existing == res.SHA256:
 		res.Reused = true
@@ -365,26 +365,6 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", err
-	}
-	if !st.Mode().IsRegular() {
-		return "", fmt.Errorf("%s is not a regular file", path)
-	}
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // otherZips lists the <version>.zip files of out besides except, sorted.

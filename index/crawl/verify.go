@@ -237,7 +237,7 @@ func syncFile(p string) error {
 // the recorded one.
 func (c *Crawler) mirrorKnown(ctx context.Context, src sources.Source, name, version string, kv store.KnownVersion) (bool, error) {
 	dst := filepath.Join(c.Mirror, name, version+".zip")
-	if sum, err := fileSHA256(dst); err == nil && sum == kv.SHA256 {
+	if sum, err := fsutil.FileSHA256(dst); err == nil && sum == kv.SHA256 {
 		return false, nil // already there (a crawl killed before it recorded it)
 	}
 	p, err := src.Open(ctx, recordedRelease(src, version, kv))
@@ -263,19 +263,6 @@ func (c *Crawler) mirrorKnown(ctx context.Context, src sources.Source, name, ver
 			name, version, kv.PayloadURL, got, kv.SHA256)
 	}
 	return true, c.place(f.Name(), name, version)
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // filePath turns a file:// payload URL back into a path.

@@ -132,7 +132,7 @@ func copyChecked(src, dst, sum string, sameSize bool) error {
 		if sameSize {
 			return nil
 		}
-		if got, err := fileSHA256(dst); err == nil && got == sum {
+		if got, err := fsutil.FileSHA256(dst); err == nil && got == sum {
 			return nil
 		}
 	}
@@ -164,19 +164,6 @@ func copyChecked(src, dst, sum string, sameSize bool) error {
 		return fmt.Errorf("export the mirror: %w", err)
 	}
 	return nil
-}
-
-func fileSHA256(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // prune removes the documents and zips an earlier export wrote that the

@@ -13,6 +13,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/sources"
+	"github.com/modup/modup/trust"
 	"github.com/modup/modup/updater"
 )
 
@@ -178,6 +181,35 @@ func (w *Web) Publish(t testing.TB, dir, name, version string, mods []Module) []
 	w.Put(dir+"/"+version+".zip", z)
 	w.Put(dir+"/a2modsource.json", Pointer(t, name, version, z))
 	return z
+}
+
+// PublishSigned is Publish of a release signed with sec: the pointer
+// names sec's public key (as `modup pack --sign` writes it; the zip's own
+// manifest does not), and the signature is beside the zip. It returns the
+// zip and its signature.
+func (w *Web) PublishSigned(t testing.TB, dir, name, version string, sec trust.SecretKey) (zip, sig []byte) {
+	t.Helper()
+	zip = Zip(t, name, version, nil, nil)
+	sig = SignZip(t, sec, zip, name, version)
+	w.Put(dir+"/"+version+".zip", zip)
+	w.Put(dir+"/"+version+".zip"+sources.SignatureSuffix, sig)
+	w.Put(dir+"/a2modsource.json", Manifest(t, name, version, map[string]any{
+		"sha256": SHA256(zip), "zip_size": len(zip), "public_key": sec.Public().String()}))
+	return zip, sig
+}
+
+// SignZip is the release signature of zip as name's version, by sec.
+func SignZip(t testing.TB, sec trust.SecretKey, zip []byte, name, version string) []byte {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), version+".zip")
+	if err := os.WriteFile(p, zip, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sig, _, err := trust.SignRelease(sec, p, name, version, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig
 }
 
 // Counts returns the requests seen since the last Reset, by

@@ -723,13 +723,22 @@ func (u *Updater) installNew(ctx context.Context, root string, cand Candidate, c
 	if _, err := os.Lstat(c.Path); err == nil {
 		return c.failed(fmt.Errorf("%s is already installed at %s: use `modup update %s`", cand.Name, c.Path, cand.Name))
 	}
-	_, warnings, err := u.install(ctx, l, cand.Name, cand.Source, cand.Release, installTarget{updateURL: cand.UpdateURL, inject: inject, signed: cand.signed, repo: cand.Release.Repository})
+	signed := cand.signed
+	if signed == nil {
+		// A candidate the planner did not check (a repository's): a
+		// release that names a key is verified, and the key pinned, as
+		// CandidateAt does for an update_url.
+		if signed, err = u.verifySignature(ctx, cand.Source, cand.Name, nil, &cand.Release, false); err != nil {
+			return c.failed(err)
+		}
+	}
+	_, warnings, err := u.install(ctx, l, cand.Name, cand.Source, cand.Release, installTarget{updateURL: cand.UpdateURL, inject: inject, signed: signed, repo: cand.Release.Repository})
 	c.Warnings = append(c.Warnings, warnings...)
 	if err != nil {
 		return c.failed(err)
 	}
 	c.Status = StatusInstalled
-	c.Trust = trustNote(cand.Name, nil, cand.signed)
+	c.Trust = trustNote(cand.Name, nil, signed)
 	return c
 }
 

@@ -130,3 +130,42 @@ func TestOldIndexTakesKeysAndSignatures(t *testing.T) {
 		}
 	}
 }
+
+// TestOldIndexBadSignatureRecordedOnce: a signature looked for later (a
+// version recorded before the index kept signatures) that does not verify
+// is recorded as a problem of the version, not mirrored, and not asked for
+// again.
+func TestOldIndexBadSignatureRecordedOnce(t *testing.T) {
+	web := indextest.NewWeb(t)
+	_, sec := trusttest.Key(t)
+	z, _ := web.PublishSigned(t, "/hello", "hello", "1.0.0", sec)
+	f := newFixture(t)
+	hello := web.URL + "/hello"
+	if rep := f.crawl(hello); rep.Failed() != 0 {
+		t.Fatalf("build: %+v", rep.Results)
+	}
+	_, evil := trusttest.Key(t)
+	web.Put("/hello/1.0.0.zip.minisig", indextest.SignZip(t, evil, z, "hello", "1.0.0"))
+	f.c.Mirror = filepath.Join(t.TempDir(), "mirror")
+	if rep := f.crawl(hello); rep.Failed() != 0 {
+		t.Fatalf("refresh: %+v", rep.Results)
+	}
+	v := f.info("hello").Versions[0]
+	p := problem(v, release.StepSignature)
+	if v.MirrorURL == "" || p == nil || p.Blocking || !strings.Contains(p.Detail, "not mirrored") {
+		t.Fatalf("after mirroring: %+v; want the zip mirrored and a signature problem", v)
+	}
+	if _, err := os.Stat(filepath.Join(f.c.Mirror, "hello", "1.0.0.zip.minisig")); !os.IsNotExist(err) {
+		t.Errorf("a signature by another key was mirrored: %v", err)
+	}
+	web.Reset()
+	if rep := f.crawl(hello); rep.Changed {
+		t.Errorf("unchanged refresh = %+v", rep.Results)
+	}
+	if n := web.Counts()["GET /hello/1.0.0.zip.minisig 200"]; n != 0 {
+		t.Errorf("the bad signature was asked for again %d times", n)
+	}
+	if got := f.info("hello").Versions[0].Problems; len(got) != len(v.Problems) {
+		t.Errorf("problems %+v, then %+v: recorded twice", v.Problems, got)
+	}
+}

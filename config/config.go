@@ -25,6 +25,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/modup/modup/trust"
 	"github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -156,6 +157,9 @@ type Repo struct {
 	// Mirror downloads every zip from the repository's mirror, never
 	// from the authors' hosts.
 	Mirror bool `toml:"mirror"`
+	// Key pins the key that signs the index ("RW...", minisign's public
+	// key): every document read from the repository must verify with it.
+	Key string `toml:"key"`
 }
 
 // IsEnabled reports whether the repository is asked (enabled unset is
@@ -542,6 +546,11 @@ func (r Repo) check(f *File, i int) error {
 	default:
 		if err := CheckRepoURL(r.URL); err != nil {
 			errs = append(errs, f.errorAt(key("url"), "%v", err))
+		}
+	}
+	if k := strings.TrimSpace(r.Key); k != "" {
+		if _, err := trust.ParsePublicKey(k); err != nil {
+			errs = append(errs, f.errorAt(key("key"), "%v: write the index's public key, key = \"RW...\"", err))
 		}
 	}
 	return errors.Join(errs...)

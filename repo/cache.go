@@ -42,6 +42,14 @@ type cached[T any] struct {
 	// an unchanged file).
 	Checked time.Time
 	Doc     T
+	// What a repository pinned to a key (Repo.Key) vouched for: the key
+	// the signature verified with, the document's bytes as signed and
+	// its signature (a 304 with a new signature is verified against
+	// them), and the trusted comment's signing and expiry times. Key is
+	// "" for a document that was not verified.
+	Key               string
+	Raw, Sig          []byte
+	SignedAt, Expires time.Time
 }
 
 // cacheFile is where the document at path (relative to the index's base,

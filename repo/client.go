@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/internal/redact"
 	"github.com/modup/modup/sources"
+	"github.com/modup/modup/trust"
 )
 
 // DefaultMaxAge is how old a repository's copy of a document may be before
@@ -153,6 +155,9 @@ type StaleError struct {
 // Error words it after the cause, which names the repository and the
 // document.
 func (e *StaleError) Error() string {
+	if trust.Failed(e.Err) {
+		return e.Err.Error() // says itself why nothing is used
+	}
 	if e.Checked.IsZero() {
 		return fmt.Sprintf("%v; nothing of repository %s is cached yet", e.Err, e.Repo)
 	}
@@ -199,7 +204,7 @@ func fetch[T any, PT interface {
 }](ctx context.Context, c *Client, s *state, path string, mem **cached[T], maxAge time.Duration, force bool) (bool, error) {
 	loadCached(s, path, mem)
 	now := c.now()
-	if old := *mem; old != nil && now.Sub(old.Checked) < maxAge && !old.Checked.After(now) {
+	if old := *mem; old != nil && now.Sub(old.Checked) < maxAge && !old.Checked.After(now) && usable(s.repo, path, old, now) == nil {
 		return false, nil
 	}
 	if last, ok := s.asked[path]; ok && !force && now.Sub(last.at) < askEvery && !last.at.After(now) {
@@ -220,6 +225,7 @@ func ask[T any, PT interface {
 	}
 	file := cacheFile(s.dir, path)
 	where := s.repo.docURL(path)
+	pinned := s.repo.pinned(path)
 	named := fmt.Sprintf("repository %s: %s", s.repo.Name, redact.URL(where))
 	var data []byte
 	next := &cached[T]{URL: where, Checked: now}
@@ -232,29 +238,52 @@ func ask[T any, PT interface {
 			return fmt.Errorf("%s: %w", named, err)
 		}
 		next.Size, next.ModTime = fi.Size(), fi.ModTime()
-		if old := *mem; old != nil && old.Size == next.Size && old.ModTime.Equal(next.ModTime) {
-			old.Checked = now
-			return c.confirmed(s, path, now)
-		}
-		if data, err = fsutil.ReadRegular(where, doc.MaxSize); err != nil {
+		if old := *mem; old != nil && old.Size == next.Size && old.ModTime.Equal(next.ModTime) && (!pinned || old.Raw != nil) {
+			if !pinned {
+				old.Checked = now
+				return c.confirmed(s, path, now)
+			}
+			data = old.Raw // unchanged: its signature may be new
+		} else if data, err = fsutil.ReadRegular(where, doc.MaxSize); err != nil {
 			return fmt.Errorf("%s: %w", named, err)
 		}
 	} else {
 		v := &validators{}
-		if old := *mem; old != nil {
+		if old := *mem; old != nil && (!pinned || old.Raw != nil) {
 			v.etag, v.lastModified = old.ETag, old.LastModified
 		}
 		body, notModified, err := c.HTTP.Fetch(ctx, where, v, doc.MaxSize)
 		if err != nil {
 			return fmt.Errorf("repository %s: %w", s.repo.Name, err)
 		}
-		if notModified && *mem != nil {
+		switch {
+		case notModified && *mem != nil && !pinned:
 			(*mem).Checked = now
 			return c.confirmed(s, path, now)
+		case notModified && *mem != nil:
+			data = (*mem).Raw // unchanged: its signature may be new
+			next.ETag, next.LastModified = (*mem).ETag, (*mem).LastModified
+		default:
+			data = body
+			if v.fresh != nil {
+				next.ETag, next.LastModified = v.fresh.ETag, v.fresh.LastModified
+			}
 		}
-		data = body
-		if v.fresh != nil {
-			next.ETag, next.LastModified = v.fresh.ETag, v.fresh.LastModified
+	}
+	if pinned {
+		sig, err := c.signature(ctx, s.repo, path)
+		if err != nil {
+			return err
+		}
+		old := *mem
+		if old != nil && old.Key == s.repo.Key && bytes.Equal(old.Sig, sig) && bytes.Equal(old.Raw, data) {
+			// Nothing new: whether it is still good to use is usable's
+			// to say (it may have expired).
+			old.Checked = now
+			return c.confirmed(s, path, now)
+		}
+		if err := verify(s.repo, path, data, sig, old, next, now); err != nil {
+			return err
 		}
 	}
 	if err := doc.Decode(data, named, PT(&next.Doc)); err != nil {
@@ -267,7 +296,7 @@ func ask[T any, PT interface {
 // loadCached fills *mem from the cache when it is empty.
 func loadCached[T any](s *state, path string, mem **cached[T]) {
 	if *mem == nil {
-		if old := readCached[T](cacheFile(s.dir, path)); old != nil && old.URL == s.repo.docURL(path) {
+		if old := readCached[T](cacheFile(s.dir, path)); old != nil && old.URL == s.repo.docURL(path) && (!s.repo.pinned(path) || old.Key == s.repo.Key) {
 			// A later confirmation (a 304) is kept in state.json, not by
 			// writing the document again.
 			if st := readState(s.dir); st.URL == s.repo.URL && st.Confirmed[path].After(old.Checked) {
@@ -325,8 +354,20 @@ func (v *validators) Put(_ string, e sources.CacheEntry) error {
 }
 
 // copyOf is the Copy of a fetched document.
-func copyOf[T any](c *Client, s *state, mem *cached[T], err error) Copy[T] {
+func copyOf[T any](c *Client, s *state, path string, mem *cached[T], err error) Copy[T] {
 	out := Copy[T]{Repo: s.repo}
+	if uerr := usable(s.repo, path, mem, c.now()); uerr != nil {
+		// A pinned repository's copy that no longer verifies is never
+		// used; why is the error (with the reason it could not be asked
+		// again, if that is another).
+		mem = nil
+		if err == nil || !trust.Failed(err) {
+			if err != nil {
+				uerr = fmt.Errorf("%w (asking it again: %w)", uerr, err)
+			}
+			err = uerr
+		}
+	}
 	if mem != nil {
 		out.Doc, out.Checked = &mem.Doc, mem.Checked
 	}
@@ -355,7 +396,7 @@ func (c *Client) packages(ctx context.Context, r Repo, maxAge time.Duration) Cop
 	if asked {
 		c.noteRefresh(s, err)
 	}
-	return copyOf(c, s, s.packages, err)
+	return copyOf(c, s, packagesDoc, s.packages, err)
 }
 
 // index indexes the package list by name.
@@ -392,7 +433,7 @@ func (c *Client) Modules(ctx context.Context, r Repo) Copy[doc.ModuleList] {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, err := fetch(ctx, c, s, modulesDoc, &s.modules, c.maxAge(), false)
-	return copyOf(c, s, s.modules, err)
+	return copyOf(c, s, modulesDoc, s.modules, err)
 }
 
 // Info is r's document of the package name: every version it knows.
@@ -416,7 +457,7 @@ func (c *Client) info(ctx context.Context, r Repo, name string, maxAge time.Dura
 			mem = nil
 		}
 	}
-	return copyOf(c, s, mem, err)
+	return copyOf(c, s, infoDoc(name), mem, err)
 }
 
 // Refreshed is what a refresh of one repository found.
@@ -448,6 +489,9 @@ func (c *Client) Refresh(ctx context.Context, r Repo) Refreshed {
 			before = s.packages.Doc.Generated
 		}
 		_, err = fetch(ctx, c, s, packagesDoc, &s.packages, 0, true)
+		if err == nil {
+			err = usable(r, packagesDoc, s.packages, c.now())
+		}
 		out.Changed = s.packages != nil && (before.IsZero() || !s.packages.Doc.Generated.Equal(before))
 		s.index()
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/modup/modup/config"
 	"github.com/modup/modup/internal/fsutil"
+	"github.com/modup/modup/trust"
 )
 
 // FileName is the file `modup repo add` keeps repositories in, next to the
@@ -58,7 +59,7 @@ func Load(path string, cfg *config.File) (*List, error) {
 			if n := cfg.Line(fmt.Sprintf("repo[%d]", i)); n > 0 {
 				from += ":" + strconv.Itoa(n)
 			}
-			l.Repos = append(l.Repos, Repo{Name: r.Name, URL: r.URL, Enabled: r.IsEnabled(), Mirror: r.Mirror, From: from})
+			l.Repos = append(l.Repos, Repo{Name: r.Name, URL: r.URL, Enabled: r.IsEnabled(), Mirror: r.Mirror, Key: strings.TrimSpace(r.Key), From: from})
 		}
 	}
 	data, err := fsutil.ReadRegular(path, maxListFile)
@@ -80,6 +81,11 @@ func Load(path string, cfg *config.File) (*List, error) {
 		}
 		if err := config.CheckRepoURL(r.URL); err != nil && !isHTTP(r.URL) {
 			return nil, fmt.Errorf("%s: repository %s: %w", path, r.Name, err)
+		}
+		if r.Key != "" {
+			if _, err := trust.ParsePublicKey(r.Key); err != nil {
+				return nil, fmt.Errorf("%s: repository %s: key: %w", path, r.Name, err)
+			}
 		}
 		if other, ok := l.Find(r.Name); ok {
 			return nil, fmt.Errorf("%s: repository %s is also declared at %s: remove one (`modup repo remove %s` removes this one)", path, r.Name, other.From, r.Name)

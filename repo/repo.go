@@ -37,6 +37,11 @@ type Repo struct {
 	// Mirror downloads every zip from the repository's mirror, never from
 	// the authors' hosts (machines that cannot reach them).
 	Mirror bool `json:"mirror,omitempty"`
+	// Key, when set, is the public key ("RW...") that signs the index:
+	// the documents modup acts on (the package list, each package's info)
+	// are used only when their signature verifies with it and has not
+	// expired.
+	Key string `json:"key,omitempty"`
 	// Added is when `modup repo add` added it.
 	Added time.Time `json:"added,omitzero"`
 	// From says where the repository is declared: "" for repos.json,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/modup/modup/pkgdir"
 	"github.com/modup/modup/sources"
+	"github.com/modup/modup/trust"
 	"github.com/modup/modup/updater"
 )
 
@@ -73,6 +74,9 @@ func (r *Router) Route(ctx context.Context, p pkgdir.Package) (sources.Source, b
 		}
 		key := rp.Name + "\x00" + cause.Error()
 		switch {
+		case list.Doc == nil && trust.Failed(cause):
+			r.warnOnce(key, fmt.Sprintf("%v; the packages installed from it are checked at their authors' sources", cause))
+			return nil, false
 		case list.Doc == nil:
 			r.warnOnce(key, fmt.Sprintf("%v; nothing of it is cached: the packages installed from it are checked at their authors' sources", cause))
 			return nil, false

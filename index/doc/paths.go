@@ -22,6 +22,17 @@ const (
 // minisign signature ("list/packages.json.minisig"), in a signed index.
 const SignatureSuffix = ".minisig"
 
+// Trusted comment fields of a signed document's signature, besides
+// trust's time and expires.
+const (
+	// SignatureFieldDoc names the document a signature signs (its path,
+	// "/list/packages"), so that one document's signature cannot vouch
+	// for another.
+	SignatureFieldDoc = "doc"
+	// SignatureFieldGenerated is the index data's generation time.
+	SignatureFieldGenerated = "generated"
+)
+
 // Signed reports whether a signed index signs the document at path: the
 // ones a client acts on, the package list and every package's info.
 func Signed(path string) bool {

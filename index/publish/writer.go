@@ -51,13 +51,10 @@ type Signer struct {
 	Now func() time.Time
 }
 
-// Comment fields of a signed index document.
+// Comment fields of a signed index document (see doc.SignatureFieldDoc).
 const (
-	// FieldDoc names the document a signature signs (its path, "/list/packages"),
-	// so that one document's signature cannot vouch for another.
-	FieldDoc = "doc"
-	// FieldGenerated is the index data's generation time.
-	FieldGenerated = "generated"
+	FieldDoc       = doc.SignatureFieldDoc
+	FieldGenerated = doc.SignatureFieldGenerated
 )
 
 // ValidForOrDefault is how long the signer's signatures are valid.

@@ -179,6 +179,7 @@ func TestLoadErrors(t *testing.T) {
 		{"repo plain http", "[[repo]]\nname = \"lan\"\nurl = \"http://idx.example/\"\n", `:3: repo[0].url: "http://idx.example/": want an https:// URL (plain http only on loopback), or a folder`},
 		{"repo twice", "[[repo]]\nname = \"lan\"\nurl = \"https://a.example/\"\n[[repo]]\nname = \"LAN\"\nurl = \"https://b.example/\"\n", `:5: repo[1].name: "LAN" is also the name of [[repo]] number 1`},
 		{"repo enabled as text", "[[repo]]\nname = \"lan\"\nurl = \"https://a.example/\"\nenabled = \"no\"\n", `:4: repo.enabled: `},
+		{"repo bad key", "[[repo]]\nname = \"lan\"\nurl = \"https://a.example/\"\nkey = \"RWnotakey\"\n", `:4: repo[0].key: `},
 		{"bad repo_max_age", "repo_max_age = \"-1h\"\n", `:1: repo_max_age: -1h0m0s: want 0 or more`},
 	}
 	for _, tc := range tests {

@@ -466,7 +466,11 @@ type Refreshed struct {
 	Packages int
 	// Changed: the package list is not the one held before.
 	Changed bool
-	Err     error
+	// IndexKey is the key the root document says signs the index ("" for
+	// an unsigned index). The root is not signed: it is a hint to pin,
+	// never trusted as one.
+	IndexKey string
+	Err      error
 }
 
 // Refresh asks r for its root document and its package and module
@@ -483,6 +487,7 @@ func (c *Client) Refresh(ctx context.Context, r Repo) Refreshed {
 		s.root = nil
 	}
 	if err == nil {
+		out.IndexKey = s.root.Doc.PublicKey
 		loadCached(s, packagesDoc, &s.packages)
 		var before time.Time
 		if s.packages != nil {

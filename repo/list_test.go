@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/modup/modup/config"
+	"github.com/modup/modup/trust"
 )
 
 // repos.json keeps what repo add, remove, enable and disable change; the
@@ -137,5 +138,48 @@ func TestNormalize(t *testing.T) {
 		case err != nil || got != tc.want:
 			t.Errorf("Normalize(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// A repository's key comes from the [[repo]] table or repos.json; one that
+// is not a key is refused, naming the file.
+func TestListKeys(t *testing.T) {
+	pub, _, err := trust.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfgPath, []byte("[[repo]]\nname = \"corp\"\nurl = \"https://corp.example/a2/\"\nkey = \""+pub.String()+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(cfgPath, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := PathFor(cfgPath)
+	l, err := Load(path, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Repos) != 1 || l.Repos[0].Key != pub.String() || l.Repos[0].KeyID() != pub.ID() {
+		t.Fatalf("from the config file: %+v", l.Repos)
+	}
+	if err := l.Add(Repo{Name: "lan", URL: "http://127.0.0.1:8090/", Enabled: true, Key: pub.String()}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Load(path, nil)
+	if err != nil || len(again.Repos) != 1 || again.Repos[0].Key != pub.String() {
+		t.Fatalf("repos.json: %+v, %v", again, err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(data), pub.String(), "RWnotakey", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path, nil); err == nil || !strings.Contains(err.Error(), path+": repository lan: key: ") {
+		t.Errorf("a bad key in repos.json: %v", err)
 	}
 }

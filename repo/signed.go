@@ -111,12 +111,12 @@ func verify[T any](r Repo, file string, data, sig []byte, old, next *cached[T], 
 	c, _, err := trust.VerifyDocument([]trust.PublicKey{key}, data, sig, now)
 	switch {
 	case errors.Is(err, trust.ErrUnknownKey):
-		return fmt.Errorf("repository %s: %s: %w (the repository is pinned to key ID %s): if the index's operator changed keys, check the new one with them, then `modup repo remove %s` and `modup repo add %s URL --key RW...`",
-			r.Name, where, err, key.ID(), r.Name, r.Name)
+		return fmt.Errorf("repository %s: %s: %w: if the index's operator changed keys, check the new one with them, then `modup repo remove %s` and `modup repo add %s URL --key RW...`",
+			r.Name, where, err, r.Name, r.Name)
 	case errors.Is(err, trust.ErrExpired):
 		return fmt.Errorf("repository %s: %s: %w: a mirror or a proxy serving a frozen copy, or an index no longer refreshed", r.Name, where, err)
 	case err != nil:
-		return fmt.Errorf("repository %s: %s: %w (altered on the way, or by the host)", r.Name, where, err)
+		return fmt.Errorf("repository %s: %s: %w", r.Name, where, err)
 	}
 	path, _ := signedPath(file)
 	if got, _ := c.Get(doc.SignatureFieldDoc); got != path {

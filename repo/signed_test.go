@@ -95,11 +95,11 @@ func TestSignedRepository(t *testing.T) {
 			alpha(f)
 			s.signAll(time.Hour)
 			f.web.Put("/idx/"+packagesDoc, []byte(strings.Replace(string(f.published(packagesDoc)), "1.0.0", "9.0.0", 1)))
-		}, want: trust.ErrBadSignature, say: "altered"},
+		}, want: trust.ErrBadSignature, say: "signature does not verify"},
 		{name: "another key", setup: func(f *fixture, _ *signer) {
 			alpha(f)
 			newSigner(f.t, f).signAll(time.Hour)
-		}, want: trust.ErrUnknownKey, say: "pinned to key ID"},
+		}, want: trust.ErrUnknownKey, say: "if the index's operator changed keys"},
 		{name: "another document's signature", setup: func(f *fixture, s *signer) {
 			alpha(f)
 			// A valid signature of beta's info, made to stand for the list.

@@ -21,6 +21,7 @@ import (
 	"github.com/modup/modup/repo"
 	"github.com/modup/modup/resolve"
 	"github.com/modup/modup/sources"
+	"github.com/modup/modup/trust"
 	"github.com/modup/modup/updater"
 )
 
@@ -129,6 +130,7 @@ tables).`,
 
 func (a *app) repoAddCmd() *cobra.Command {
 	var mirror bool
+	var key string
 	c := &cobra.Command{
 		Use:   "add NAME URL",
 		Short: "Add a repository: an index's base URL (https://, or http:// on loopback) or an exported index's folder",
@@ -137,8 +139,14 @@ HTML page or a document of the wrong shape is refused) and keeps it in
 repos.json. --mirror downloads every zip from the repository's mirror
 (mirror/NAME/VERSION.zip), never from the authors' hosts; without it a
 version the index mirrors comes from the mirror, the others from their
-authors.`,
-		Example: `  modup repo add main https://index.example.com/a2/
+authors.
+
+--key pins the key that signs the index (its public key, "RW...", or a
+.pub file): from then on the package list and every package's info must
+carry a signature by that key that has not expired, or modup does not use
+them and checks the packages at their authors' sources, saying why. Get
+the key from the index's operator, not from the index.`,
+		Example: `  modup repo add main https://index.example.com/a2/ --key RWRdbhpivoLHj38j5qbilaIUVGqiv+x6tfxWzjCb9mg4Hp+eBo99qIf/
   modup repo add lan http://127.0.0.1:8090
   modup repo add share /mnt/share/a2-index --mirror`,
 		Args: cobra.ExactArgs(2),
@@ -159,19 +167,38 @@ authors.`,
 				return fmt.Errorf("a repository called %s is there already (%s): `modup repo remove %s` first, or choose another name", old.Name, old.Shown(), old.Name)
 			}
 			r := repo.Repo{Name: name, URL: u, Enabled: true, Mirror: mirror, Added: time.Now().UTC().Truncate(time.Second)}
+			if key != "" {
+				k, err := readKeyArg(key)
+				if err != nil {
+					return &exitError{code: exitUsage, err: fmt.Errorf("--key: %w", err)}
+				}
+				r.Key = k.String()
+			}
 			res := a.repoClient().Refresh(cmd.Context(), r)
 			if res.Err != nil {
-				return fmt.Errorf("%w\n(nothing was added: is %s an index's base URL, or an exported index's folder?)", res.Err, r.Shown())
+				hint := fmt.Sprintf("is %s an index's base URL, or an exported index's folder?", r.Shown())
+				if trust.Failed(res.Err) {
+					hint = "the index is not signed by the key given"
+				}
+				return fmt.Errorf("%w\n(nothing was added: %s)", res.Err, hint)
 			}
 			if err := l.Add(r); err != nil {
 				return err
 			}
 			printf(a.stdout, "added %s (%s): %s\n", r.Name, r.Shown(), plural(res.Packages, "package"))
+			switch {
+			case r.Key != "":
+				printf(a.stdout, "its documents are signed by key ID %s and verified on every read\n", r.KeyID())
+			case res.IndexKey != "":
+				printf(a.stdout, "the index says it is signed by %s: once you have checked that key with its operator, pin it with `modup repo remove %s` and `modup repo add %s %s --key %s`\n",
+					describeKeyID(res.IndexKey), r.Name, r.Name, r.Shown(), res.IndexKey)
+			}
 			printf(a.stdout, "search it with `modup search WORD`, install with `modup install NAME`\n")
 			return nil
 		},
 	}
 	c.Flags().BoolVar(&mirror, "mirror", false, "download every zip from the repository's mirror, never from the authors' hosts")
+	c.Flags().StringVar(&key, "key", "", "pin the `KEY` that signs the index (RW..., or a .pub file); unsigned or expired documents are then refused")
 	return c
 }
 
@@ -235,6 +262,8 @@ type repoEntry struct {
 	URL         string `json:"url"`
 	Enabled     bool   `json:"enabled"`
 	Mirror      bool   `json:"mirror,omitempty"`
+	Key         string `json:"key,omitempty"`
+	KeyID       string `json:"key_id,omitempty"`
 	Packages    int    `json:"packages"`
 	LastRefresh string `json:"last_refresh,omitempty"`
 	LastError   string `json:"last_error,omitempty"`
@@ -257,7 +286,7 @@ func (a *app) repoListCmd() *cobra.Command {
 			entries := []repoEntry{}
 			for _, r := range l.Repos {
 				st := a.repoClient().Status(r)
-				e := repoEntry{Name: r.Name, URL: r.Shown(), Enabled: r.Enabled, Mirror: r.Mirror, Packages: st.Packages,
+				e := repoEntry{Name: r.Name, URL: r.Shown(), Enabled: r.Enabled, Mirror: r.Mirror, Key: r.Key, KeyID: r.KeyID(), Packages: st.Packages,
 					LastError: st.Error, DeclaredIn: r.From}
 				if !st.Refreshed.IsZero() {
 					e.LastRefresh = st.Refreshed.UTC().Format(time.RFC3339)
@@ -267,7 +296,7 @@ func (a *app) repoListCmd() *cobra.Command {
 			return showRows(a, asJSON, entries, rowsView[repoEntry]{
 				key:    "repos",
 				none:   "no repositories (add one with `modup repo add NAME URL`)",
-				header: []string{"NAME", "URL", "ENABLED", "PACKAGES", "LAST REFRESH", "LAST ERROR"},
+				header: []string{"NAME", "URL", "ENABLED", "SIGNED BY", "PACKAGES", "LAST REFRESH", "LAST ERROR"},
 				cells: func(e repoEntry) []string {
 					refreshed := "never"
 					if t, err := time.Parse(time.RFC3339, e.LastRefresh); err == nil {
@@ -280,7 +309,11 @@ func (a *app) repoListCmd() *cobra.Command {
 					if e.Mirror {
 						enabled += " (mirror)"
 					}
-					return []string{e.Name, e.URL, enabled, fmt.Sprint(e.Packages), refreshed, oneLine(e.LastError, 60)}
+					signed := "-"
+					if e.KeyID != "" {
+						signed = e.KeyID
+					}
+					return []string{e.Name, e.URL, enabled, signed, fmt.Sprint(e.Packages), refreshed, oneLine(e.LastError, 60)}
 				},
 			})
 		},
@@ -522,32 +555,41 @@ type listed struct {
 // findListed finds package name in the enabled repositories (or in the one
 // repository b names), saying which could not be asked.
 func (a *app) findListed(ctx context.Context, b byName) ([]listed, error) {
+	out, _, err := a.findListedUnread(ctx, b)
+	return out, err
+}
+
+// findListedUnread is findListed that also names the repositories whose
+// package list could not be used (their warning is printed).
+func (a *app) findListedUnread(ctx context.Context, b byName) (out []listed, unread []string, err error) {
 	l, err := a.repoList()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	repos := l.Enabled()
 	if b.repo != "" {
 		r, err := l.Get(b.repo)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !r.Enabled {
-			return nil, fmt.Errorf("repository %s is disabled: `modup repo enable %s` first", r.Name, r.Name)
+			return nil, nil, fmt.Errorf("repository %s is disabled: `modup repo enable %s` first", r.Name, r.Name)
 		}
 		repos = []repo.Repo{r}
 	}
-	var out []listed
 	for _, r := range repos {
 		p, list, ok := a.repoClient().Package(ctx, r, b.name)
 		if list.Err != nil {
 			a.warnLine(list.Err.Error())
 		}
+		if list.Doc == nil {
+			unread = append(unread, r.Name)
+		}
 		if ok {
 			out = append(out, listed{repo: r, pkg: p})
 		}
 	}
-	return out, nil
+	return out, unread, nil
 }
 
 // ambiguous is the error of a name several repositories list.
@@ -588,12 +630,14 @@ func (a *app) namedArgs(ctx context.Context, args []string, f *changeFlags) (map
 				return nil, err
 			}
 		}
-		found, err := a.findListed(ctx, b)
+		found, unread, err := a.findListedUnread(ctx, b)
 		switch {
 		case err != nil:
 			return nil, &exitError{code: exitFailure, err: err}
 		case len(found) == 0 && b.repo == "" && b.version == "" && isDir(arg):
 			continue
+		case len(found) == 0 && len(unread) > 0:
+			return nil, &exitError{code: exitFailure, err: fmt.Errorf("%s: not found, and the index of %s cannot be used now (see the warning above); nothing was installed", b.name, strings.Join(unread, ", "))}
 		case len(found) == 0:
 			where := "no enabled repository lists it"
 			if b.repo != "" {

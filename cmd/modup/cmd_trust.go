@@ -107,18 +107,35 @@ func handPin(p pkgdir.Package, keys []string) (*pkgdir.Pin, error) {
 		pin.Name = p.Manifest.Name
 	}
 	for _, s := range keys {
-		k, err := trust.ParsePublicKey(s)
-		if err != nil {
-			if _, statErr := os.Stat(s); statErr == nil {
-				k, err = trust.ReadPublicKeyFile(s)
-			}
-		}
+		k, err := readKeyArg(s)
 		if err != nil {
 			return nil, fmt.Errorf("--key %w", err)
 		}
 		pin.Keys = append(pin.Keys, k.String())
 	}
 	return pin, nil
+}
+
+// readKeyArg reads a public key given on the command line: the key itself
+// (RW...), or a .pub file holding it.
+func readKeyArg(s string) (trust.PublicKey, error) {
+	k, err := trust.ParsePublicKey(s)
+	if err != nil {
+		if _, statErr := os.Stat(s); statErr == nil {
+			k, err = trust.ReadPublicKeyFile(s)
+		}
+	}
+	return k, err
+}
+
+// describeKeyID is a public key as messages name it: "key ID X (RW...)",
+// or the key as given when it does not parse.
+func describeKeyID(s string) string {
+	k, err := trust.ParsePublicKey(s)
+	if err != nil {
+		return "key " + s
+	}
+	return "key ID " + k.ID()
 }
 
 func pinIDs(pin *pkgdir.Pin) string {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -57,6 +58,7 @@ func TestScripts(t *testing.T) {
 			"cheapkey":    cheapKeyCmd,
 			"indexserve":  indexServeCmd,
 			"staticserve": staticServeCmd,
+			"sleep":       sleepCmd,
 		},
 	})
 }
@@ -83,4 +85,17 @@ func exitsCmd(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// sleepCmd is "sleep DURATION": wait (for what only the clock changes,
+// such as a signature expiring).
+func sleepCmd(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: sleep DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	if err != nil || d < 0 || d > time.Minute {
+		ts.Fatalf("sleep: %q is not a duration up to 1m", args[0])
+	}
+	time.Sleep(d)
 }

@@ -28,12 +28,16 @@ func indexServeCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, logs authorBuffer
 	done := make(chan int, 1)
+	finished := make(chan struct{})
 	argv := append([]string{"index", "serve", "--db", ts.MkAbs(args[0]), "--addr", "127.0.0.1:0", "--refresh", "0"}, args[1:]...)
-	go func() { done <- run(ctx, argv, authorEnv(&out, &logs)) }()
+	go func() {
+		defer close(finished)
+		done <- run(ctx, argv, authorEnv(&out, &logs))
+	}()
 	ts.Defer(func() {
 		cancel()
 		select {
-		case <-done:
+		case <-finished:
 		case <-time.After(10 * time.Second):
 			ts.Logf("index serve did not stop within 10s")
 		}

@@ -48,7 +48,7 @@ is said.`,
 			if err := fsutil.WriteFileAtomic(abs, buf.b, 0o666); err != nil {
 				return &exitError{code: exitFailure, err: err}
 			}
-			printf(a.stderr, "wrote %s (%d packages)\n", out, len(lf.Packages))
+			printf(a.stderr, "wrote %s (%s)\n", out, plural(len(lf.Packages), "package"))
 			return nil
 		},
 	}

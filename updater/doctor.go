@@ -15,9 +15,12 @@ import (
 // fixes it: `doctor --json`'s shape.
 type Finding struct {
 	Package string `json:"package,omitempty"`
+	// Repo is the repository a repository's finding is about.
+	Repo string `json:"repo,omitempty"`
 	// Kind is what is wrong: a resolve.Problem* kind (requires, missing,
 	// host, platform, conflicts, breaks, replaces), or duplicate,
-	// modified, held, manifest, version, leftover.
+	// modified, held, manifest, version, leftover, or of the repositories:
+	// repo-list, repo-unreachable, repo-stale, repo-disabled.
 	Kind string `json:"kind"`
 	Text string `json:"text"`
 	Fix  string `json:"fix"`
@@ -31,6 +34,17 @@ const (
 	FindingManifest  = "manifest"
 	FindingVersion   = "version"
 	FindingLeftover  = "leftover"
+
+	// FindingRepoList: the list of repositories cannot be read.
+	FindingRepoList = "repo-list"
+	// FindingRepoUnreachable: an enabled repository cannot be read.
+	FindingRepoUnreachable = "repo-unreachable"
+	// FindingRepoStale: a repository's copy is too old to check with, or
+	// there is none.
+	FindingRepoStale = "repo-stale"
+	// FindingRepoDisabled: packages were installed from a repository
+	// that is disabled.
+	FindingRepoDisabled = "repo-disabled"
 )
 
 // DoctorOptions tune Doctor.

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
+	"github.com/modup/modup/pkgdir"
+	"github.com/modup/modup/repo"
 	"github.com/modup/modup/updater"
 )
 
@@ -16,7 +20,12 @@ and conflicts between them, a package name in two roots, files changed since
 modup installed them (as verify), held packages that are behind (this asks
 their sources; --offline skips it), manifests and versions modup cannot
 read, and what modup could not settle (an interrupted change still pending,
-files it set aside). Each problem comes with the command that fixes it.
+files it set aside). It also reads each enabled repository once (--offline:
+not; what the last command that asked it found is reported) and reports one
+that cannot be read, one whose copy is older than 24 × repo_max_age (the
+packages installed from it are then checked at their authors' sources), and
+a disabled repository that packages were installed from. Each
+problem comes with the command that fixes it.
 
 Exit status: 0 when nothing is wrong, 1 when a problem was found.`,
 		Example: `  modup doctor
@@ -27,10 +36,12 @@ Exit status: 0 when nothing is wrong, 1 when a problem was found.`,
 			if err != nil {
 				return err
 			}
-			if _, err := a.scan(cmd.Context()); err != nil {
+			pkgs, err := a.scan(cmd.Context())
+			if err != nil {
 				return err
 			}
 			found := a.updater().Doctor(cmd.Context(), roots, updater.DoctorOptions{Offline: offline})
+			found = append(found, a.repoDoctor(cmd.Context(), pkgs, offline)...)
 			if found == nil {
 				found = []updater.Finding{}
 			}
@@ -41,7 +52,11 @@ Exit status: 0 when nothing is wrong, 1 when a problem was found.`,
 			} else {
 				for _, f := range found {
 					who := f.Package
-					if who == "" {
+					switch {
+					case who != "":
+					case f.Repo != "":
+						who = "repository " + f.Repo
+					default:
 						who = "modup"
 					}
 					printf(a.stdout, "%s: %s\n  fix: %s\n", who, updater.Detail(f.Package, f.Text), f.Fix)
@@ -62,6 +77,17 @@ Exit status: 0 when nothing is wrong, 1 when a problem was found.`,
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
-	c.Flags().BoolVar(&offline, "offline", false, "do not ask sources whether held packages are behind")
+	c.Flags().BoolVar(&offline, "offline", false, "do not ask sources whether held packages are behind, nor read the repositories")
 	return c
+}
+
+// repoDoctor is what doctor says of the repositories (repo.Doctor); a
+// repos.json modup cannot read is a finding too.
+func (a *app) repoDoctor(ctx context.Context, pkgs []pkgdir.Package, offline bool) []updater.Finding {
+	l, err := a.repoList()
+	if err != nil {
+		return []updater.Finding{{Kind: updater.FindingRepoList, Text: err.Error(),
+			Fix: "fix the file the message names (or move it away: `modup repo add` writes a new one)"}}
+	}
+	return repo.Doctor(ctx, a.repoClient(), l, pkgs, offline)
 }

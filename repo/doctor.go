@@ -88,8 +88,12 @@ func Doctor(ctx context.Context, c *Client, l *List, pkgs []pkgdir.Package, offl
 		}
 		switch {
 		case failed != "":
+			where := "its URL (`modup repo list`) and the network"
+			if r.Folder() {
+				where = "that its folder is there (a share not mounted?)"
+			}
 			add(r.Name, updater.FindingRepoUnreachable, fmt.Sprintf("cannot be read: %s; %s", failed, consequence),
-				fmt.Sprintf("check its URL (`modup repo list`) and the network, then `modup repo refresh %s`; if it is gone for good: %s", r.Name, disableFix(r)))
+				fmt.Sprintf("check %s, then `modup repo refresh %s`; if it is gone for good: %s", where, r.Name, disableFix(r)))
 		case stale:
 			add(r.Name, updater.FindingRepoStale, consequence, fmt.Sprintf("modup repo refresh %s", r.Name))
 		}

@@ -54,6 +54,7 @@ func TestScripts(t *testing.T) {
 			"exits":       exitsCmd,
 			"zipdir":      zipdirCmd,
 			"mode":        modeCmd,
+			"pause":       pauseCmd,
 			"serve":       serveCmd,
 			"cheapkey":    cheapKeyCmd,
 			"indexserve":  indexServeCmd,

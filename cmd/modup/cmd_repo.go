@@ -371,6 +371,9 @@ nothing changed. Exit status 1 when any repository failed.`,
 				switch {
 				case res.Err != nil:
 					e.Status, e.Error, failed = "failed", res.Err.Error(), true
+					// What the copy still holds (the failure may come
+					// before the package list was read).
+					e.Packages = a.repoClient().Status(r).Packages
 				case res.Changed:
 					e.Status = "updated"
 				}

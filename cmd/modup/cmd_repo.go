@@ -613,6 +613,11 @@ func (a *app) namedArgs(ctx context.Context, args []string, f *changeFlags) (map
 	for i, arg := range args {
 		b, ok := parseByName(arg, a.isRepo)
 		if !ok {
+			// REPO/NAME of a repository that is not configured, and no
+			// such folder either: say so, not that a manifest is missing.
+			if s, shaped := parseByName(arg, func(string) bool { return true }); shaped && s.repo != "" && !isDir(arg) {
+				return nil, &exitError{code: exitFailure, err: fmt.Errorf("%s: no repository is called %s (`modup repo list` shows them; a folder needs ./%s)", arg, s.repo, arg)}
+			}
 			continue
 		}
 		if b.version != "" && f.to != "" {
@@ -813,7 +818,8 @@ type repoInfoEntry struct {
 }
 
 // repoInfo shows what the repositories know of a package that is not
-// installed; handled is false when none lists it.
+// installed, or says that none lists it; handled is false when there is
+// no enabled repository to ask.
 func (a *app) repoInfo(ctx context.Context, arg string, asJSON bool) (bool, error) {
 	b, ok := parseByName(arg, a.isRepo)
 	if !ok || b.version != "" {
@@ -828,7 +834,11 @@ func (a *app) repoInfo(ctx context.Context, arg string, asJSON bool) (bool, erro
 		return true, &exitError{code: exitFailure, err: err}
 	}
 	if len(found) == 0 {
-		return false, nil
+		where := "no enabled repository lists it"
+		if b.repo != "" {
+			where = "repository " + b.repo + " does not list it"
+		}
+		return true, &exitError{code: exitFailure, err: fmt.Errorf("%s: %w (not installed, and %s: `modup search %s` finds packages by part of a name)", b.name, pkgdir.ErrNoPackage, where, b.name)}
 	}
 	var entries []repoInfoEntry
 	for _, f := range found {

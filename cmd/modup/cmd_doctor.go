@@ -87,7 +87,7 @@ func (a *app) repoDoctor(ctx context.Context, pkgs []pkgdir.Package, offline boo
 	l, err := a.repoList()
 	if err != nil {
 		return []updater.Finding{{Kind: updater.FindingRepoList, Text: err.Error(),
-			Fix: "fix the file the message names (or move it away: `modup repo add` writes a new one)"}}
+			Fix: "fix or delete the file, then `modup repo add` the repositories again (until then their packages are checked at their authors' sources)"}}
 	}
 	return repo.Doctor(ctx, a.repoClient(), l, pkgs, offline)
 }

@@ -54,7 +54,6 @@ func TestScripts(t *testing.T) {
 			"exits":       exitsCmd,
 			"zipdir":      zipdirCmd,
 			"mode":        modeCmd,
-			"pause":       pauseCmd,
 			"serve":       serveCmd,
 			"cheapkey":    cheapKeyCmd,
 			"indexserve":  indexServeCmd,

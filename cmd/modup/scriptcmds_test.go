@@ -29,19 +29,6 @@ func zipdirCmd(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(dst, data, 0o644))
 }
 
-// pauseCmd is "pause DURATION": let that much time pass (a repository's
-// copy ages past a short --repo-max-age).
-func pauseCmd(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: pause DURATION")
-	}
-	d, err := time.ParseDuration(args[0])
-	if err != nil || d < 0 || d > 10*time.Second {
-		ts.Fatalf("pause: %q is not a duration of at most 10s", args[0])
-	}
-	time.Sleep(d)
-}
-
 // modeCmd is "mode PATH PERM": require PATH (not followed if a link) to
 // have the permission bits PERM, in octal (0644), and no setuid, setgid or
 // sticky bit.

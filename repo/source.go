@@ -301,6 +301,9 @@ func (s *Source) Open(ctx context.Context, r sources.Release) (*sources.Payload,
 
 // open streams a zip at u: an http(s) URL, or a file.
 func (s *Source) open(ctx context.Context, u string) (*sources.Payload, error) {
+	if err := s.mayName(u); err != nil {
+		return nil, err
+	}
 	if isURL(u) {
 		body, size, err := s.c.HTTP.Open(ctx, u)
 		if err != nil {
@@ -321,6 +324,18 @@ func (s *Source) open(ctx context.Context, u string) (*sources.Payload, error) {
 		return nil, err
 	}
 	return &sources.Payload{Body: f, Size: st.Size()}, nil
+}
+
+// mayName refuses a file named by a repository on the web: what a remote
+// index says must not make modup read files of this machine (an index
+// built from folder sources names them; only its mirror, or a folder
+// repository on a share, can serve those zips).
+func (s *Source) mayName(u string) error {
+	if isURL(u) || s.repo.Folder() {
+		return nil
+	}
+	return fmt.Errorf("repository %s is on the web, and names a file of this machine, %s: refused (only a repository in a folder may name files; the index's mirror would serve the zip): %w",
+		s.repo.Name, u, sources.ErrInvalid)
 }
 
 func isURL(u string) bool {
@@ -383,6 +398,9 @@ func (s *Source) Signature(ctx context.Context, r sources.Release) ([]byte, erro
 
 // small reads a signature at u.
 func (s *Source) small(ctx context.Context, u string) ([]byte, error) {
+	if err := s.mayName(u); err != nil {
+		return nil, err
+	}
 	if isURL(u) {
 		body, _, err := s.c.HTTP.Fetch(ctx, u, nil, sources.MaxSignatureSize)
 		if err != nil {

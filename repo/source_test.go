@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -292,5 +293,42 @@ func TestRouter(t *testing.T) {
 				t.Errorf("warned again: %q", warnings)
 			}
 		})
+	}
+}
+
+// A repository on the web that names a file of this machine (a zip that
+// happens to be there, with the digest it declares) is refused: a remote
+// index never makes modup read local files. A folder repository may.
+func TestWebRepositoryNamesNoFiles(t *testing.T) {
+	f := newFixture(t)
+	z := f.zip("alpha", "1.0.0")
+	f.publish(pkg{name: "alpha", versions: []ver{{version: "1.0.0", zip: z}}})
+	local := filepath.Join(t.TempDir(), "1.0.0.zip")
+	if err := os.WriteFile(local, z, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fileURL := (&url.URL{Scheme: "file", Path: filepath.ToSlash(local)}).String()
+	info := strings.ReplaceAll(string(f.published(infoDoc("alpha"))), f.web.URL+"/authors/alpha/1.0.0.zip", fileURL)
+	f.web.Put("/idx/"+infoDoc("alpha"), []byte(info))
+
+	rel, err := f.client.Source(f.repo).Resolve(t.Context(), f.query("alpha"), sources.Release{Version: "1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.client.Source(f.repo).Open(t.Context(), rel)
+	if !errors.Is(err, sources.ErrInvalid) || !strings.Contains(err.Error(), "repository main is on the web, and names a file of this machine") {
+		t.Fatalf("web index naming a file: %v", err)
+	}
+	if _, err := f.client.Source(f.repo).Signature(t.Context(), rel); !errors.Is(err, sources.ErrInvalid) {
+		t.Errorf("its signature beside the file: %v", err)
+	}
+
+	share := Repo{Name: "share", URL: f.export(rootDoc, packagesDoc, infoDoc("alpha")), Enabled: true}
+	rel, err = f.client.Source(share).Resolve(t.Context(), f.query("alpha"), sources.Release{Version: "1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data := readAll(t, must(f.client.Source(share).Open(t.Context(), rel))); string(data) != string(z) {
+		t.Error("a folder repository's file was not read")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,7 +30,16 @@ func indexServeCmd(ts *testscript.TestScript, neg bool, args []string) {
 	var out, logs authorBuffer
 	done := make(chan int, 1)
 	finished := make(chan struct{})
-	argv := append([]string{"index", "serve", "--db", ts.MkAbs(args[0]), "--addr", "127.0.0.1:0", "--refresh", "0"}, args[1:]...)
+	// It runs in this process, whose working folder is not $WORK: the
+	// paths the flags name are made absolute, as a shell would find them.
+	rest := slices.Clone(args[1:])
+	for i := 1; i < len(rest); i++ {
+		switch rest[i-1] {
+		case "--mirror", "--sign", "--sources", "--export":
+			rest[i] = ts.MkAbs(rest[i])
+		}
+	}
+	argv := append([]string{"index", "serve", "--db", ts.MkAbs(args[0]), "--addr", "127.0.0.1:0", "--refresh", "0"}, rest...)
 	go func() {
 		defer close(finished)
 		done <- run(ctx, argv, authorEnv(&out, &logs))

@@ -127,6 +127,10 @@ type entry struct {
 	state   State       // what the last check found (zero: never checked)
 	// waiters are told the result of the package's next job (Check).
 	waiters []chan<- jobResult
+	// later are told the result of the job after the running one: a
+	// Check that came while a job ran wants a check that starts after it
+	// asked, not one that may have read the package before.
+	later []chan<- jobResult
 }
 
 // Daemon is one running daemon. Create with New, run with Run.
@@ -620,6 +624,9 @@ func (d *Daemon) finish(res jobResult, now time.Time) {
 			next = now
 		}
 	}
+	if len(e.later) > 0 {
+		next = now
+	}
 	e.due = next
 	d.queue.push(e)
 	st := res.state
@@ -629,6 +636,7 @@ func (d *Daemon) finish(res jobResult, now time.Time) {
 		d.log.Warn("write state", "package", res.key.name, "error", err.Error())
 	}
 	d.answer(e, res)
+	e.waiters, e.later = e.later, nil
 }
 
 // drop forgets entry e (its package is gone), answering whoever waits for
@@ -636,6 +644,7 @@ func (d *Daemon) finish(res jobResult, now time.Time) {
 func (d *Daemon) drop(e *entry) {
 	d.queue.remove(e)
 	delete(d.entries, e.key)
+	e.waiters, e.later = append(e.waiters, e.later...), nil
 	d.answer(e, jobResult{key: e.key, gone: true})
 }
 

@@ -121,12 +121,14 @@ func (d *Daemon) Check(ctx context.Context, names []string) ([]updater.Result, e
 		reply = make(chan jobResult, len(keys))
 		for _, k := range keys {
 			e := d.entries[k]
-			e.waiters = append(e.waiters, reply)
-			if !e.running {
-				d.queue.remove(e)
-				e.due = now
-				d.queue.push(e)
+			if e.running {
+				e.later = append(e.later, reply) // checked again once it is done
+				continue
 			}
+			e.waiters = append(e.waiters, reply)
+			d.queue.remove(e)
+			e.due = now
+			d.queue.push(e)
 		}
 	})
 	if err != nil {

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"slices"
@@ -248,5 +249,72 @@ func TestInfoAndStopped(t *testing.T) {
 	}
 	if _, err := f.d.Check(t.Context(), nil); !errors.Is(err, ErrStopped) {
 		t.Errorf("Check after stop = %v, want ErrStopped", err)
+	}
+}
+
+// gate holds the job that publishes pkg's first check-finished until
+// released: that check is still running meanwhile.
+type gate struct {
+	pkg     string
+	once    sync.Once
+	held    chan struct{}
+	release chan struct{}
+}
+
+func (g *gate) Observe(e Event) {
+	if e.Package != g.pkg || e.Type != EventCheckFinished {
+		return
+	}
+	g.once.Do(func() {
+		close(g.held)
+		<-g.release
+	})
+}
+
+// A Check that comes while the package's check runs is answered by a
+// check that starts after it asked, not by the one in flight (which may
+// have read the package before).
+func TestCheckWhileChecking(t *testing.T) {
+	f := newFixture(t)
+	f.opts.Policy = PolicyNotify
+	rec := &recorder{}
+	g := &gate{pkg: "pkg", held: make(chan struct{}), release: make(chan struct{})}
+	f.opts.Observers = []Observer{g, rec}
+	rel := filepath.Join(f.rels, "pkg")
+	fsRelease(t, rel, "pkg", "1.1.0")
+	testpkg.WriteFile(t, filepath.Join(f.root, "pkg", "a2modsource.json"), testpkg.Manifest("pkg", "1.0.0", rel))
+	f.start(t)
+	<-g.held
+
+	type answer struct {
+		res []updater.Result
+		err error
+	}
+	done := make(chan answer, 1)
+	asked := time.Now()
+	go func() {
+		res, err := f.d.Check(t.Context(), []string{"pkg"})
+		done <- answer{res, err}
+	}()
+	// Wait until the loop has taken the request (it runs calls in order).
+	k := key{root: f.root, name: "pkg"}
+	for registered := false; !registered; {
+		if err := f.d.do(t.Context(), func(context.Context, time.Time) {
+			e := f.d.entries[k]
+			registered = e != nil && len(e.later) == 1
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(g.release)
+	a := <-done
+	if a.err != nil || len(a.res) != 1 || a.res[0].Status != updater.StatusUpdateAvailable {
+		t.Fatalf("Check = %+v, %v", a.res, a.err)
+	}
+	if n := rec.count("pkg", EventCheckFinished); n != 2 {
+		t.Errorf("%d checks finished, want 2 (the one running, then one for Check)", n)
+	}
+	if last := checkTime(t, f, "pkg"); last.Before(asked) {
+		t.Errorf("Check answered with the check in flight (at %v, asked at %v)", last, asked)
 	}
 }

@@ -61,6 +61,30 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 // ReadRegularIn is ReadRegular for the file name in r, which it refuses
 // when it is a symbolic link (even to a file inside r).
 func ReadRegularIn(r *os.Root, name string, max int64) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		data, err := readRegularIn(r, name, max)
+		if errors.Is(err, errReplaced) && attempt < replacedAttempts {
+			continue // replaced by a rename (a writer's atomic replace): read the new one
+		}
+		return data, err
+	}
+}
+
+// replacedAttempts is how many times a file replaced between its look and
+// its open is looked at again: a file that modup (or the daemon) replaces
+// atomically is read whole on the next attempt; one swapped all the time
+// is an error.
+const replacedAttempts = 3
+
+// testHookLooked, when set (tests), runs between the look at a file and
+// its open.
+var testHookLooked func(name string)
+
+// errReplaced: the file at a path was replaced between the look at it
+// and its open.
+var errReplaced = errors.New("replaced while being opened")
+
+func readRegularIn(r *os.Root, name string, max int64) ([]byte, error) {
 	f, lfi, err := openRegularIn(r, name, os.O_RDONLY)
 	if err != nil {
 		return nil, err
@@ -123,6 +147,9 @@ func openRegularIn(r *os.Root, name string, flag int) (*os.File, fs.FileInfo, er
 	if !lfi.Mode().IsRegular() {
 		return nil, nil, notRegular(filepath.Join(r.Name(), name), lfi.Mode())
 	}
+	if testHookLooked != nil {
+		testHookLooked(name)
+	}
 	f, err := r.OpenFile(name, flag|ONonblock|ONofollow, 0)
 	if err != nil {
 		return nil, nil, err
@@ -141,7 +168,7 @@ func checkOpen(f *os.File, path string, looked fs.FileInfo) error {
 		return notRegular(path, st.Mode())
 	}
 	if looked != nil && !os.SameFile(looked, st) {
-		return fmt.Errorf("%s was replaced while being opened: %w", path, ErrNotRegular)
+		return fmt.Errorf("%s was %w: %w", path, errReplaced, ErrNotRegular)
 	}
 	return nil
 }

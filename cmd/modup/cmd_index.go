@@ -96,6 +96,7 @@ func (a *app) indexBuildCmd() *cobra.Command {
 		concurrency int
 		timeout     time.Duration
 		asJSON      bool
+		signKey     string
 	)
 	c := &cobra.Command{
 		Use:   "build --sources FILE --db FILE [--from-root ROOT] [--mirror DIR]",
@@ -119,10 +120,15 @@ listed with its error).`,
   modup index build --from-root ~/a2/modules --db index.db --mirror ./mirror`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if signKey != "" {
+				return &exitError{code: exitUsage, err: fmt.Errorf("--sign: build writes only the database, and documents are signed where they are made: `modup index export --db DB DIR --sign %s` or `modup index serve --db DB --sign %s`", signKey, signKey)}
+			}
 			return a.indexBuild(cmd.Context(), f, sourcesFile, fromRoots, concurrency, timeout, asJSON)
 		},
 	}
 	f.register(c, "keep every installable version's zip in DIR (served and exported under mirror/)")
+	c.Flags().StringVar(&signKey, "sign", "", "not for build: export and serve sign (this says how)")
+	_ = c.Flags().MarkHidden("sign")
 	c.Flags().StringVar(&sourcesFile, "sources", "", "a file of update_urls, one per line")
 	_ = c.MarkFlagFilename("sources")
 	c.Flags().StringArrayVar(&fromRoots, "from-root", nil, "add the update_urls of a root's packages (repeatable)")

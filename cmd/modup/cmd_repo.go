@@ -841,15 +841,28 @@ func (a *app) repoInfo(ctx context.Context, arg string, asJSON bool) (bool, erro
 		return true, &exitError{code: exitFailure, err: fmt.Errorf("%s: %w (not installed, and %s: `modup search %s` finds packages by part of a name)", b.name, pkgdir.ErrNoPackage, where, b.name)}
 	}
 	var entries []repoInfoEntry
+	var firstErr error
 	for _, f := range found {
 		info := a.repoClient().Info(ctx, f.repo, b.name)
 		if info.Doc == nil {
-			return true, &exitError{code: exitFailure, err: info.Err}
+			// Said, and the other repositories still shown.
+			if firstErr == nil {
+				firstErr = info.Err
+			} else {
+				a.warnLine(info.Err.Error())
+			}
+			continue
 		}
 		if info.Err != nil {
 			a.warnLine(info.Err.Error())
 		}
 		entries = append(entries, repoInfoEntry{PackageInfo: *info.Doc, Repo: f.repo.Name, RepoURL: f.repo.Shown()})
+	}
+	switch {
+	case len(entries) == 0:
+		return true, &exitError{code: exitFailure, err: firstErr}
+	case firstErr != nil:
+		a.warnLine(firstErr.Error())
 	}
 	if asJSON {
 		return true, writeJSON(a.stdout, map[string]any{"packages": entries})

@@ -35,6 +35,7 @@ import (
 
 	"github.com/modup/modup/internal/httpx"
 	"github.com/modup/modup/internal/manifest"
+	"github.com/modup/modup/resolve"
 	"github.com/modup/modup/sources"
 )
 
@@ -85,6 +86,10 @@ type Source struct {
 type revision struct {
 	sha                        string
 	version, name, news, modul string
+	// What the manifest at this revision requires (known: it parsed).
+	manifestVersion int
+	requirements    resolve.Requirements
+	known           bool
 }
 
 // New returns a gist source. cfg.Client must be set (GitHub's).
@@ -322,6 +327,11 @@ func (s *Source) release(q sources.Query, r Ref, rv revision, want sources.Relea
 	out.Kind = Kind
 	out.Resolved = true
 	out.Extra = map[string]string{extraModule: module, extraRevision: rv.sha}
+	if rv.known {
+		// The revision's own manifest: what this release requires, read
+		// with the version (no payload needed to judge an older release).
+		out.ManifestVersion, out.Requirements, out.RequirementsKnown = rv.manifestVersion, rv.requirements, true
+	}
 	return out, nil
 }
 
@@ -400,6 +410,7 @@ func (s *Source) revision(ctx context.Context, q sources.Query, r Ref, sha strin
 		}
 		if m, err := manifest.Parse(body, sources.ManifestFile+"@"+sha); err == nil {
 			rv.version, rv.name, rv.news = strings.TrimSpace(m.Version), m.Name, m.News
+			rv.manifestVersion, rv.requirements, rv.known = m.ManifestVersion, m.Requirements, true
 			if raw, ok := m.Raw("module"); ok {
 				_ = json.Unmarshal(raw, &rv.modul) // a non-string module is ignored
 			}

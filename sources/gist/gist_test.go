@@ -317,3 +317,40 @@ func TestMissingGist(t *testing.T) {
 		t.Errorf("Versions: %v", err)
 	}
 }
+
+// Each release carries what its own revision's manifest requires, so an
+// older release can be judged (held-back fall-backs) without its archive.
+func TestReleasesCarryTheirRequirements(t *testing.T) {
+	srv := gisttest.New(t)
+	src := srv.Source("")
+	q := sources.Query{Package: "hello", UpdateURL: srv.GistURL(user, id), Cache: &sourcetest.MemCache{}}
+	files := map[string]string{"a2module.json": "{}"}
+	files["a2modsource.json"] = manifest("1.0.0", map[string]any{"manifest_version": 2, "requires": map[string]any{"packages": map[string]any{"lib": "^1.0"}}})
+	srv.Commit(user, id, files)
+	files["a2modsource.json"] = manifest("2.0.0", map[string]any{"manifest_version": 2, "requires": map[string]any{"packages": map[string]any{"lib": "^2.0"}}})
+	srv.Commit(user, id, files)
+	files["a2modsource.json"] = manifest("2.1.0", nil)
+	srv.Commit(user, id, files)
+
+	list, err := src.Versions(t.Context(), q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"2.1.0": "", "2.0.0": "^2.0", "1.0.0": "^1.0"}
+	if len(list) != len(want) {
+		t.Fatalf("Versions = %+v", list)
+	}
+	for _, rel := range list {
+		if !rel.RequirementsKnown {
+			t.Errorf("%s: requirements not known", rel.Version)
+			continue
+		}
+		got := ""
+		if c, ok := rel.Requirements.Packages["lib"]; ok {
+			got = c.String()
+		}
+		if got != want[rel.Version] {
+			t.Errorf("%s requires lib %q, want %q", rel.Version, got, want[rel.Version])
+		}
+	}
+}

@@ -2,7 +2,6 @@ package github
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/modup/modup/internal/manifest"
@@ -22,40 +21,26 @@ func (s *Source) ReleaseManifest(ctx context.Context, q sources.Query, rel sourc
 	if err != nil {
 		return sources.Release{}, err
 	}
-	tags := sources.VersionSpellings(rel.Version)
-	if rel.Tag != "" {
-		tags = []string{rel.Tag}
-	}
-	for _, tag := range tags {
-		if !sources.ValidTagVersion(tag) {
-			return sources.Release{}, fmt.Errorf("%s: tag %q: %w", q.Package, tag, sources.ErrInvalid)
-		}
-		u := s.manifestURL(r, tag)
-		var body []byte
+	out, first, found, err := sources.ManifestAtTag(rel, Kind, func(tag string) ([]byte, string, error) {
 		if s.client.Authorized(s.contentsURL(r, tag)) && s.isPrivate(r) {
 			if until, blocked := s.apiBlocked(); blocked {
-				return sources.Release{}, fmt.Errorf("%s %s: %w", q.Package, rel.Version, &sources.RateLimitError{Host: s.apiHost, Reset: until})
+				return nil, "", &sources.RateLimitError{Host: s.apiHost, Reset: until}
 			}
-			u = s.contentsURL(r, tag)
-			body, _, err = s.client.FetchAccept(ctx, u, rawMediaType, q.Cache, manifest.MaxSize)
+			u := s.contentsURL(r, tag)
+			body, _, err := s.client.FetchAccept(ctx, u, rawMediaType, q.Cache, manifest.MaxSize)
 			s.noteRateLimit(err)
-		} else {
-			body, _, err = s.client.Fetch(ctx, u, q.Cache, manifest.MaxSize)
+			return body, u, s.tokenRefused(err)
 		}
-		if errors.Is(err, sources.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return sources.Release{}, fmt.Errorf("%s %s: the manifest at tag %s: %w", q.Package, rel.Version, tag, s.tokenRefused(err))
-		}
-		at, _, err := sources.PointerRelease(body, u, Kind)
-		if err != nil {
-			return sources.Release{}, err
-		}
-		out := rel
-		out.ManifestVersion, out.Requirements, out.RequirementsKnown = at.ManifestVersion, at.Requirements, true
-		return out, nil
+		u := s.manifestURL(r, tag)
+		body, _, err := s.client.Fetch(ctx, u, q.Cache, manifest.MaxSize)
+		return body, u, s.tokenRefused(err)
+	})
+	switch {
+	case err != nil:
+		return sources.Release{}, fmt.Errorf("%s %s: the manifest at its tag: %w", q.Package, rel.Version, err)
+	case !found:
+		return sources.Release{}, &kindError{kind: sources.ErrNotFound,
+			msg: fmt.Sprintf("%s %s: no %s at tag %s of %s (%s)", q.Package, rel.Version, sources.ManifestFile, first, r, redact.URL(s.manifestURL(r, first)))}
 	}
-	return sources.Release{}, &kindError{kind: sources.ErrNotFound,
-		msg: fmt.Sprintf("%s %s: no %s at tag %s of %s (%s)", q.Package, rel.Version, sources.ManifestFile, tags[0], r, redact.URL(s.manifestURL(r, tags[0])))}
+	return out, nil
 }

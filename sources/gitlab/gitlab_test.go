@@ -495,3 +495,47 @@ func TestSeveralInstances(t *testing.T) {
 		t.Errorf("missing manifest on the second instance: %v", err)
 	}
 }
+
+// ReleaseManifest reads what an older release requires from the manifest
+// at its tag (either spelling of the version), from the web host, or
+// through the files API for a private project; it downloads no archive.
+func TestReleaseManifest(t *testing.T) {
+	requires := func(c string) map[string]any {
+		return map[string]any{"manifest_version": 2, "requires": map[string]any{"packages": map[string]any{"lib": c}}}
+	}
+	for _, private := range []bool{false, true} {
+		t.Run(map[bool]string{false: "public", true: "private"}[private], func(t *testing.T) {
+			srv := gitlabtest.New(t)
+			token := ""
+			if private {
+				token = "glpat-1"
+				srv.SetPrivate(project, token)
+			}
+			srv.SetManifest(project, "HEAD", manifest(t, "2.0.0", requires("^2.0")))
+			srv.SetManifest(project, "v1.0.0", manifest(t, "1.0.0", requires("^1.0")))
+			src := srv.Source(token)
+			q := sources.Query{Package: "tools.modules", UpdateURL: srv.ProjectURL(project), Cache: &sourcetest.MemCache{}}
+			if _, err := src.Latest(t.Context(), q); err != nil {
+				t.Fatal(err)
+			}
+			srv.Reset()
+			rel, err := src.ReleaseManifest(t.Context(), q, sources.Release{Version: "1.0.0"})
+			if err != nil || !rel.RequirementsKnown || rel.Requirements.Packages["lib"].String() != "^1.0" {
+				t.Fatalf("ReleaseManifest(1.0.0) = %+v, %v", rel.Requirements, err)
+			}
+			if srv.Count("archive") != 0 || srv.Count("asset") != 0 {
+				t.Errorf("a payload was downloaded:\n%s", srv.Describe())
+			}
+			for _, r := range srv.Requests() {
+				viaAPI := strings.Contains(r.Path, "/repository/files/")
+				if viaAPI != private && r.Status == 200 {
+					t.Errorf("read %s (%s) for a %s project", r.Path, r.Kind, map[bool]string{false: "public", true: "private"}[private])
+				}
+			}
+			_, err = src.ReleaseManifest(t.Context(), q, sources.Release{Version: "0.9.0"})
+			if !errors.Is(err, sources.ErrNotFound) || !strings.Contains(err.Error(), "no a2modsource.json at tag 0.9.0") {
+				t.Errorf("ReleaseManifest(0.9.0) = %v", err)
+			}
+		})
+	}
+}

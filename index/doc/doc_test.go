@@ -45,7 +45,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"bad public_key", info(version(`,"public_key":"RWnot-a-key"`)), "public_key"},
 		{"bad key_rotation key", info(version(`,"key_rotation":{"new":"nope","signature":"x"}`)), "key_rotation: new"},
 		{"html", "<!DOCTYPE html>", "HTML page"},
-		{"not json", "{", "unexpected end"},
+		{"not json", "{", "not valid JSON at byte 1: unexpected end"},
+		{"versions as an object", `{"name":"hello","update_url":"u","versions":{}}`, "versions holds an object, not a list (at byte "},
+		{"name as a number", `{"name":5,"update_url":"u","versions":[]}`, "name holds a number, not a string"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 
@@ -49,12 +50,67 @@ func Decode(data []byte, where string, d Document) error {
 		return fmt.Errorf("%s: %w: got an HTML page, not JSON (is this the index's base URL?)", where, ErrInvalid)
 	}
 	if err := json.Unmarshal(data, d); err != nil {
-		return fmt.Errorf("%s: %w: %v", where, ErrInvalid, err)
+		return fmt.Errorf("%s: %w: %s", where, ErrInvalid, jsonProblem(err))
 	}
 	if err := d.Validate(); err != nil {
 		return fmt.Errorf("%s: %w", where, err)
 	}
 	return nil
+}
+
+// jsonProblem words a decoding error for people: the field and what it
+// holds instead of what an index has there, without Go's type names.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		field := te.Field
+		if field == "" {
+			field = "the document"
+		}
+		return fmt.Sprintf("%s holds %s, not %s (at byte %d)", field, jsonKind(te.Value), goKind(te.Type), te.Offset)
+	case errors.As(err, &se):
+		return fmt.Sprintf("not valid JSON at byte %d: %v", se.Offset, se)
+	}
+	return err.Error()
+}
+
+// jsonKind names a JSON value as UnmarshalTypeError.Value does.
+func jsonKind(v string) string {
+	switch {
+	case v == "object":
+		return "an object"
+	case v == "array":
+		return "a list"
+	case v == "string":
+		return "a string"
+	case v == "bool":
+		return "true or false"
+	case strings.HasPrefix(v, "number"):
+		return "a number"
+	}
+	return v
+}
+
+// goKind names what a Go type expects in JSON.
+func goKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Pointer:
+		return goKind(t.Elem())
+	}
+	return "another kind of value"
 }
 
 func invalid(format string, args ...any) error {

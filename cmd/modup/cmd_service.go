@@ -233,9 +233,15 @@ func (f *serviceFlags) run(ctx context.Context, d *daemon.Daemon) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var side []chan error
+	stopHooks := func() {}
 	if f.hooks != nil {
+		// The webhooks outlive the daemon's own stop, so that what it did
+		// while stopping is told too; then they drain their queues.
+		hooksCtx, cancelHooks := context.WithCancel(context.WithoutCancel(ctx))
+		defer cancelHooks()
+		stopHooks = cancelHooks
 		done := make(chan error, 1)
-		go func() { f.hooks.Run(ctx); done <- nil }()
+		go func() { f.hooks.Run(hooksCtx); done <- nil }()
 		side = append(side, done)
 	}
 	if f.ln != nil {
@@ -263,6 +269,7 @@ func (f *serviceFlags) run(ctx context.Context, d *daemon.Daemon) error {
 	}
 	err := d.Run(ctx)
 	cancel()
+	stopHooks()
 	for _, done := range side {
 		if serr := <-done; serr != nil && err == nil {
 			err = serr

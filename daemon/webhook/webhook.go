@@ -12,13 +12,13 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -70,6 +70,10 @@ type Options struct {
 	RetryWaitMin, RetryWaitMax time.Duration
 	// Timeout bounds one attempt (default 10s).
 	Timeout time.Duration
+	// DrainTimeout bounds, in all, the delivery of the events still
+	// queued when Run is stopped (default 5s): a daemon that stops still
+	// tells what it did last, without hanging on a receiver that is down.
+	DrainTimeout time.Duration
 	// Transport sends the requests (default: a clone of
 	// http.DefaultTransport, proxies from the environment).
 	Transport http.RoundTripper
@@ -185,24 +189,59 @@ func (d *Dispatcher) Observe(e daemon.Event) {
 	}
 }
 
-// Run delivers queued events until ctx is cancelled; events still queued
-// then are dropped.
+// Run delivers queued events until ctx is cancelled, then what is still
+// queued: deliveries go on for at most DrainTimeout after ctx is
+// cancelled (a delivery under way included); what is left then is
+// dropped, with a warning.
 func (d *Dispatcher) Run(ctx context.Context) {
+	send, stopSending := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSending()
+	stopped := context.AfterFunc(ctx, func() {
+		time.AfterFunc(cmp.Or(d.opts.DrainTimeout, defaultDrainTimeout), stopSending)
+	})
+	defer stopped()
 	var wg sync.WaitGroup
 	for _, t := range d.targets {
 		wg.Go(func() {
 			for {
 				select {
-				case <-ctx.Done():
-					return
 				case dl := <-t.queue:
-					d.deliver(ctx, t, dl)
+					if !d.send(send, t, dl) {
+						return
+					}
+				case <-ctx.Done():
+					for {
+						select {
+						case dl := <-t.queue:
+							if !d.send(send, t, dl) {
+								return
+							}
+						default:
+							return // drained
+						}
+					}
 				}
 			}
 		})
 	}
 	wg.Wait()
 }
+
+// send delivers dl unless the time to send is over; then it drops dl and
+// what is queued behind it, says so, and reports false.
+func (d *Dispatcher) send(ctx context.Context, t *target, dl delivery) bool {
+	if ctx.Err() != nil {
+		left := 1 + len(t.queue)
+		d.dropped.Add(int64(left))
+		d.log.Warn("webhook events not delivered before the daemon stopped", "url", redact.URL(t.URL), "events", left)
+		return false
+	}
+	d.deliver(ctx, t, dl)
+	return true
+}
+
+// defaultDrainTimeout is Options.DrainTimeout's default.
+const defaultDrainTimeout = 5 * time.Second
 
 // Stats counts deliveries that succeeded, that failed after every
 // attempt, and events dropped because a queue was full.
@@ -236,8 +275,9 @@ func (d *Dispatcher) deliver(ctx context.Context, t *target, dl delivery) {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-			return // stopping
+		if ctx.Err() != nil {
+			d.dropped.Add(1)
+			return // stopping, or out of time to drain
 		}
 		d.failed.Add(1)
 		d.log.Warn("webhook not delivered", "url", redact.URL(t.URL), "event", string(dl.event), "attempts", d.opts.Attempts, "error", redact.Text(err.Error()))

@@ -231,3 +231,45 @@ func TestNewRefusesBadHooks(t *testing.T) {
 		}
 	}
 }
+
+// Events still queued when the daemon stops are delivered before Run
+// returns; a receiver that does not answer holds the stop only for
+// DrainTimeout, and what it did not get is counted as dropped.
+func TestDrainOnStop(t *testing.T) {
+	t.Run("delivered", func(t *testing.T) {
+		r := newReceiver(t, nil)
+		d, err := New(fast(Hook{URL: r.URL}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			d.Observe(installed)
+		}
+		stopped, cancel := context.WithCancel(context.Background())
+		cancel()
+		d.Run(stopped)
+		if delivered, failed, dropped := d.Stats(); delivered != 3 || failed != 0 || dropped != 0 || len(r.requests()) != 3 {
+			t.Errorf("delivered %d, failed %d, dropped %d, received %d; want all 3 delivered", delivered, failed, dropped, len(r.requests()))
+		}
+	})
+	t.Run("receiver down", func(t *testing.T) {
+		hold := make(chan struct{})
+		r := newReceiver(t, func(int, http.ResponseWriter) { <-hold })
+		defer close(hold)
+		opts := fast(Hook{URL: r.URL})
+		opts.DrainTimeout = 50 * time.Millisecond
+		opts.Timeout = time.Minute
+		d, err := New(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Observe(installed)
+		d.Observe(installed)
+		stopped, cancel := context.WithCancel(context.Background())
+		cancel()
+		d.Run(stopped) // returns: the drain gives up
+		if delivered, _, dropped := d.Stats(); delivered != 0 || dropped != 2 {
+			t.Errorf("delivered %d, dropped %d; want 0 and 2", delivered, dropped)
+		}
+	})
+}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -350,8 +352,10 @@ func (a *app) uiCmd() *cobra.Command {
 		Short: "Open the daemon's web page in the browser",
 		Long: `ui opens the page of the daemon started with --listen (or daemon.listen) in the
 default browser ($BROWSER, else the system's), as
-http://127.0.0.1:PORT/#token=...: the token travels in the URL's fragment,
-which the browser never sends, and the page keeps it for this tab only.
+http://127.0.0.1:PORT/#code=...: a login code good for one use within a
+minute, which the page trades for the token and keeps for this tab only
+(the browser's command line, which other users of the machine can read,
+never holds the token; the fragment never reaches a server or a log).
 --no-open prints the URL instead.`,
 		Example: `  modup ui
   modup ui --listen 127.0.0.1:7391 --no-open`,
@@ -378,7 +382,11 @@ which the browser never sends, and the page keeps it for this tab only.
 			if err := ping(cmd.Context(), base+"healthz"); err != nil {
 				return &exitError{code: exitFailure, err: fmt.Errorf("no daemon answers at %s (%v): is `modup daemon --listen %s` running?", base, err, listen)}
 			}
-			url := base + "#token=" + token
+			code, err := loginCode(cmd.Context(), base, token)
+			if err != nil {
+				return &exitError{code: exitFailure, err: fmt.Errorf("the daemon at %s gave no login code: %w (is the token in %s the daemon's?)", base, err, path)}
+			}
+			url := base + "#code=" + code
 			if noOpen {
 				printf(a.stdout, "%s\n", url)
 				return nil
@@ -391,8 +399,35 @@ which the browser never sends, and the page keeps it for this tab only.
 		},
 	}
 	c.Flags().StringVar(&listen, "listen", "", "the daemon's listen address (default: daemon.listen)")
-	c.Flags().BoolVar(&noOpen, "no-open", false, "print the URL (with the token) instead of opening it")
+	c.Flags().BoolVar(&noOpen, "no-open", false, "print the URL (with a login code good for one use within a minute) instead of opening it")
 	return c
+}
+
+// loginCode asks the daemon at base for a one-use login code.
+func loginCode(ctx context.Context, base, token string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"v1/login-code", nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Code  string `json:"code"`
+		Error string `json:"error"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body); err != nil {
+		return "", fmt.Errorf("%s: %w", resp.Status, err)
+	}
+	if resp.StatusCode != http.StatusOK || body.Code == "" {
+		return "", fmt.Errorf("%s: %s", resp.Status, body.Error)
+	}
+	return body.Code, nil
 }
 
 // ping GETs url and wants 200.

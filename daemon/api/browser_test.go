@@ -3,6 +3,8 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,8 +68,15 @@ func TestBrowserUpdate(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
+	// As `modup ui` opens it: with a login code the page trades for the
+	// token.
+	resp, body := s.call(t, "POST", "/v1/login-code", "")
+	var login struct{ Code string }
+	if err := json.Unmarshal(body, &login); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("login-code: %s %s", resp.Status, body)
+	}
 	step("open the page", chromedp.Do(ctx,
-		chromedp.Navigate(s.base+"/#token="+testToken),
+		chromedp.Navigate(s.base+"/#code="+login.Code),
 		chromedp.WaitVisible(pkgInstalled),
 	))
 	before, err := chromedp.Run(ctx, chromedp.Text(pkgInstalled))
@@ -86,8 +95,8 @@ func TestBrowserUpdate(t *testing.T) {
 	if before != "1.0.0" || rows != 3 {
 		t.Fatalf("the page shows pkg at %q and %d packages; want 1.0.0 and 3", before, rows)
 	}
-	if strings.Contains(location, "token") {
-		t.Errorf("the token stays in the address bar: %s", location)
+	if strings.Contains(location, "token") || strings.Contains(location, "code") {
+		t.Errorf("the login code stays in the address bar: %s", location)
 	}
 	if unlabelled != "" {
 		t.Errorf("controls without a label: %s", unlabelled)

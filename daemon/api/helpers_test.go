@@ -50,6 +50,7 @@ type serviceOpts struct {
 	metricsPublic bool
 	maxStreams    int
 	maxBody       int64
+	now           func() time.Time
 }
 
 func pkgZip(t *testing.T, name, version string) []byte {
@@ -117,7 +118,7 @@ func startService(t *testing.T, o serviceOpts) *service {
 	}
 	s.d = d
 	s.metrics.ReadFrom(d)
-	srv, err := api.New(api.Options{Backend: d, Token: testToken, MetricsPublic: o.metricsPublic, MaxBody: o.maxBody,
+	srv, err := api.New(api.Options{Backend: d, Token: testToken, MetricsPublic: o.metricsPublic, MaxBody: o.maxBody, Now: o.now,
 		Hub: s.hub, Metrics: s.metrics, Heartbeat: time.Hour})
 	if err != nil {
 		t.Fatal(err)

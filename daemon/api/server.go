@@ -66,6 +66,8 @@ type Options struct {
 	// Heartbeat is the interval of the event stream's keep-alive comments
 	// (default 15s).
 	Heartbeat time.Duration
+	// Now is the clock of login codes (tests); time.Now when nil.
+	Now func() time.Time
 }
 
 // Server is the HTTP service.
@@ -75,6 +77,8 @@ type Server struct {
 	hosts map[string]bool
 	mux   *http.ServeMux
 	page  *assets
+	// logins are the codes `modup ui` opens the page with.
+	logins loginCodes
 }
 
 // New builds a server; Serve runs it.
@@ -128,6 +132,8 @@ func (s *Server) routes() {
 	v1("POST /v1/unhold/{name}", s.unhold)
 	v1("GET /v1/history", s.history)
 	v1("GET /v1/events", s.events)
+	v1("POST /v1/login-code", s.loginCode)
+	m.HandleFunc("POST /v1/login", s.login)
 
 	if s.opts.Metrics != nil {
 		metrics := s.opts.Metrics.Handler()

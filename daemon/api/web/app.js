@@ -13,11 +13,33 @@ const busy = new Set(); // "action:name" of requests in flight
 const progress = new Map(); // package -> {done, total}
 let refreshTimer = null;
 
-function takeToken() {
-  const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
-  if (m) {
-    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(m[1]));
+// takeToken takes what the URL's fragment carries: a one-use login code
+// from `modup ui` (traded for the token at once), or the token itself.
+async function takeToken() {
+  const code = /(?:^#|&)code=([^&]+)/.exec(location.hash);
+  const given = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (code || given) {
     history.replaceState(null, "", location.pathname + location.search);
+  }
+  if (given) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(given[1]));
+  }
+  if (code) {
+    try {
+      const resp = await fetch("/v1/login", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ code: decodeURIComponent(code[1]) }),
+      });
+      const body = await resp.json().catch(() => null);
+      if (resp.ok && body && body.token) {
+        sessionStorage.setItem(TOKEN_KEY, body.token);
+      } else {
+        say((body && body.error) || "The login link was refused: run `modup ui` again.", true);
+      }
+    } catch (err) {
+      say("The daemon did not answer: " + err.message, true);
+    }
   }
   token = sessionStorage.getItem(TOKEN_KEY) || "";
 }
@@ -327,8 +349,8 @@ function onEvent(type, e) {
   }
 }
 
-function start() {
-  takeToken();
+async function start() {
+  await takeToken();
   $("#login-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     token = $("#token").value.trim();
@@ -344,7 +366,7 @@ function start() {
     if (b && !b.disabled) act(b.dataset.action, b.dataset.name);
   });
   if (!token) {
-    showLogin("");
+    showLogin($("#message").textContent);
   } else {
     refresh();
   }

@@ -273,17 +273,6 @@ func (l Layout) checkPerPackage(r *os.Root, path string) error {
 	return nil
 }
 
-// readDirIn lists the folder name in r; the entries' types are their own
-// (a link is a link).
-func readDirIn(r *os.Root, name string) ([]fs.DirEntry, error) {
-	d, err := r.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	return d.ReadDir(-1)
-}
-
 // readOwn reads the regular file .modup/<folder>/<file> of at most max
 // bytes through fsutil.ReadRegularIn: a link, named pipe, device or
 // folder there is an error wrapping fsutil.ErrNotRegular, never followed,

@@ -1,7 +1,6 @@
 package fsutil
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -185,14 +184,24 @@ func readOpen(f *os.File, path string, max int64, looked fs.FileInfo) ([]byte, e
 	if st.Size() > max {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d modup reads from it: %w", path, st.Size(), max, ErrTooLarge)
 	}
-	// Sized from the file's size (one allocation for a file of a few MB),
-	// still bounded by max should the file grow meanwhile.
-	buf := bytes.NewBuffer(make([]byte, 0, min(st.Size(), max)+1))
-	_, err = buf.ReadFrom(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+	// Sized from the file's size (one allocation for a file of a few MB:
+	// bytes.Buffer would double it to leave room for a last read), still
+	// bounded by max should the file grow meanwhile.
+	data := make([]byte, 0, min(st.Size(), max)+1)
+	r := io.LimitReader(f, max+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // it grew: more room
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
 	}
-	data := buf.Bytes()
 	if int64(len(data)) > max {
 		return nil, fmt.Errorf("%s grew past %d bytes while being read: %w", path, max, ErrTooLarge)
 	}

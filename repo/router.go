@@ -64,7 +64,8 @@ func (r *Router) Route(ctx context.Context, p pkgdir.Package) (sources.Source, b
 		r.warn(fmt.Sprintf("repository %s is disabled: the packages installed from it are checked at their authors' sources", rp.Name))
 		return nil, false
 	}
-	list := r.Client.Packages(ctx, rp)
+	// One look-up gives the list and the package's entry in it.
+	sum, list, found := r.Client.Package(ctx, rp, p.Name)
 	if list.Err != nil {
 		limit := StaleFactor * r.Client.maxAge()
 		cause := list.Err
@@ -87,7 +88,6 @@ func (r *Router) Route(ctx context.Context, p pkgdir.Package) (sources.Source, b
 		}
 		r.warnOnce(key, list.Err.Error())
 	}
-	sum, _, found := r.Client.Package(ctx, rp, p.Name)
 	switch {
 	case !found:
 		r.warn(fmt.Sprintf("%s: repository %s does not list it any more: checked at its author's source", p.Name, rp.Name))

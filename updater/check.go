@@ -121,7 +121,7 @@ func (u *Updater) Check(ctx context.Context, pkgs []pkgdir.Package) []Result {
 				if i >= len(pkgs) {
 					return
 				}
-				out[i] = u.checkOne(ctx, pkgs[i], set)
+				u.checkInto(ctx, &pkgs[i], set, &out[i])
 			}
 		})
 	}
@@ -132,7 +132,14 @@ func (u *Updater) Check(ctx context.Context, pkgs []pkgdir.Package) []Result {
 // Describe fills a Result with what is known locally about p, without
 // asking any source.
 func Describe(p pkgdir.Package) Result {
-	r := Result{Name: p.Name, Path: p.Dir, Package: p, Installed: p.Version()}
+	var r Result
+	describeInto(p, &r)
+	return r
+}
+
+// describeInto is Describe into *r (which must be zero).
+func describeInto(p pkgdir.Package, r *Result) {
+	r.Name, r.Path, r.Package, r.Installed = p.Name, p.Dir, p, p.Version()
 	switch {
 	case p.Err != nil:
 		r.fail(StatusError, p.Err)
@@ -147,7 +154,6 @@ func Describe(p pkgdir.Package) Result {
 			r.Requirements = &req
 		}
 	}
-	return r
 }
 
 // CheckOne asks p's source what is released and decides p's status. A
@@ -160,29 +166,39 @@ func (u *Updater) CheckOne(ctx context.Context, p pkgdir.Package) Result {
 
 // checkOne is CheckOne with the installed set shared by a batch.
 func (u *Updater) checkOne(ctx context.Context, p pkgdir.Package, set *lazyInstalled) Result {
+	var r Result
+	u.checkInto(ctx, &p, set, &r)
+	return r
+}
+
+// checkInto is checkOne writing into *out (a Result is over a kilobyte:
+// a check of 10,000 packages copied each one twice into its slot).
+func (u *Updater) checkInto(ctx context.Context, pp *pkgdir.Package, set *lazyInstalled, out *Result) {
 	start := time.Now()
-	r := Describe(p)
+	p := *pp
+	r := out
+	describeInto(p, r)
 	if r.Status != "" {
-		return r
+		return
 	}
 	src, err := u.Sources.SourceOf(ctx, p)
 	if err != nil {
 		r.fail(StatusError, fmt.Errorf("%s: %w", p.Name, err))
-		return r
+		return
 	}
 	r.Source = src.Kind()
 	q := u.Query(p)
 	latest, err := src.Latest(ctx, q)
 	if err != nil {
 		r.fail(StatusError, err)
-		u.logCheck(r, start)
-		return r
+		u.logCheck(ctx, r, start)
+		return
 	}
 	r.Available = latest.Version
 	r.News = latest.News
 	r.Release = latest
 	r.Repository = latest.Repository
-	u.decide(ctx, src, q, &r, latest)
+	u.decide(ctx, src, q, r, latest)
 	if !latest.Requirements.IsZero() {
 		req := latest.Requirements
 		r.NewestRequirements = &req
@@ -196,11 +212,11 @@ func (u *Updater) checkOne(ctx context.Context, p pkgdir.Package, set *lazyInsta
 		if s, err := set.get(); err != nil {
 			r.Warnings = append(r.Warnings, fmt.Sprintf("requirements not checked: %v", err))
 		} else {
-			u.judge(ctx, src, q, &r, s)
+			u.judge(ctx, src, q, r, s)
 		}
 	}
-	u.logCheck(r, start)
-	return r
+	u.logCheck(ctx, r, start)
+	return
 }
 
 // decide compares versions and, when the remote is newer, resolves the
@@ -249,7 +265,10 @@ func orNone(s string) string {
 	return s
 }
 
-func (u *Updater) logCheck(r Result, start time.Time) {
+func (u *Updater) logCheck(ctx context.Context, r *Result, start time.Time) {
+	if !u.logger().Enabled(ctx, slog.LevelDebug) {
+		return // a check of 10,000 packages builds no 10,000 unused records
+	}
 	attrs := []any{"package", r.Name, "status", string(r.Status), "installed", r.Installed,
 		"available", r.Available, "source", r.Source, "duration", time.Since(start).Round(time.Millisecond)}
 	if r.Err != nil {

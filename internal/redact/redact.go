@@ -20,8 +20,8 @@ func URL(raw string) string { return Text(raw) }
 // Text returns s with the credentials of every URL in it hidden, as URL
 // does: for messages that quote URLs.
 func Text(s string) string {
-	if !strings.Contains(s, "://") {
-		return s
+	if !strings.Contains(s, "://") || !strings.Contains(s, "@") {
+		return s // no URL, or none with credentials
 	}
 	var b strings.Builder
 	rest := s

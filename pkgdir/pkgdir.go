@@ -156,7 +156,15 @@ func scanRootWith(root string, cache *scanCache) ([]Package, error) {
 	if err := CheckRoot(root); err != nil {
 		return nil, err
 	}
+	// The cache (a few MB to read and decode for 10,000 packages) is
+	// loaded while the root is listed: each is one core's serial work.
+	loaded := make(chan struct{})
+	go func() {
+		defer close(loaded)
+		cache.load()
+	}()
 	entries, err := os.ReadDir(root)
+	<-loaded
 	if err != nil {
 		return nil, fmt.Errorf("read root %s: %w", root, err)
 	}
@@ -168,12 +176,11 @@ func scanRootWith(root string, cache *scanCache) ([]Package, error) {
 		}
 		dirs = append(dirs, filepath.Join(root, name))
 	}
-	cache.load()
 	notes := cache.openRecords()
 	defer cache.closeRecords()
 	// Reading and parsing thousands of manifests is CPU work (the pages
 	// are cached): spread it over the cores, keeping the order.
-	loaded := make([]Package, len(dirs))
+	pkgs := make([]Package, len(dirs))
 	found := make([]bool, len(dirs))
 	cached := make([]*scanEntry, len(dirs)) // nil: not cacheable
 	var misses atomic.Int64
@@ -188,7 +195,7 @@ func scanRootWith(root string, cache *scanCache) ([]Package, error) {
 				}
 				for j := i; j < min(i+scanBatch, len(dirs)); j++ {
 					var hit bool
-					loaded[j], found[j], cached[j], hit = cache.loadPackage(root, dirs[j], notes)
+					pkgs[j], found[j], cached[j], hit = cache.loadPackage(root, dirs[j], notes)
 					if !hit {
 						misses.Add(1)
 					}
@@ -197,22 +204,26 @@ func scanRootWith(root string, cache *scanCache) ([]Package, error) {
 		})
 	}
 	wg.Wait()
-	pkgs := make([]Package, 0, len(dirs))
-	for i, p := range loaded {
-		if found[i] {
-			pkgs = append(pkgs, p)
-		}
-	}
 	if misses.Load() > 0 || len(cache.entries) != len(dirs) {
 		fresh := make(map[string]*scanEntry, len(dirs))
 		for i, e := range cached {
 			if e != nil {
-				fresh[loaded[i].Name] = e
+				fresh[pkgs[i].Name] = e
 			}
 		}
 		cache.save(fresh)
 	}
-	return pkgs, nil
+	// Folders without a manifest are dropped in place (no second slice
+	// of 10,000 packages).
+	n := 0
+	for i := range pkgs {
+		if found[i] {
+			pkgs[n] = pkgs[i]
+			n++
+		}
+	}
+	clear(pkgs[n:])
+	return pkgs[:n], nil
 }
 
 // scanBatch is how many package folders a ScanRoot worker loads at a time.

@@ -33,7 +33,7 @@ func readDirIn(r *os.Root, name string) ([]fs.DirEntry, error) {
 	defer f.Close()
 	ents, err := f.ReadDir(-1)
 	for i, e := range ents {
-		ents[i] = rootDirEntry{DirEntry: e, r: r, rel: name + "/" + e.Name()}
+		ents[i] = rootDirEntry{DirEntry: e, r: r, dir: name}
 	}
 	return ents, err
 }
@@ -43,10 +43,10 @@ func readDirIn(r *os.Root, name string) ([]fs.DirEntry, error) {
 type rootDirEntry struct {
 	fs.DirEntry
 	r   *os.Root
-	rel string
+	dir string // the folder listed, in r
 }
 
-func (e rootDirEntry) Info() (fs.FileInfo, error) { return e.r.Lstat(e.rel) }
+func (e rootDirEntry) Info() (fs.FileInfo, error) { return e.r.Lstat(e.dir + "/" + e.Name()) }
 
 func (e rootDirEntry) String() string { return fs.FormatDirEntry(e) }
 

@@ -388,6 +388,11 @@ func (c *Client) packages(ctx context.Context, r Repo, maxAge time.Duration) Cop
 	s := c.state(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return c.packagesLocked(ctx, s, maxAge)
+}
+
+// packagesLocked is packages with s.mu held.
+func (c *Client) packagesLocked(ctx context.Context, s *state, maxAge time.Duration) Copy[doc.PackageList] {
 	before := s.packages
 	asked, err := fetch(ctx, c, s, packagesDoc, &s.packages, maxAge, false)
 	if s.packages != before || s.byName == nil {
@@ -397,6 +402,20 @@ func (c *Client) packages(ctx context.Context, r Repo, maxAge time.Duration) Cop
 		c.noteRefresh(s, err)
 	}
 	return copyOf(c, s, packagesDoc, s.packages, err)
+}
+
+// LoadCached reads r's cached package list into memory, without asking
+// the repository: a caller that will route many packages (check) loads
+// it while it does other work. Whether the copy is asked again is still
+// decided when it is used.
+func (c *Client) LoadCached(r Repo) {
+	s := c.state(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	loadCached(s, packagesDoc, &s.packages)
+	if s.packages != nil && s.byName == nil {
+		s.index()
+	}
 }
 
 // index indexes the package list by name.
@@ -412,10 +431,10 @@ func (s *state) index() {
 
 // Package finds name in r's package list (as Packages has it).
 func (c *Client) Package(ctx context.Context, r Repo, name string) (doc.PackageSummary, Copy[doc.PackageList], bool) {
-	list := c.Packages(ctx, r)
 	s := c.state(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	list := c.packagesLocked(ctx, s, c.maxAge())
 	if list.Doc == nil {
 		return doc.PackageSummary{}, list, false
 	}

@@ -212,3 +212,39 @@ func TestCacheKeyedByURL(t *testing.T) {
 		t.Errorf("the copy of another URL was used: %+v", list.Doc)
 	}
 }
+
+// LoadCached reads the copy a previous run cached, without a request;
+// whether it is asked again is still decided when it is used (MaxAge).
+func TestLoadCached(t *testing.T) {
+	f := newFixture(t)
+	f.publish(pkg{name: "alpha", versions: []ver{{version: "1.0.0", zip: f.zip("alpha", "1.0.0")}}})
+	if list := f.client.Packages(t.Context(), f.repo); list.Err != nil || list.Doc == nil {
+		t.Fatalf("first: %v", list.Err)
+	}
+	tests := []struct {
+		name      string
+		later     time.Duration // after the copy was made
+		wantCalls int           // requests to the index after LoadCached and Package
+	}{
+		{name: "young copy: no request", later: 30 * time.Minute, wantCalls: 0},
+		{name: "old copy: asked again when used", later: 2 * time.Hour, wantCalls: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f.web.Reset()
+			now := f.now.Add(tt.later)
+			next := &Client{HTTP: f.client.HTTP, Dir: f.client.Dir, MaxAge: time.Hour, Now: func() time.Time { return now }}
+			next.LoadCached(f.repo)
+			if got := total(f.requests("/idx/")); got != 0 {
+				t.Fatalf("LoadCached made %d requests, want none", got)
+			}
+			sum, list, ok := next.Package(t.Context(), f.repo, "alpha")
+			if !ok || sum.Version != "1.0.0" || list.Err != nil {
+				t.Fatalf("Package after LoadCached = %+v, %v, %v", sum, ok, list.Err)
+			}
+			if got := total(f.requests("/idx/")); got != tt.wantCalls {
+				t.Errorf("requests %v, want %d", f.requests("/idx/"), tt.wantCalls)
+			}
+		})
+	}
+}

@@ -137,7 +137,9 @@ update is available, 1 when any package could not be checked.`,
   modup check a2.modules --json
   modup check --direct`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			loaded := a.loadRepoCopies()
 			pkgs, err := a.scanNamed(cmd.Context(), args)
+			<-loaded
 			if err != nil {
 				return err
 			}

@@ -86,6 +86,31 @@ func (a *app) router(warn func(string)) *repo.Router {
 	return &repo.Router{Client: a.repoClient(), Repos: l, Warn: warn}
 }
 
+// loadRepoCopies reads the cached package lists of the enabled
+// repositories (no request) while the caller scans the roots; the channel
+// is closed when they are read. Nothing is read with --direct, or when
+// the repositories cannot be listed (router says why).
+func (a *app) loadRepoCopies() <-chan struct{} {
+	done := make(chan struct{})
+	if a.direct {
+		close(done)
+		return done
+	}
+	l, err := a.repoList()
+	if err != nil || len(l.Enabled()) == 0 {
+		close(done)
+		return done
+	}
+	c, enabled := a.repoClient(), l.Enabled()
+	go func() {
+		defer close(done)
+		for _, r := range enabled {
+			c.LoadCached(r)
+		}
+	}()
+	return done
+}
+
 // warnLine prints a warning on stderr.
 func (a *app) warnLine(msg string) { printf(a.stderr, "modup: warning: %s\n", msg) }
 

@@ -100,6 +100,18 @@ func (t *table) row(cells ...string) {
 	t.rows = append(t.rows, tableRow{cells: row})
 }
 
+// blanks is what pad writes spaces from (no string built per cell).
+const blanks = "                                                                "
+
+// pad writes n spaces.
+func pad(w *bufio.Writer, n int) {
+	for n > 0 {
+		k := min(n, len(blanks))
+		w.WriteString(blanks[:k])
+		n -= k
+	}
+}
+
 func (t *table) flush() error {
 	var widths []int
 	for _, r := range t.rows {
@@ -119,7 +131,7 @@ func (t *table) flush() error {
 				t.out.WriteString(c)
 			}
 			if i < len(cells)-1 {
-				t.out.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(c)+tablePadding))
+				pad(t.out, widths[i]-utf8.RuneCountInString(c)+tablePadding)
 			}
 		}
 		t.out.WriteByte('\n')

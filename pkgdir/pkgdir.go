@@ -248,10 +248,14 @@ func (c *scanCache) loadPackage(root, dir string, notes bool) (p Package, ok boo
 			p := Package{Name: name, Root: root, Dir: dir, Manifest: manifest.FromSummary(cached.summary, filepath.Join(dir, ManifestFile)), Dev: c.stat.dev(name)}
 			e, hit = cached, true
 			if notes {
-				next := *cached
-				if p.noted = c.loadNote(name, cached, &next); p.noted {
-					p.note = next.note
-					if next.hasRec != cached.hasRec || next.rec != cached.rec {
+				// A new entry only when the record changed (no copy of
+				// every entry).
+				rs := cached.recState
+				if p.noted = c.loadNote(name, cached, &rs); p.noted {
+					p.note = rs.note
+					if rs.hasRec != cached.hasRec || rs.rec != cached.rec {
+						next := *cached
+						next.recState = rs
 						e, hit = &next, false
 					}
 				}
@@ -265,7 +269,7 @@ func (c *scanCache) loadPackage(root, dir string, notes bool) (p Package, ok boo
 	}
 	entry := &scanEntry{stamp: st}
 	if notes {
-		if p.noted = c.loadNote(name, old, entry); p.noted {
+		if p.noted = c.loadNote(name, old, &entry.recState); p.noted {
 			p.note = entry.note
 		}
 	}

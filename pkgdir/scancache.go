@@ -71,9 +71,14 @@ func (st stamp) racy(when time.Time) bool {
 type scanEntry struct {
 	stamp   stamp
 	summary manifest.Summary
-	rec     stamp
-	hasRec  bool
-	note    RecordNote
+	recState
+}
+
+// recState is what a scan knows of a package's install record.
+type recState struct {
+	rec    stamp
+	hasRec bool
+	note   RecordNote
 }
 
 // RecordNote is what a scan read of a package's install record: what list,
@@ -138,7 +143,7 @@ func (c *scanCache) closeRecords() {
 // loadNote reads package name's install record into e (from the cache
 // entry old when its stamp did not change); ok is false when it cannot be
 // read now (the package then gets no note).
-func (c *scanCache) loadNote(name string, old *scanEntry, e *scanEntry) bool {
+func (c *scanCache) loadNote(name string, old *scanEntry, e *recState) bool {
 	if c.records == nil {
 		e.hasRec, e.note = false, RecordNote{}
 		return true

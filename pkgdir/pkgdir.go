@@ -109,16 +109,70 @@ func Roots(flags []string, env string, file []string) ([]string, error) {
 // returned with Err set, so one broken package never hides the others.
 // Manifests unchanged since the last scan come from the root's scan cache
 // (see scancache.go), which the scan brings up to date.
-func Scan(roots []string) ([]Package, error) { return scanRoots(roots, true) }
+func Scan(roots []string) ([]Package, error) { return scanRoots(roots, true, nil) }
 
 // ScanReadOnly is Scan for callers that must not write in the roots (shell
 // completion): the scan cache is read, never written.
-func ScanReadOnly(roots []string) ([]Package, error) { return scanRoots(roots, false) }
+func ScanReadOnly(roots []string) ([]Package, error) { return scanRoots(roots, false, nil) }
 
-func scanRoots(roots []string, write bool) ([]Package, error) {
+// ScanCaches are the scan caches of some roots, being read (see
+// LoadScanCaches).
+type ScanCaches struct {
+	mu    sync.Mutex
+	loads map[string]*cacheLoad
+}
+
+// cacheLoad is one root's scan cache being read; entries is set when done
+// is closed.
+type cacheLoad struct {
+	done    chan struct{}
+	entries map[string]*scanEntry
+}
+
+// LoadScanCaches starts reading the scan caches of roots, for a Scan of
+// them that follows (ScanCaches.Scan): a caller with other work before it
+// (recovery) reads the caches meanwhile. Reading one early is safe: every
+// entry is still checked against its manifest's stamp when the scan uses
+// it, so one taken before the recovery changed a package is not used.
+func LoadScanCaches(roots []string) *ScanCaches {
+	s := &ScanCaches{loads: map[string]*cacheLoad{}}
+	for _, root := range roots {
+		if _, ok := s.loads[root]; ok {
+			continue
+		}
+		l := &cacheLoad{done: make(chan struct{})}
+		s.loads[root] = l
+		go func() {
+			defer close(l.done)
+			c := &scanCache{l: Layout{Root: root}}
+			c.load()
+			l.entries = c.entries
+		}()
+	}
+	return s
+}
+
+// take returns root's load and forgets it (a second scan reads the cache
+// again), nil when there is none.
+func (s *ScanCaches) take(root string) *cacheLoad {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.loads[root]
+	delete(s.loads, root)
+	return l
+}
+
+// Scan is Scan of roots with the caches s read.
+func (s *ScanCaches) Scan(roots []string) ([]Package, error) { return scanRoots(roots, true, s) }
+
+func scanRoots(roots []string, write bool, pre *ScanCaches) ([]Package, error) {
 	var all []Package
 	for _, root := range roots {
-		pkgs, err := scanRoot(root, write)
+		cache := &scanCache{l: Layout{Root: root}, stat: openDirStat(root), write: write}
+		pkgs, err := scanRootWith(root, cache, pre.take(root))
 		if err != nil {
 			return nil, err
 		}
@@ -147,24 +201,29 @@ func ScanRoot(root string) ([]Package, error) { return scanRoot(root, true) }
 
 func scanRoot(root string, write bool) ([]Package, error) {
 	cache := &scanCache{l: Layout{Root: root}, stat: openDirStat(root), write: write}
-	return scanRootWith(root, cache)
+	return scanRootWith(root, cache, nil)
 }
 
-// scanRootWith scans root through cache.
-func scanRootWith(root string, cache *scanCache) ([]Package, error) {
+// scanRootWith scans root through cache, with the cache's entries from
+// pre when it is not nil.
+func scanRootWith(root string, cache *scanCache, pre *cacheLoad) ([]Package, error) {
 	defer cache.stat.close()
 	if err := CheckRoot(root); err != nil {
 		return nil, err
 	}
 	// The cache (a few MB to read and decode for 10,000 packages) is
 	// loaded while the root is listed: each is one core's serial work.
-	loaded := make(chan struct{})
-	go func() {
-		defer close(loaded)
-		cache.load()
-	}()
+	if pre == nil {
+		pre = &cacheLoad{done: make(chan struct{})}
+		go func() {
+			defer close(pre.done)
+			cache.load()
+			pre.entries = cache.entries
+		}()
+	}
 	entries, err := os.ReadDir(root)
-	<-loaded
+	<-pre.done
+	cache.entries = pre.entries
 	if err != nil {
 		return nil, fmt.Errorf("read root %s: %w", root, err)
 	}

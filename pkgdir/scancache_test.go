@@ -55,7 +55,7 @@ func (c *cacheRoot) scan(st statter) []Package {
 		st = openDirStat(c.root)
 	}
 	later := func() time.Time { return time.Now().Add(time.Hour) }
-	pkgs, err := scanRootWith(c.root, &scanCache{l: Layout{Root: c.root}, stat: st, write: true, now: later})
+	pkgs, err := scanRootWith(c.root, &scanCache{l: Layout{Root: c.root}, stat: st, write: true, now: later}, nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -429,5 +429,39 @@ func TestScanNotesRecords(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("a link", map[string]RecordNote{"gamma": {Repo: "lan"}})
+	}
+}
+
+// A cache read before the root changed (LoadScanCaches, then a recovery
+// or any other change, then the scan) is still checked entry by entry:
+// the changed manifest is read again, the others come from the cache, and
+// a second Scan of the same ScanCaches reads the cache file again.
+func TestScanCachesLoadedEarly(t *testing.T) {
+	c := newCacheRoot(t, "alpha", "beta")
+	c.scan(nil) // writes the cache
+	pre := LoadScanCaches([]string{c.root, c.root})
+	// Changed after the cache was read (a rename, as a swap does).
+	c.write("beta.new", `{"name": "beta", "version": "2.0.0", "update_url": "https://example.com/beta/"}`+"\n")
+	if err := os.Rename(filepath.Join(c.root, "beta.new", ManifestFile), c.path("beta")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(c.root, "beta.new")); err != nil {
+		t.Fatal(err)
+	}
+	for _, round := range []string{"first", "second"} {
+		t.Run(round, func(t *testing.T) {
+			pkgs, err := pre.Scan([]string{c.root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, p := range pkgs {
+				got[p.Name] = p.Version()
+			}
+			want := map[string]string{"alpha": "1.0.0", "beta": "2.0.0"}
+			if len(got) != len(want) || got["alpha"] != want["alpha"] || got["beta"] != want["beta"] {
+				t.Errorf("scan with caches read early = %v, want %v", got, want)
+			}
+		})
 	}
 }

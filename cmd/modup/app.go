@@ -294,6 +294,8 @@ func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
 	if roots, err = a.usableRoots(roots); err != nil {
 		return nil, err
 	}
+	// The scan caches are read while the roots are recovered.
+	caches := pkgdir.LoadScanCaches(roots)
 	for _, root := range roots {
 		recs, err := pkgdir.Layout{Root: root}.Recover(ctx)
 		for _, r := range recs {
@@ -315,7 +317,7 @@ func (a *app) scan(ctx context.Context) ([]pkgdir.Package, error) {
 			printf(a.stderr, "modup: recovery in %s: %v\n", root, err)
 		}
 	}
-	return pkgdir.Scan(roots)
+	return caches.Scan(roots)
 }
 
 func (a *app) updater() *updater.Updater {

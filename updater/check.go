@@ -216,7 +216,6 @@ func (u *Updater) checkInto(ctx context.Context, pp *pkgdir.Package, set *lazyIn
 		}
 	}
 	u.logCheck(ctx, r, start)
-	return
 }
 
 // decide compares versions and, when the remote is newer, resolves the

@@ -43,7 +43,7 @@ func (c *checker) checkSignature(ctx context.Context) {
 		c.set(StepSignature, Skip, "unsigned: the manifest names no public_key and no "+sigName+" is published", "")
 		return
 	case fetchErr != nil:
-		c.set(StepSignature, Fail, fmt.Sprintf("the manifest names public_key %s but no signature is published (%v): users who trust the key refuse the release", describeKey(keyText), fetchErr),
+		c.set(StepSignature, Fail, fmt.Sprintf("the manifest names public_key %s but no signature is published (%v): users who trust the key refuse the release", trust.DescribeKey(keyText), fetchErr),
 			upload+" (`modup pack --sign KEY` writes it)")
 		return
 	}
@@ -91,7 +91,7 @@ func (c *checker) checkSignature(ctx context.Context) {
 	detail := fmt.Sprintf("signed by key ID %s (the manifest's public_key) at %s, for %s %s", key.ID(), cl.Time.Format(time.RFC3339), cl.Name, cl.Version)
 	if kr := c.latest.KeyRotation; kr != nil {
 		if !sameKey(kr.New, key) {
-			c.set(StepSignature, Fail, detail+fmt.Sprintf("; but key_rotation hands trust to %s, not to the public_key", describeKey(kr.New)),
+			c.set(StepSignature, Fail, detail+fmt.Sprintf("; but key_rotation hands trust to %s, not to the public_key", trust.DescribeKey(kr.New)),
 				"pack again with --sign NEW.key --rotate-from OLD.key")
 			return
 		}

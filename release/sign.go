@@ -49,11 +49,11 @@ func checkSigning(m *manifest.Manifest, out string, s *Signing) (warnings []stri
 	if s == nil {
 		if own != "" {
 			return nil, fmt.Errorf("%s names public_key %s: its users trust that key and refuse an unsigned release; pack with --sign KEY (or delete public_key from the manifest to stop signing)",
-				pkgdir.ManifestFile, describeKey(own))
+				pkgdir.ManifestFile, trust.DescribeKey(own))
 		}
 		if published != "" {
 			warnings = append(warnings, fmt.Sprintf("the release folder's %s named public_key %s, and this release is unsigned: users who trust that key will refuse it until they run `modup trust NAME --reset`",
-				sources.ManifestFile, describeKey(published)))
+				sources.ManifestFile, trust.DescribeKey(published)))
 		}
 		return warnings, nil
 	}
@@ -75,7 +75,7 @@ func checkSigning(m *manifest.Manifest, out string, s *Signing) (warnings []stri
 			continue
 		}
 		return []string{fmt.Sprintf("users trust key %s, and this release is signed by key ID %s: they will refuse it; publish a rotation with --rotate-from OLD.key, or, if the old key is lost, tell users to check your new key with you and run `modup trust NAME --key %s`",
-			describeKey(prev), key.ID(), key.String())}, nil
+			trust.DescribeKey(prev), key.ID(), key.String())}, nil
 	}
 	return nil, nil
 }
@@ -190,11 +190,4 @@ func removeStaleSignature(zipPath string) error {
 func sameKey(a string, b trust.PublicKey) bool {
 	k, err := trust.ParsePublicKey(a)
 	return err == nil && k.Equal(b)
-}
-
-func describeKey(s string) string {
-	if k, err := trust.ParsePublicKey(s); err == nil {
-		return "ID " + k.ID()
-	}
-	return fmt.Sprintf("%q (not a minisign key)", s)
 }

@@ -104,6 +104,15 @@ func (k PublicKey) ed25519() ed25519.PublicKey {
 
 func keyID(id uint64) string { return fmt.Sprintf("%016X", id) }
 
+// DescribeKey names a public key given as text in messages: "ID X" for a
+// minisign key, else the text quoted with what is wrong with it.
+func DescribeKey(s string) string {
+	if k, err := ParsePublicKey(s); err == nil {
+		return "ID " + k.ID()
+	}
+	return fmt.Sprintf("%q (not a minisign key)", s)
+}
+
 // ParsePublicKeys parses several keys, naming the one that does not parse.
 func ParsePublicKeys(keys []string) ([]PublicKey, error) {
 	out := make([]PublicKey, 0, len(keys))

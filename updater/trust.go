@@ -90,7 +90,7 @@ func (u *Updater) verifySignature(ctx context.Context, src sources.Source, name 
 			}
 			if pin == nil {
 				return nil, fmt.Errorf("%s: %w (%v), but the release manifest names public_key %s; nothing was installed: ask the author to publish %s%s next to the zip",
-					what, trust.ErrNoSignature, err, keyIDOf(rel.PublicKey), sources.ZipName(rel.Version), sources.SignatureSuffix)
+					what, trust.ErrNoSignature, err, trust.DescribeKey(rel.PublicKey), sources.ZipName(rel.Version), sources.SignatureSuffix)
 			}
 			return nil, fmt.Errorf("%s: %w (%v); %s trusts key ID %s, so an unsigned release is refused and nothing was changed: ask the author to publish %s%s, or, if they stopped signing on purpose, `modup trust %s --reset` accepts unsigned releases again",
 				what, trust.ErrNoSignature, err, name, trust.KeyIDs(keys), sources.ZipName(rel.Version), sources.SignatureSuffix, name)
@@ -224,13 +224,6 @@ func pinKeyIDs(pin *pkgdir.Pin) string {
 		return strings.Join(pin.Keys, ", ")
 	}
 	return trust.KeyIDs(keys)
-}
-
-func keyIDOf(key string) string {
-	if k, err := trust.ParsePublicKey(key); err == nil {
-		return "ID " + k.ID()
-	}
-	return key
 }
 
 func signatureName(rel sources.Release) string {

@@ -216,7 +216,7 @@ the key from the index's operator, not from the index.`,
 				printf(a.stdout, "its documents are signed by key ID %s and verified on every read\n", r.KeyID())
 			case res.IndexKey != "":
 				printf(a.stdout, "the index says it is signed by %s: once you have checked that key with its operator, pin it with `modup repo remove %s` and `modup repo add %s %s --key %s`\n",
-					describeKeyID(res.IndexKey), r.Name, r.Name, r.Shown(), res.IndexKey)
+					"key "+trust.DescribeKey(res.IndexKey), r.Name, r.Name, r.Shown(), res.IndexKey)
 			}
 			printf(a.stdout, "search it with `modup search WORD`, install with `modup install NAME`\n")
 			return nil

@@ -128,16 +128,6 @@ func readKeyArg(s string) (trust.PublicKey, error) {
 	return k, err
 }
 
-// describeKeyID is a public key as messages name it: "key ID X (RW...)",
-// or the key as given when it does not parse.
-func describeKeyID(s string) string {
-	k, err := trust.ParsePublicKey(s)
-	if err != nil {
-		return "key " + s
-	}
-	return "key ID " + k.ID()
-}
-
 func pinIDs(pin *pkgdir.Pin) string {
 	keys, err := trust.ParsePublicKeys(pin.Keys)
 	if err != nil {

@@ -66,13 +66,12 @@ func usable[T any](r Repo, file string, mem *cached[T], now time.Time) error {
 	if mem == nil || !r.pinned(file) {
 		return nil
 	}
-	where := redact.URL(r.docURL(file))
 	switch {
 	case mem.Key != r.Key:
-		return fmt.Errorf("repository %s: %s: the copy held was not verified with the repository's key: %w", r.Name, where, trust.ErrNoSignature)
+		return fmt.Errorf("repository %s: %s: the copy held was not verified with the repository's key: %w", r.Name, redact.URL(r.docURL(file)), trust.ErrNoSignature)
 	case !now.Before(mem.Expires):
 		return fmt.Errorf("repository %s: %s: its signature %w at %s (%s ago) and the index has not been signed again since: a mirror or a proxy serving a frozen copy, or an index no longer refreshed",
-			r.Name, where, trust.ErrExpired, mem.Expires.UTC().Format(time.RFC3339), Ago(now.Sub(mem.Expires)))
+			r.Name, redact.URL(r.docURL(file)), trust.ErrExpired, mem.Expires.UTC().Format(time.RFC3339), Ago(now.Sub(mem.Expires)))
 	}
 	return nil
 }

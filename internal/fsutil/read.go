@@ -60,12 +60,27 @@ func ReadRegular(path string, max int64) ([]byte, error) {
 // ReadRegularIn is ReadRegular for the file name in r, which it refuses
 // when it is a symbolic link (even to a file inside r).
 func ReadRegularIn(r *os.Root, name string, max int64) ([]byte, error) {
+	f, err := OpenRegularIn(r, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return readOpen(f, filepath.Join(r.Name(), name), max, nil)
+}
+
+// OpenRegularIn opens the regular file name in r for reading, as
+// ReadRegularIn does before it reads: a symbolic link, named pipe, device
+// or folder there is an error wrapping ErrNotRegular, never followed or
+// waited on. For files read as a stream (the caller bounds how much). A
+// file replaced by a rename between the look at it and its open (a
+// writer's atomic replace) is opened again: the new one is read whole.
+func OpenRegularIn(r *os.Root, name string) (*os.File, error) {
 	for attempt := 1; ; attempt++ {
-		data, err := readRegularIn(r, name, max)
+		f, err := openCheckedIn(r, name)
 		if errors.Is(err, errReplaced) && attempt < replacedAttempts {
-			continue // replaced by a rename (a writer's atomic replace): read the new one
+			continue
 		}
-		return data, err
+		return f, err
 	}
 }
 
@@ -83,20 +98,8 @@ var testHookLooked func(name string)
 // and its open.
 var errReplaced = errors.New("replaced while being opened")
 
-func readRegularIn(r *os.Root, name string, max int64) ([]byte, error) {
-	f, lfi, err := openRegularIn(r, name, os.O_RDONLY)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return readOpen(f, filepath.Join(r.Name(), name), max, lfi)
-}
-
-// OpenRegularIn opens the regular file name in r for reading, as
-// ReadRegularIn does before it reads: a symbolic link, named pipe, device
-// or folder there is an error wrapping ErrNotRegular, never followed or
-// waited on. For files read as a stream (the caller bounds how much).
-func OpenRegularIn(r *os.Root, name string) (*os.File, error) {
+// openCheckedIn opens name in r once: the file looked at, and regular.
+func openCheckedIn(r *os.Root, name string) (*os.File, error) {
 	f, lfi, err := openRegularIn(r, name, os.O_RDONLY)
 	if err != nil {
 		return nil, err

@@ -122,11 +122,11 @@ type ScanCaches struct {
 	loads map[string]*cacheLoad
 }
 
-// cacheLoad is one root's scan cache being read; entries is set when done
+// cacheLoad is one root's scan cache being read; file is set when done
 // is closed.
 type cacheLoad struct {
-	done    chan struct{}
-	entries map[string]*scanEntry
+	done chan struct{}
+	file *scanFile
 }
 
 // LoadScanCaches starts reading the scan caches of roots, for a Scan of
@@ -146,7 +146,7 @@ func LoadScanCaches(roots []string) *ScanCaches {
 			defer close(l.done)
 			c := &scanCache{l: Layout{Root: root}}
 			c.load()
-			l.entries = c.entries
+			l.file = c.file
 		}()
 	}
 	return s
@@ -204,74 +204,71 @@ func scanRoot(root string, write bool) ([]Package, error) {
 	return scanRootWith(root, cache, nil)
 }
 
-// scanRootWith scans root through cache, with the cache's entries from
-// pre when it is not nil.
+// scanRootWith scans root through cache, with the cache read by pre when
+// it is not nil.
 func scanRootWith(root string, cache *scanCache, pre *cacheLoad) ([]Package, error) {
 	defer cache.stat.close()
 	if err := CheckRoot(root); err != nil {
 		return nil, err
 	}
-	// The cache (a few MB to read and decode for 10,000 packages) is
-	// loaded while the root is listed: each is one core's serial work.
-	if pre == nil {
-		pre = &cacheLoad{done: make(chan struct{})}
-		go func() {
-			defer close(pre.done)
-			cache.load()
-			pre.entries = cache.entries
-		}()
+	// The root's stamp is taken before it is listed: a folder added
+	// after it makes the next scan list the root again.
+	rootStamp, hasRoot := cache.stat.rootStamp()
+	if pre != nil {
+		<-pre.done
+		cache.file = pre.file
+	} else {
+		cache.load()
 	}
-	entries, err := os.ReadDir(root)
-	<-pre.done
-	cache.entries = pre.entries
-	if err != nil {
-		return nil, fmt.Errorf("read root %s: %w", root, err)
-	}
-	var dirs []string
-	for _, e := range entries {
-		name := e.Name()
-		if isHidden(name) || !e.IsDir() {
-			continue
+	var names []string
+	var at []int // each folder's entry in the cache, -1 for none
+	if f := cache.file; f != nil && hasRoot && f.hasRoot && f.root == rootStamp {
+		// Nothing was added, removed or renamed in the root since the
+		// cache was written: its list of folders is the root's.
+		if names = f.names(); names != nil {
+			at = make([]int, len(names))
+			for i := range at {
+				at[i] = i
+			}
 		}
-		dirs = append(dirs, filepath.Join(root, name))
 	}
+	if names == nil {
+		entries, err := listRoot(root)
+		if err != nil {
+			return nil, fmt.Errorf("read root %s: %w", root, err)
+		}
+		for _, e := range entries {
+			if name := e.Name(); !isHidden(name) && e.IsDir() {
+				names = append(names, name)
+			}
+		}
+		at = cache.file.match(names)
+	}
+	join := joiner(root)
 	notes := cache.openRecords()
 	defer cache.closeRecords()
 	// Reading and parsing thousands of manifests is CPU work (the pages
 	// are cached): spread it over the cores, keeping the order.
-	pkgs := make([]Package, len(dirs))
-	found := make([]bool, len(dirs))
-	cached := make([]*scanEntry, len(dirs)) // nil: not cacheable
-	var misses atomic.Int64
+	pkgs := make([]Package, len(names))
+	found := make([]bool, len(names))
+	res := make([]scanResult, len(names))
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), (len(dirs)+scanBatch-1)/scanBatch) {
+	for range min(runtime.GOMAXPROCS(0), (len(names)+scanBatch-1)/scanBatch) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)-1) * scanBatch
-				if i >= len(dirs) {
+				if i >= len(names) {
 					return
 				}
-				for j := i; j < min(i+scanBatch, len(dirs)); j++ {
-					var hit bool
-					pkgs[j], found[j], cached[j], hit = cache.loadPackage(root, dirs[j], notes)
-					if !hit {
-						misses.Add(1)
-					}
+				for j := i; j < min(i+scanBatch, len(names)); j++ {
+					pkgs[j], found[j], res[j] = cache.loadPackage(root, join(names[j]), names[j], at[j], notes)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	if misses.Load() > 0 || len(cache.entries) != len(dirs) {
-		fresh := make(map[string]*scanEntry, len(dirs))
-		for i, e := range cached {
-			if e != nil {
-				fresh[pkgs[i].Name] = e
-			}
-		}
-		cache.save(fresh)
-	}
+	cache.save(names, res, rootStamp, hasRoot)
 	// Folders without a manifest are dropped in place (no second slice
 	// of 10,000 packages).
 	n := 0
@@ -285,46 +282,59 @@ func scanRootWith(root string, cache *scanCache, pre *cacheLoad) ([]Package, err
 	return pkgs[:n], nil
 }
 
+// listRoot lists a root's folder (tests count the calls).
+var listRoot = os.ReadDir
+
+// joiner returns how to make the path of a folder in root: filepath.Join
+// without cleaning each path again when root is clean.
+func joiner(root string) func(string) string {
+	if filepath.Clean(root) != root || strings.HasSuffix(root, string(filepath.Separator)) {
+		return func(name string) string { return filepath.Join(root, name) }
+	}
+	prefix := root + string(filepath.Separator)
+	return func(name string) string { return prefix + name }
+}
+
 // scanBatch is how many package folders a ScanRoot worker loads at a time.
 const scanBatch = 64
 
-// loadPackage loads the package in dir as Load does, from the cache when
-// its manifest is unchanged, with the note of its install record when
-// notes. It also returns the package's cache entry (nil when it cannot
-// have one), and whether everything came from the cache (a folder
-// without a manifest counts as a hit: nothing was read).
-func (c *scanCache) loadPackage(root, dir string, notes bool) (p Package, ok bool, e *scanEntry, hit bool) {
-	name := filepath.Base(dir)
+// loadPackage loads the package in dir (the folder name in root) as Load
+// does, from the cache's entry at (-1 for none) when its manifest is
+// unchanged, with the note of its install record when notes. It also
+// returns what the cache should keep of the folder.
+func (c *scanCache) loadPackage(root, dir, name string, at int, notes bool) (p Package, ok bool, r scanResult) {
+	var old *scanEntry
+	var oldBytes []byte
+	if at >= 0 {
+		if got, e, ok := c.file.entry(at); ok && got == name {
+			old, oldBytes = &e, c.file.bytes(at)
+		}
+	}
 	// The stamp is taken before the manifest is read: a change made
 	// after it makes the next scan read the manifest again.
 	st, err := c.stat.manifest(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		return Package{}, false, nil, true
+		return Package{}, false, keepNameOnly(old, oldBytes)
 	}
-	old := c.entries[name]
-	if err == nil {
-		if cached, ok := c.lookup(name, st); ok {
-			p := Package{Name: name, Root: root, Dir: dir, Manifest: manifest.FromSummary(cached.summary, filepath.Join(dir, ManifestFile)), Dev: c.stat.dev(name)}
-			e, hit = cached, true
-			if notes {
-				// A new entry only when the record changed (no copy of
-				// every entry).
-				rs := cached.recState
-				if p.noted = c.loadNote(name, cached, &rs); p.noted {
-					p.note = rs.note
-					if rs.hasRec != cached.hasRec || rs.rec != cached.rec {
-						next := *cached
-						next.recState = rs
-						e, hit = &next, false
-					}
+	if err == nil && old != nil && old.cached && old.stamp == st {
+		file := dir + string(filepath.Separator) + ManifestFile
+		p := Package{Name: name, Root: root, Dir: dir, Manifest: manifest.FromSummary(old.summary, file), Dev: c.stat.dev(name)}
+		if notes {
+			rs := old.recState
+			if p.noted = c.loadNote(name, old, &rs); p.noted {
+				p.note = rs.note
+				if rs.hasRec != old.hasRec || rs.rec != old.rec {
+					next := *old
+					next.recState = rs
+					return p, true, scanResult{fresh: &next}
 				}
 			}
-			return p, true, e, hit
 		}
+		return p, true, scanResult{keep: oldBytes}
 	}
 	p, data, ok := load(root, dir)
 	if !ok {
-		return p, ok, nil, false
+		return p, ok, keepNameOnly(old, oldBytes)
 	}
 	entry := &scanEntry{stamp: st}
 	if notes {
@@ -333,14 +343,23 @@ func (c *scanCache) loadPackage(root, dir string, notes bool) (p Package, ok boo
 		}
 	}
 	if p.Err != nil || err != nil {
-		return p, true, nil, false
+		return p, true, keepNameOnly(old, oldBytes)
 	}
 	sum, cacheable := p.Manifest.Summarize(data)
 	if !cacheable {
-		return p, true, nil, false
+		return p, true, keepNameOnly(old, oldBytes)
 	}
-	entry.summary = sum
-	return p, true, entry, false
+	entry.cached, entry.summary = true, sum
+	return p, true, scanResult{fresh: entry}
+}
+
+// keepNameOnly is the result of a folder whose manifest the cache does
+// not keep: its old entry when that was by name only too.
+func keepNameOnly(old *scanEntry, oldBytes []byte) scanResult {
+	if old != nil && !old.cached {
+		return scanResult{keep: oldBytes}
+	}
+	return scanResult{}
 }
 
 // Load reads the package in dir. ok is false when dir holds no manifest

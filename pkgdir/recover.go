@@ -1,6 +1,7 @@
 package pkgdir
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -645,6 +646,10 @@ func (l Layout) sweepOwned(ctx context.Context, name string, remove func() error
 // leaves when killed (".<name>.json.tmp-123", ".<name>.holder.tmp-123"),
 // unless their package is locked: its holder may be writing them right
 // now. Other names are not modup's and stay.
+//
+// installed/ holds a record for every package: it is not listed again
+// while its stamp (see dirStamp) is the one it had at a sweep that left
+// nothing behind, since any file created in it since would have moved it.
 func (l Layout) sweepAtomicTemps(ctx context.Context, folder, ext string) ([]Recovery, error) {
 	r, err := l.OpenOwn(false, folder)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -654,7 +659,14 @@ func (l Layout) sweepAtomicTemps(ctx context.Context, folder, ext string) ([]Rec
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	defer r.Close()
-	entries, err := readDirIn(r, ".")
+	var st stamp
+	remember := false
+	if folder == FolderInstalled {
+		if st, remember = openDirStamp(r); remember && l.swept(folder) == st {
+			return nil, nil
+		}
+	}
+	entries, err := sweepList(r, ".")
 	if err != nil {
 		return nil, fmt.Errorf("sweep %s: %w", r.Name(), err)
 	}
@@ -670,6 +682,7 @@ func (l Layout) sweepAtomicTemps(ctx context.Context, folder, ext string) ([]Rec
 		if !ok || CheckName(name) != nil {
 			continue // not one of ours: leave it
 		}
+		remember = false
 		path := filepath.Join(r.Name(), file)
 		// A pending journal does not protect these: the journal itself is
 		// complete (it was renamed into place) or it was never written.
@@ -694,5 +707,54 @@ func (l Layout) sweepAtomicTemps(ctx context.Context, folder, ext string) ([]Rec
 			errs = append(errs, err)
 		}
 	}
+	if remember && !st.racy(dirClock()) {
+		l.rememberSwept(folder, st)
+	}
 	return done, errors.Join(errs...)
+}
+
+// sweepList lists a folder for sweepAtomicTemps (tests count the calls).
+var sweepList = readDirIn
+
+// openDirStamp is the stamp of r's folder (see dirStamp).
+func openDirStamp(r *os.Root) (stamp, bool) {
+	d, err := r.Open(".")
+	if err != nil {
+		return stamp{}, false
+	}
+	defer d.Close()
+	return dirStamp(d)
+}
+
+// sweptMagic starts .modup/cache/swept-<folder>, which holds the stamp
+// folder had when a sweep last found nothing in it; its last byte is the
+// format's version.
+var sweptMagic = []byte("modup-swept\x00\x01")
+
+// swept is the stamp remembered for folder (a zero stamp when none).
+func (l Layout) swept(folder string) stamp {
+	data, err := l.readOwn(64, FolderCache, "swept-"+folder)
+	if err != nil || !bytes.HasPrefix(data, sweptMagic) {
+		return stamp{}
+	}
+	d := scanDecoder{raw: data[len(sweptMagic):]}
+	st := d.stamp()
+	if d.err != nil || d.off != len(d.raw) {
+		return stamp{}
+	}
+	return st
+}
+
+// rememberSwept keeps st as folder's stamp at a sweep that found nothing.
+// Not synced: a stamp lost to a power cut costs one listing.
+func (l Layout) rememberSwept(folder string, st stamp) {
+	if l.swept(folder) == st {
+		return
+	}
+	r, err := l.OpenOwn(true, FolderCache)
+	if err != nil {
+		return
+	}
+	defer r.Close()
+	_ = fsutil.ReplaceFileIn(r, "swept-"+folder, appendStamp(bytes.Clone(sweptMagic), st), 0o600)
 }

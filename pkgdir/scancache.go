@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/modup/modup/internal/fsutil"
@@ -17,11 +19,12 @@ import (
 )
 
 // The scan cache keeps, in <root>/.modup/cache/scan, what a scan of the
-// root learned of each package's manifest: its bytes and decoded fields,
-// keyed by the manifest's size, modification time, change time (where the
-// system keeps one), inode and device. A scan stats each manifest and
-// reads and parses only those whose key changed, so that listing an
-// unchanged root of 10,000 packages reads one file instead of 10,000.
+// root learned: the root's package folders, and of each its manifest's
+// bytes and decoded fields, keyed by the manifest's size, modification
+// time, change time (where the system keeps one), inode and device, and
+// what its install record says. A scan stats each manifest and reads and
+// parses only those whose key changed, so that listing an unchanged root
+// of 10,000 packages reads one file instead of 10,000.
 //
 // What it sees: any write to a manifest changes its modification time
 // (and on Unix its change time, which no tool can set back), a replaced
@@ -31,11 +34,22 @@ import (
 // is not cached at all, so two writes in one timestamp tick are not
 // mistaken for one.
 //
-// The corner it cannot see: on a system without change times (Windows),
+// Two folders are keyed the same way, where the system keeps change times
+// (Linux, macOS): while the root folder's stamp is the one the cache was
+// written with, no folder was added, removed or renamed in it, and the
+// cache's list of folders is used instead of listing the root; while
+// installed/'s stamp is unchanged, no install record was written (modup
+// replaces records by a rename, which moves it), and the notes the cache
+// keeps are used without looking at the records.
+//
+// The corners it cannot see: on a system without change times (Windows),
 // a rewrite in place that keeps the manifest's size and whose
 // modification time is then set back to the old one (a copy tool that
-// preserves times over an existing file). `touch` the manifest, or delete
-// the cache file, and the next scan reads it again.
+// preserves times over an existing file); `touch` the manifest, or delete
+// the cache file, and the next scan reads it again. And an install record
+// in .modup/installed/ edited in place by hand (not by modup): the scan
+// keeps the repository and hold it noted until any record of the root is
+// written, or the cache file is deleted.
 //
 // A package's .git is looked up on every scan (a development checkout is
 // never cached as anything), and so is everything else a scan reports.
@@ -44,17 +58,18 @@ import (
 const scanCacheFile = "scan"
 
 // scanMagic starts the file; its last byte is the format's version.
-var scanMagic = []byte("modup-scan\x00\x02")
+var scanMagic = []byte("modup-scan\x00\x03")
 
 // maxScanCache bounds what is read of the cache (10,000 packages take a
 // few MB).
 const maxScanCache = 256 << 20
 
-// racyWindow: a manifest changed this close to the cache's writing is not
-// cached (FAT keeps modification times to 2 s).
+// racyWindow: a manifest, record or folder changed this close to the
+// cache's writing is not trusted by the next scan (FAT keeps modification
+// times to 2 s; Linux stamps files with a clock that moves in ticks).
 const racyWindow = 2 * time.Second
 
-// stamp is what the cache keys a manifest by.
+// stamp is what the cache keys a file or a folder by.
 type stamp struct {
 	size, mtime, ctime int64 // times in Unix nanoseconds; ctime 0 where none
 	ino, dev           uint64
@@ -66,9 +81,13 @@ func (st stamp) racy(when time.Time) bool {
 	return st.mtime >= limit || st.ctime >= limit
 }
 
-// scanEntry is one package folder's cached manifest, and what its install
-// record said (its stamp is rec; hasRec false when it had none).
+// scanEntry is what the cache keeps of one package folder: its manifest
+// when cached (its stamp and summary), and what its install record said
+// (its stamp is rec; hasRec false when it had none). A folder whose
+// manifest is not cached (none, unparsable, with requirements, or too
+// recent) is kept by name only, so that the cache lists the whole root.
 type scanEntry struct {
+	cached  bool
 	stamp   stamp
 	summary manifest.Summary
 	recState
@@ -96,21 +115,50 @@ func noteOf(rec Record) RecordNote { return RecordNote{Repo: rec.Repo, Hold: rec
 
 // scanCache is one root's cache as read, and what the scan found.
 type scanCache struct {
-	l       Layout
-	entries map[string]*scanEntry // by folder name
+	l    Layout
+	file *scanFile // the cache as read; nil when there is none or it is damaged
 	// stat reads the packages' stamps (openDirStat; tests take away the
 	// change time to show the corner the cache cannot see).
 	stat statter
 	// write is false when the scan must not change the root (completion).
 	write bool
-	// now is the clock that decides which entries are too recent to
-	// cache (time.Now when nil).
+	// now is the clock that decides which manifests and records are too
+	// recent to cache (time.Now when nil); dirClock decides it for the
+	// root's and installed/'s own stamps.
 	now func() time.Time
 	// records is the root's installed/ (nil when there is none, or it
 	// cannot be opened safely: then no package gets a note), open as a
-	// folder too for stamps.
+	// folder too for stamps; recs is that folder's stamp, taken before
+	// any record was read (hasRecs false where there is none).
 	records    *os.Root
 	recordsDir *os.File
+	recs       stamp
+	hasRecs    bool
+	// trustNotes is true when installed/ has not changed since the cache
+	// was written: the notes it keeps are current (modup writes every
+	// record by a rename, which moves the folder's stamp), and no record
+	// is looked at.
+	trustNotes bool
+	// noteFailed is set when a record could not be read: installed/'s
+	// stamp is then not kept, so the next scan looks at every record.
+	noteFailed atomic.Bool
+}
+
+// dirClock is the clock that decides whether a folder's stamp (the
+// root's, installed/'s) is too recent to be kept. Tests that move a
+// scan's clock ahead (so that files they made are cached) leave this one:
+// a folder they change in the timestamp tick of the scan before would
+// look unchanged.
+var dirClock = time.Now
+
+func (c *scanCache) clock(dir bool) time.Time {
+	switch {
+	case dir:
+		return dirClock()
+	case c.now != nil:
+		return c.now()
+	}
+	return time.Now()
 }
 
 // openRecords opens installed/ for the notes (see RecordNote); ok is false
@@ -130,6 +178,9 @@ func (c *scanCache) openRecords() bool {
 		return false
 	}
 	c.records, c.recordsDir = r, d
+	c.recs, c.hasRecs = dirStamp(d)
+	f := c.file
+	c.trustNotes = c.hasRecs && f != nil && f.hasRecs && f.recs == c.recs
 	return true
 }
 
@@ -141,11 +192,15 @@ func (c *scanCache) closeRecords() {
 }
 
 // loadNote reads package name's install record into e (from the cache
-// entry old when its stamp did not change); ok is false when it cannot be
-// read now (the package then gets no note).
+// entry old when installed/ or the record's stamp did not change); ok is
+// false when it cannot be read now (the package then gets no note).
 func (c *scanCache) loadNote(name string, old *scanEntry, e *recState) bool {
 	if c.records == nil {
 		e.hasRec, e.note = false, RecordNote{}
+		return true
+	}
+	if c.trustNotes && old != nil && old.cached {
+		*e = old.recState
 		return true
 	}
 	file := name + ".json"
@@ -155,8 +210,9 @@ func (c *scanCache) loadNote(name string, old *scanEntry, e *recState) bool {
 		e.hasRec, e.note = false, RecordNote{}
 		return true
 	case err != nil:
+		c.noteFailed.Store(true)
 		return false
-	case old != nil && old.hasRec && old.rec == st:
+	case old != nil && old.cached && old.hasRec && old.rec == st:
 		e.hasRec, e.rec, e.note = true, st, old.note
 		return true
 	}
@@ -171,45 +227,44 @@ func (c *scanCache) loadNote(name string, old *scanEntry, e *recState) bool {
 	return true
 }
 
-// load reads the root's cache; a missing, damaged or foreign one is empty.
+// load reads the root's cache; a missing, damaged or foreign one is none.
 func (c *scanCache) load() {
-	c.entries = map[string]*scanEntry{}
+	c.file = nil
 	data, err := c.l.readOwn(maxScanCache, FolderCache, scanCacheFile)
 	if err != nil {
 		return
 	}
-	if entries, ok := decodeScanCache(data); ok {
-		c.entries = entries
-	}
+	c.file, _ = parseScanFile(data)
 }
 
-// lookup returns the entry cached for folder name when its stamp is
-// still st.
-func (c *scanCache) lookup(name string, st stamp) (*scanEntry, bool) {
-	e, ok := c.entries[name]
-	if !ok || e.stamp != st {
-		return nil, false
-	}
-	return e, true
+// scanResult is what a scan found in one folder, for the cache it
+// writes: the old entry's bytes when they are still right (keep), else
+// the new entry (fresh; nil for a folder kept by name only).
+type scanResult struct {
+	keep  []byte
+	fresh *scanEntry
 }
 
-// save writes the cache of what the scan found (fresh, by folder name),
-// when it differs from what was read. Entries that changed too recently
-// to be trusted are left out.
-func (c *scanCache) save(fresh map[string]*scanEntry) {
+// save writes the cache of what the scan found (names in the root's
+// order, res by name; root the root's stamp taken before it was listed)
+// when it differs from what was read.
+func (c *scanCache) save(names []string, res []scanResult, root stamp, hasRoot bool) {
 	if !c.write {
 		return
 	}
-	now := time.Now()
-	if c.now != nil {
-		now = c.now()
+	var h scanHeader
+	if hasRoot && !root.racy(c.clock(true)) {
+		h.root, h.hasRoot = root, true
 	}
-	for name, e := range fresh {
-		if e.stamp.racy(now) || (e.hasRec && (e.rec.size < 0 || e.rec.racy(now))) {
-			delete(fresh, name)
-		}
+	if c.hasRecs && !c.noteFailed.Load() && !c.recs.racy(c.clock(true)) {
+		h.recs, h.hasRecs = c.recs, true
 	}
-	if sameEntries(c.entries, fresh) {
+	if f := c.file; f != nil && f.scanHeader == h && f.n == len(names) &&
+		!slices.ContainsFunc(res, func(r scanResult) bool { return r.keep == nil }) {
+		return
+	}
+	data, ok := encodeScanFile(h, names, res, c.clock(false))
+	if !ok {
 		return
 	}
 	r, err := c.l.OpenOwn(true, FolderCache)
@@ -219,7 +274,7 @@ func (c *scanCache) save(fresh map[string]*scanEntry) {
 	defer r.Close()
 	sweepScanTemps(r)
 	// Not synced: a cache lost to a power cut costs one full scan.
-	_ = fsutil.ReplaceFileIn(r, scanCacheFile, encodeScanCache(fresh), 0o600)
+	_ = fsutil.ReplaceFileIn(r, scanCacheFile, data, 0o600)
 }
 
 // sweepScanTemps removes the temporary files of a writer killed before
@@ -239,124 +294,266 @@ func sweepScanTemps(r *os.Root) {
 	}
 }
 
-func sameEntries(a, b map[string]*scanEntry) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for name, e := range b {
-		old, ok := a[name]
-		if !ok || old.stamp != e.stamp || old.hasRec != e.hasRec || old.rec != e.rec {
-			return false
-		}
-	}
-	return true
+// The file: scanMagic, the CRC-32 (IEEE) of the rest, a header (flags,
+// the root's stamp and installed/'s when kept, the number of entries n),
+// n offsets of 4 bytes (little endian) into the entries, then the
+// entries, one per package folder in name order: the folder name, flags
+// (1 the manifest is cached, 2 with a record, 4 the record holds it),
+// then the manifest's stamp, bytes, fields and zip_size, the record's
+// stamp and repository, the hold's reason and time. Strings are
+// length-prefixed (uvarint), numbers varints. The offsets let a scan
+// decode each entry where it needs it, on every core, and copy the
+// unchanged ones as they are into the next file.
+
+// scanHeader is what the cache says of the whole root.
+type scanHeader struct {
+	root, recs       stamp
+	hasRoot, hasRecs bool
 }
 
-// The file: scanMagic, the CRC-32 (IEEE) of the rest, then the entries,
-// each the folder name, the stamp, the manifest's bytes, its fields and
-// zip_size; strings are length-prefixed (uvarint), numbers varints.
+const (
+	entryCached = 1 << iota
+	entryRecord
+	entryHold
+)
 
-func encodeScanCache(entries map[string]*scanEntry) []byte {
-	var b []byte
+// scanFile is a scan cache as read: checked as a whole, its entries
+// decoded one at a time (entry).
+type scanFile struct {
+	scanHeader
+	n    int
+	offs []byte // n offsets into raw
+	raw  []byte // the entries
+	text string // the same bytes, for strings without copies
+}
+
+// parseScanFile checks data (the file) and where its entries lie.
+func parseScanFile(data []byte) (*scanFile, bool) {
+	head := len(scanMagic) + 4
+	if len(data) < head || !bytes.Equal(data[:len(scanMagic)], scanMagic) ||
+		binary.LittleEndian.Uint32(data[len(scanMagic):]) != crc32.ChecksumIEEE(data[head:]) {
+		return nil, false
+	}
+	d := scanDecoder{raw: data[head:]}
+	f := &scanFile{}
+	flags := d.byte()
+	if flags&1 != 0 {
+		f.root, f.hasRoot = d.stamp(), true
+	}
+	if flags&2 != 0 {
+		f.recs, f.hasRecs = d.stamp(), true
+	}
+	n := d.uvarint()
+	if d.err != nil || flags > 3 || n > uint64(len(d.raw)-d.off)/4 {
+		return nil, false
+	}
+	f.n = int(n)
+	f.offs = d.raw[d.off : d.off+4*f.n]
+	f.raw = d.raw[d.off+4*f.n:]
+	prev := -1
+	for i := range f.n {
+		off := int(binary.LittleEndian.Uint32(f.offs[4*i:]))
+		if off <= prev || off >= len(f.raw) || (i == 0) != (off == 0) {
+			return nil, false
+		}
+		prev = off
+	}
+	if f.n == 0 && len(f.raw) != 0 {
+		return nil, false
+	}
+	f.text = string(f.raw)
+	return f, true
+}
+
+// span returns where entry i lies in raw.
+func (f *scanFile) span(i int) (int, int) {
+	a := int(binary.LittleEndian.Uint32(f.offs[4*i:]))
+	if i+1 < f.n {
+		return a, int(binary.LittleEndian.Uint32(f.offs[4*i+4:]))
+	}
+	return a, len(f.raw)
+}
+
+func (f *scanFile) decoder(i int) scanDecoder {
+	a, b := f.span(i)
+	return scanDecoder{raw: f.raw[a:b], text: f.text[a:b]}
+}
+
+// bytes returns entry i as it is in the file.
+func (f *scanFile) bytes(i int) []byte {
+	a, b := f.span(i)
+	return f.raw[a:b:b]
+}
+
+// name returns entry i's folder name ("" when it is not one).
+func (f *scanFile) name(i int) string {
+	d := f.decoder(i)
+	if name := d.str(); d.err == nil && isFolderName(name) {
+		return name
+	}
+	return ""
+}
+
+// names returns every entry's folder name, nil when one is not a folder
+// name or they are out of order.
+func (f *scanFile) names() []string {
+	out := make([]string, f.n)
+	for i := range f.n {
+		out[i] = f.name(i)
+		if out[i] == "" || (i > 0 && out[i-1] >= out[i]) {
+			return nil
+		}
+	}
+	return out
+}
+
+// match returns, for each of names (sorted), the index of its entry in
+// f, -1 for none.
+func (f *scanFile) match(names []string) []int {
+	at := make([]int, len(names))
+	i := 0
+	for j, name := range names {
+		at[j] = -1
+		for f != nil && i < f.n {
+			got := f.name(i)
+			if got == name {
+				at[j] = i
+				i++
+				break
+			}
+			if got > name {
+				break
+			}
+			i++
+		}
+	}
+	return at
+}
+
+// entry decodes entry i, named name; ok is false when it is damaged.
+func (f *scanFile) entry(i int) (name string, e scanEntry, ok bool) {
+	d := f.decoder(i)
+	name = d.str()
+	flags := d.byte()
+	if flags&entryCached != 0 {
+		e.cached = true
+		e.stamp = d.stamp()
+		e.summary.Data = d.bytes()
+		for i := range e.summary.Fields {
+			e.summary.Fields[i] = d.str()
+		}
+		e.summary.ZipSize = d.varint()
+	}
+	if flags&entryRecord != 0 {
+		e.hasRec = true
+		e.rec = d.stamp()
+		e.note.Repo = d.str()
+	}
+	if flags&entryHold != 0 {
+		e.note.Hold = &Hold{Reason: d.str(), Since: time.Unix(0, d.varint()).UTC()}
+	}
+	valid := flags < 8 && (flags == 0 || flags&entryCached != 0) && (flags&entryHold == 0 || flags&entryRecord != 0)
+	if d.err != nil || d.off != len(d.raw) || !valid || !isFolderName(name) {
+		return "", scanEntry{}, false
+	}
+	return name, e, true
+}
+
+// isFolderName reports whether name can be a package folder of a root as
+// a scan lists them: one path element, not hidden.
+func isFolderName(name string) bool {
+	return name != "" && !isHidden(name) && !strings.ContainsAny(name, "/\\\x00")
+}
+
+// encodeScanFile is the file of header h and the entries of names (in
+// order, as res says); ok is false when it would be too big to read.
+// Entries that changed too recently (by now) to be trusted are kept by
+// name only.
+func encodeScanFile(h scanHeader, names []string, res []scanResult, now time.Time) ([]byte, bool) {
+	offs := make([]byte, 0, 4*len(names))
+	var ents []byte
+	for i, name := range names {
+		offs = binary.LittleEndian.AppendUint32(offs, uint32(len(ents)))
+		if res[i].keep != nil {
+			ents = append(ents, res[i].keep...)
+		} else {
+			ents = appendEntry(ents, name, res[i].fresh, now)
+		}
+		if len(ents) > maxScanCache {
+			return nil, false
+		}
+	}
+	b := make([]byte, 0, len(scanMagic)+4+64+len(offs)+len(ents))
 	b = append(b, scanMagic...)
 	b = append(b, 0, 0, 0, 0) // the CRC, below
-	b = binary.AppendUvarint(b, uint64(len(entries)))
-	str := func(s []byte) {
-		b = binary.AppendUvarint(b, uint64(len(s)))
-		b = append(b, s...)
+	flags := byte(0)
+	if h.hasRoot {
+		flags |= 1
 	}
-	for name, e := range entries {
-		str([]byte(name))
-		b = binary.AppendVarint(b, e.stamp.size)
-		b = binary.AppendVarint(b, e.stamp.mtime)
-		b = binary.AppendVarint(b, e.stamp.ctime)
-		b = binary.AppendUvarint(b, e.stamp.ino)
-		b = binary.AppendUvarint(b, e.stamp.dev)
-		str(e.summary.Data)
-		for _, f := range e.summary.Fields {
-			str([]byte(f))
-		}
-		b = binary.AppendVarint(b, e.summary.ZipSize)
-		flags := byte(0)
-		if e.hasRec {
-			flags |= 1
-		}
+	if h.hasRecs {
+		flags |= 2
+	}
+	b = append(b, flags)
+	if h.hasRoot {
+		b = appendStamp(b, h.root)
+	}
+	if h.hasRecs {
+		b = appendStamp(b, h.recs)
+	}
+	b = binary.AppendUvarint(b, uint64(len(names)))
+	b = append(b, offs...)
+	b = append(b, ents...)
+	binary.LittleEndian.PutUint32(b[len(scanMagic):], crc32.ChecksumIEEE(b[len(scanMagic)+4:]))
+	return b, true
+}
+
+func appendStr(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendStamp(b []byte, st stamp) []byte {
+	b = binary.AppendVarint(b, st.size)
+	b = binary.AppendVarint(b, st.mtime)
+	b = binary.AppendVarint(b, st.ctime)
+	b = binary.AppendUvarint(b, st.ino)
+	return binary.AppendUvarint(b, st.dev)
+}
+
+// appendEntry appends folder name's entry e (nil: by name only).
+func appendEntry(b []byte, name string, e *scanEntry, now time.Time) []byte {
+	b = appendStr(b, name)
+	if e == nil || !e.cached || e.stamp.racy(now) || (e.hasRec && (e.rec.size < 0 || e.rec.racy(now))) {
+		return append(b, 0)
+	}
+	flags := byte(entryCached)
+	if e.hasRec {
+		flags |= entryRecord
 		if e.note.Hold != nil {
-			flags |= 2
+			flags |= entryHold
 		}
-		b = append(b, flags)
-		if e.hasRec {
-			b = binary.AppendVarint(b, e.rec.size)
-			b = binary.AppendVarint(b, e.rec.mtime)
-			b = binary.AppendVarint(b, e.rec.ctime)
-			b = binary.AppendUvarint(b, e.rec.ino)
-			b = binary.AppendUvarint(b, e.rec.dev)
-			str([]byte(e.note.Repo))
-		}
+	}
+	b = append(b, flags)
+	b = appendStamp(b, e.stamp)
+	b = appendStr(b, string(e.summary.Data))
+	for _, f := range e.summary.Fields {
+		b = appendStr(b, f)
+	}
+	b = binary.AppendVarint(b, e.summary.ZipSize)
+	if e.hasRec {
+		b = appendStamp(b, e.rec)
+		b = appendStr(b, e.note.Repo)
 		if e.note.Hold != nil {
-			str([]byte(e.note.Hold.Reason))
+			b = appendStr(b, e.note.Hold.Reason)
 			b = binary.AppendVarint(b, e.note.Hold.Since.UnixNano())
 		}
 	}
-	binary.LittleEndian.PutUint32(b[len(scanMagic):], crc32.ChecksumIEEE(b[len(scanMagic)+4:]))
 	return b
 }
 
 // errScanCache: the cache file is damaged (it is then ignored and
 // rewritten).
 var errScanCache = errors.New("damaged scan cache")
-
-// decodeScanCache reads what encodeScanCache wrote. The strings share one
-// copy of the file.
-func decodeScanCache(data []byte) (map[string]*scanEntry, bool) {
-	head := len(scanMagic) + 4
-	if len(data) < head || !bytes.Equal(data[:len(scanMagic)], scanMagic) ||
-		binary.LittleEndian.Uint32(data[len(scanMagic):]) != crc32.ChecksumIEEE(data[head:]) {
-		return nil, false
-	}
-	d := scanDecoder{text: string(data[head:]), raw: data[head:]}
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(d.raw)) {
-		return nil, false
-	}
-	out := make(map[string]*scanEntry, n)
-	all := make([]scanEntry, n)
-	for i := range n {
-		name := d.str()
-		e := &all[i]
-		e.stamp.size = d.varint()
-		e.stamp.mtime = d.varint()
-		e.stamp.ctime = d.varint()
-		e.stamp.ino = d.uvarint()
-		e.stamp.dev = d.uvarint()
-		e.summary.Data = d.bytes()
-		for i := range e.summary.Fields {
-			e.summary.Fields[i] = d.str()
-		}
-		e.summary.ZipSize = d.varint()
-		flags := d.byte()
-		if flags&1 != 0 {
-			e.hasRec = true
-			e.rec.size = d.varint()
-			e.rec.mtime = d.varint()
-			e.rec.ctime = d.varint()
-			e.rec.ino = d.uvarint()
-			e.rec.dev = d.uvarint()
-			e.note.Repo = d.str()
-		}
-		if flags&2 != 0 {
-			e.note.Hold = &Hold{Reason: d.str(), Since: time.Unix(0, d.varint()).UTC()}
-		}
-		if d.err != nil || CheckName(name) != nil || flags > 3 {
-			return nil, false
-		}
-		out[name] = e
-	}
-	if d.off != len(d.raw) {
-		return nil, false
-	}
-	return out, true
-}
 
 // scanDecoder reads the cache's fields; the first problem sticks.
 type scanDecoder struct {
@@ -401,6 +598,10 @@ func (d *scanDecoder) varint() int64 {
 	return v
 }
 
+func (d *scanDecoder) stamp() stamp {
+	return stamp{size: d.varint(), mtime: d.varint(), ctime: d.varint(), ino: d.uvarint(), dev: d.uvarint()}
+}
+
 // span returns where the next string lies.
 func (d *scanDecoder) span() (int, int) {
 	n := d.uvarint()
@@ -415,6 +616,9 @@ func (d *scanDecoder) span() (int, int) {
 
 func (d *scanDecoder) str() string {
 	a, b := d.span()
+	if d.text == "" {
+		return string(d.raw[a:b])
+	}
 	return d.text[a:b]
 }
 
@@ -431,6 +635,9 @@ type statter interface {
 	manifest(name string) (stamp, error)
 	// dev reports whether <root>/<name>/.git exists.
 	dev(name string) bool
+	// rootStamp is the stamp of the root folder itself, ok false where there
+	// is none to trust (see dirStamp).
+	rootStamp() (st stamp, ok bool)
 	close()
 }
 
@@ -450,6 +657,8 @@ func (s pathStat) manifest(name string) (stamp, error) {
 }
 
 func (s pathStat) dev(name string) bool { return isDev(filepath.Join(s.root, name)) }
+
+func (pathStat) rootStamp() (stamp, bool) { return stamp{}, false }
 
 func (pathStat) close() {}
 

@@ -83,7 +83,25 @@ func (c *cacheRoot) versions(st statter) map[string]string {
 func (c *cacheRoot) cached() map[string]*scanEntry {
 	cache := &scanCache{l: Layout{Root: c.root}}
 	cache.load()
-	return cache.entries
+	return cachedEntries(cache.file)
+}
+
+// cachedEntries decodes the entries of f whose manifests are cached.
+func cachedEntries(f *scanFile) map[string]*scanEntry {
+	out := map[string]*scanEntry{}
+	for i := range f.count() {
+		if name, e, ok := f.entry(i); ok && e.cached {
+			out[name] = &e
+		}
+	}
+	return out
+}
+
+func (f *scanFile) count() int {
+	if f == nil {
+		return 0
+	}
+	return f.n
 }
 
 // A second scan of an unchanged root reads the cache: the packages are
@@ -356,24 +374,54 @@ func TestScanReadOnly(t *testing.T) {
 	}
 }
 
-// The cache's format round-trips, names checked.
+// The cache's format round-trips: its header, the folders in order, the
+// entries; a file whose offsets or names are wrong is not used.
 func TestScanCacheEncoding(t *testing.T) {
 	c := newCacheRoot(t, "a", "b")
 	c.versions(nil)
 	entries := c.cached()
-	again, ok := decodeScanCache(encodeScanCache(entries))
-	if !ok || len(again) != 2 {
-		t.Fatalf("round trip: %v, %v", again, ok)
+	h := scanHeader{root: stamp{size: 1, mtime: 2, ctime: 3, ino: 4, dev: 5}, hasRoot: true}
+	names := []string{"a", "b", "c"}
+	res := []scanResult{{fresh: entries["a"]}, {fresh: entries["b"]}, {}}
+	data, ok := encodeScanFile(h, names, res, time.Now().Add(time.Hour))
+	if !ok {
+		t.Fatal("not encoded")
 	}
-	for name, e := range entries {
-		g := again[name]
-		if g == nil || g.stamp != e.stamp || string(g.summary.Data) != string(e.summary.Data) || g.summary.Fields != e.summary.Fields {
-			t.Errorf("%s: %+v, want %+v", name, g, e)
+	f, ok := parseScanFile(data)
+	if !ok || f.scanHeader != h || !slices.Equal(f.names(), names) {
+		t.Fatalf("round trip: %+v, %v", f, ok)
+	}
+	for i, name := range names {
+		got, e, ok := f.entry(i)
+		want := res[i].fresh
+		switch {
+		case !ok || got != name:
+			t.Errorf("entry %d: %q, %v", i, got, ok)
+		case want == nil && e.cached:
+			t.Errorf("%s: cached, want by name only", name)
+		case want != nil && (!e.cached || e.stamp != want.stamp || string(e.summary.Data) != string(want.summary.Data) || e.summary.Fields != want.summary.Fields):
+			t.Errorf("%s: %+v, want %+v", name, e, want)
 		}
 	}
-	bad := map[string]*scanEntry{"../x": entries["a"]}
-	if _, ok := decodeScanCache(encodeScanCache(bad)); ok {
-		t.Error("a cache naming ../x was read")
+	for _, tc := range []struct {
+		name  string
+		names []string
+	}{
+		{"a path", []string{"../x"}},
+		{"hidden", []string{".modup"}},
+		{"out of order", []string{"b", "a"}},
+		{"twice", []string{"a", "a"}},
+	} {
+		data, _ := encodeScanFile(h, tc.names, make([]scanResult, len(tc.names)), time.Now())
+		if f, ok := parseScanFile(data); ok && f.names() != nil {
+			t.Errorf("%s: the folders %v were taken", tc.name, f.names())
+		}
+	}
+	bad, _ := encodeScanFile(h, []string{"../x"}, []scanResult{{fresh: entries["a"]}}, time.Now().Add(time.Hour))
+	if f, ok := parseScanFile(bad); ok {
+		if _, _, ok := f.entry(0); ok {
+			t.Error("an entry naming ../x was read")
+		}
 	}
 }
 

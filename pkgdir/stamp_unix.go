@@ -55,6 +55,19 @@ func recordStamp(dir *os.File, _ *os.Root, file string) (stamp, error) {
 	return fstatat(dir, dir.Name(), file, unix.AT_SYMLINK_NOFOLLOW)
 }
 
+// dirStamp stamps the open folder d: its modification and change times
+// move whenever an entry is added, removed or renamed in it, and its
+// inode when the folder itself is replaced.
+func dirStamp(d *os.File) (stamp, bool) {
+	var st unix.Stat_t
+	if err := ignoringEINTR(func() error { return unix.Fstat(int(d.Fd()), &st) }); err != nil {
+		return stamp{}, false
+	}
+	return stamp{size: st.Size, mtime: unixNano(st.Mtim), ctime: unixNano(st.Ctim), ino: uint64(st.Ino), dev: uint64(st.Dev)}, true
+}
+
+func (s *dirStat) rootStamp() (stamp, bool) { return dirStamp(s.dir) }
+
 func (s *dirStat) dev(name string) bool {
 	var st unix.Stat_t
 	return ignoringEINTR(func() error {

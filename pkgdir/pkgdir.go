@@ -256,13 +256,14 @@ func scanRootWith(root string, cache *scanCache, pre *cacheLoad) ([]Package, err
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), (len(names)+scanBatch-1)/scanBatch) {
 		wg.Go(func() {
+			var blk manifest.Block
 			for {
 				i := int(next.Add(1)-1) * scanBatch
 				if i >= len(names) {
 					return
 				}
 				for j := i; j < min(i+scanBatch, len(names)); j++ {
-					pkgs[j], found[j], res[j] = cache.loadPackage(root, join(names[j]), names[j], at[j], notes)
+					pkgs[j], found[j], res[j] = cache.loadPackage(&blk, root, join(names[j]), names[j], at[j], notes)
 				}
 			}
 		})
@@ -300,11 +301,12 @@ const scanBatch = 64
 
 // loadPackage loads the package in dir (the folder name in root) as Load
 // does, from the cache's entry at (-1 for none) when its manifest is
-// unchanged, with the note of its install record when notes. It also
-// returns what the cache should keep of the folder.
-func (c *scanCache) loadPackage(root, dir, name string, at int, notes bool) (p Package, ok bool, r scanResult) {
+// unchanged (its manifest made in blk), with the note of its install
+// record when notes. It also returns what the cache should keep of the
+// folder.
+func (c *scanCache) loadPackage(blk *manifest.Block, root, dir, name string, at int, notes bool) (p Package, ok bool, r scanResult) {
 	var old *scanEntry
-	var oldBytes []byte
+	var oldBytes string
 	if at >= 0 {
 		if got, e, ok := c.file.entry(at); ok && got == name {
 			old, oldBytes = &e, c.file.bytes(at)
@@ -318,7 +320,7 @@ func (c *scanCache) loadPackage(root, dir, name string, at int, notes bool) (p P
 	}
 	if err == nil && old != nil && old.cached && old.stamp == st {
 		file := dir + string(filepath.Separator) + ManifestFile
-		p := Package{Name: name, Root: root, Dir: dir, Manifest: manifest.FromSummary(old.summary, file), Dev: c.stat.dev(name)}
+		p := Package{Name: name, Root: root, Dir: dir, Manifest: blk.FromSummary(old.summary, file), Dev: c.stat.dev(name)}
 		if notes {
 			rs := old.recState
 			if p.noted = c.loadNote(name, old, &rs); p.noted {
@@ -355,7 +357,7 @@ func (c *scanCache) loadPackage(root, dir, name string, at int, notes bool) (p P
 
 // keepNameOnly is the result of a folder whose manifest the cache does
 // not keep: its old entry when that was by name only too.
-func keepNameOnly(old *scanEntry, oldBytes []byte) scanResult {
+func keepNameOnly(old *scanEntry, oldBytes string) scanResult {
 	if old != nil && !old.cached {
 		return scanResult{keep: oldBytes}
 	}

@@ -737,9 +737,9 @@ func (l Layout) swept(folder string) stamp {
 	if err != nil || !bytes.HasPrefix(data, sweptMagic) {
 		return stamp{}
 	}
-	d := scanDecoder{raw: data[len(sweptMagic):]}
+	d := scanDecoder{text: string(data[len(sweptMagic):])}
 	st := d.stamp()
-	if d.err != nil || d.off != len(d.raw) {
+	if d.err != nil || d.off != len(d.text) {
 		return stamp{}
 	}
 	return st

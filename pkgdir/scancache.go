@@ -1,11 +1,11 @@
 package pkgdir
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"hash/crc32"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -230,18 +230,65 @@ func (c *scanCache) loadNote(name string, old *scanEntry, e *recState) bool {
 // load reads the root's cache; a missing, damaged or foreign one is none.
 func (c *scanCache) load() {
 	c.file = nil
-	data, err := c.l.readOwn(maxScanCache, FolderCache, scanCacheFile)
+	r, err := c.l.openOwn(false, FolderCache)
 	if err != nil {
 		return
 	}
-	c.file, _ = parseScanFile(data)
+	defer r.Close()
+	data, crc, err := readScanFile(r)
+	if err != nil {
+		return
+	}
+	c.file, _ = parseScanFile(data, crc)
+}
+
+// readScanFile reads the cache file in r into one string (its entries'
+// strings are parts of it), and the CRC of what follows the file's own.
+func readScanFile(r *os.Root) (string, uint32, error) {
+	f, err := fsutil.OpenRegularIn(r, scanCacheFile)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return "", 0, err
+	}
+	if fi.Size() > maxScanCache {
+		return "", 0, errScanCache
+	}
+	w := crcWriter{skip: len(scanMagic) + 4}
+	w.b.Grow(int(fi.Size()))
+	if _, err := io.Copy(&w, io.LimitReader(f, maxScanCache+1)); err != nil {
+		return "", 0, err
+	}
+	if w.b.Len() > maxScanCache {
+		return "", 0, errScanCache
+	}
+	return w.b.String(), w.crc, nil
+}
+
+// crcWriter keeps what is written, and the CRC-32 (IEEE) of what follows
+// its first skip bytes.
+type crcWriter struct {
+	b    strings.Builder
+	skip int
+	crc  uint32
+}
+
+func (w *crcWriter) Write(p []byte) (int, error) {
+	w.b.Write(p)
+	n := min(w.skip, len(p))
+	w.skip -= n
+	w.crc = crc32.Update(w.crc, crc32.IEEETable, p[n:])
+	return len(p), nil
 }
 
 // scanResult is what a scan found in one folder, for the cache it
 // writes: the old entry's bytes when they are still right (keep), else
 // the new entry (fresh; nil for a folder kept by name only).
 type scanResult struct {
-	keep  []byte
+	keep  string
 	fresh *scanEntry
 }
 
@@ -260,7 +307,7 @@ func (c *scanCache) save(names []string, res []scanResult, root stamp, hasRoot b
 		h.recs, h.hasRecs = c.recs, true
 	}
 	if f := c.file; f != nil && f.scanHeader == h && f.n == len(names) &&
-		!slices.ContainsFunc(res, func(r scanResult) bool { return r.keep == nil }) {
+		!slices.ContainsFunc(res, func(r scanResult) bool { return r.keep == "" }) {
 		return
 	}
 	data, ok := encodeScanFile(h, names, res, c.clock(false))
@@ -299,7 +346,7 @@ func sweepScanTemps(r *os.Root) {
 // n offsets of 4 bytes (little endian) into the entries, then the
 // entries, one per package folder in name order: the folder name, flags
 // (1 the manifest is cached, 2 with a record, 4 the record holds it),
-// then the manifest's stamp, bytes, fields and zip_size, the record's
+// then the manifest's stamp, bytes, fields (see appendField) and zip_size, the record's
 // stamp and repository, the hold's reason and time. Strings are
 // length-prefixed (uvarint), numbers varints. The offsets let a scan
 // decode each entry where it needs it, on every core, and copy the
@@ -322,19 +369,19 @@ const (
 type scanFile struct {
 	scanHeader
 	n    int
-	offs []byte // n offsets into raw
-	raw  []byte // the entries
-	text string // the same bytes, for strings without copies
+	offs string // n offsets into ents
+	ents string // the entries
 }
 
-// parseScanFile checks data (the file) and where its entries lie.
-func parseScanFile(data []byte) (*scanFile, bool) {
+// parseScanFile checks data (the file; crc that of what follows its
+// CRC) and where its entries lie.
+func parseScanFile(data string, crc uint32) (*scanFile, bool) {
 	head := len(scanMagic) + 4
-	if len(data) < head || !bytes.Equal(data[:len(scanMagic)], scanMagic) ||
-		binary.LittleEndian.Uint32(data[len(scanMagic):]) != crc32.ChecksumIEEE(data[head:]) {
+	if len(data) < head || data[:len(scanMagic)] != string(scanMagic) ||
+		binary.LittleEndian.Uint32([]byte(data[len(scanMagic):head])) != crc {
 		return nil, false
 	}
-	d := scanDecoder{raw: data[head:]}
+	d := scanDecoder{text: data[head:]}
 	f := &scanFile{}
 	flags := d.byte()
 	if flags&1 != 0 {
@@ -344,45 +391,49 @@ func parseScanFile(data []byte) (*scanFile, bool) {
 		f.recs, f.hasRecs = d.stamp(), true
 	}
 	n := d.uvarint()
-	if d.err != nil || flags > 3 || n > uint64(len(d.raw)-d.off)/4 {
+	if d.err != nil || flags > 3 || n > uint64(len(d.text)-d.off)/4 {
 		return nil, false
 	}
 	f.n = int(n)
-	f.offs = d.raw[d.off : d.off+4*f.n]
-	f.raw = d.raw[d.off+4*f.n:]
+	f.offs = d.text[d.off : d.off+4*f.n]
+	f.ents = d.text[d.off+4*f.n:]
 	prev := -1
 	for i := range f.n {
-		off := int(binary.LittleEndian.Uint32(f.offs[4*i:]))
-		if off <= prev || off >= len(f.raw) || (i == 0) != (off == 0) {
+		off := f.offset(i)
+		if off <= prev || off >= len(f.ents) || (i == 0) != (off == 0) {
 			return nil, false
 		}
 		prev = off
 	}
-	if f.n == 0 && len(f.raw) != 0 {
+	if f.n == 0 && len(f.ents) != 0 {
 		return nil, false
 	}
-	f.text = string(f.raw)
 	return f, true
 }
 
-// span returns where entry i lies in raw.
+// offset is where entry i starts in ents.
+func (f *scanFile) offset(i int) int {
+	o := f.offs[4*i : 4*i+4]
+	return int(uint32(o[0]) | uint32(o[1])<<8 | uint32(o[2])<<16 | uint32(o[3])<<24)
+}
+
+// span returns where entry i lies in ents.
 func (f *scanFile) span(i int) (int, int) {
-	a := int(binary.LittleEndian.Uint32(f.offs[4*i:]))
 	if i+1 < f.n {
-		return a, int(binary.LittleEndian.Uint32(f.offs[4*i+4:]))
+		return f.offset(i), f.offset(i + 1)
 	}
-	return a, len(f.raw)
+	return f.offset(i), len(f.ents)
 }
 
 func (f *scanFile) decoder(i int) scanDecoder {
 	a, b := f.span(i)
-	return scanDecoder{raw: f.raw[a:b], text: f.text[a:b]}
+	return scanDecoder{text: f.ents[a:b]}
 }
 
 // bytes returns entry i as it is in the file.
-func (f *scanFile) bytes(i int) []byte {
+func (f *scanFile) bytes(i int) string {
 	a, b := f.span(i)
-	return f.raw[a:b:b]
+	return f.ents[a:b]
 }
 
 // name returns entry i's folder name ("" when it is not one).
@@ -438,9 +489,9 @@ func (f *scanFile) entry(i int) (name string, e scanEntry, ok bool) {
 	if flags&entryCached != 0 {
 		e.cached = true
 		e.stamp = d.stamp()
-		e.summary.Data = d.bytes()
+		e.summary.Data = d.str()
 		for i := range e.summary.Fields {
-			e.summary.Fields[i] = d.str()
+			e.summary.Fields[i] = d.field(e.summary.Data)
 		}
 		e.summary.ZipSize = d.varint()
 	}
@@ -453,7 +504,7 @@ func (f *scanFile) entry(i int) (name string, e scanEntry, ok bool) {
 		e.note.Hold = &Hold{Reason: d.str(), Since: time.Unix(0, d.varint()).UTC()}
 	}
 	valid := flags < 8 && (flags == 0 || flags&entryCached != 0) && (flags&entryHold == 0 || flags&entryRecord != 0)
-	if d.err != nil || d.off != len(d.raw) || !valid || !isFolderName(name) {
+	if d.err != nil || d.off != len(d.text) || !valid || !isFolderName(name) {
 		return "", scanEntry{}, false
 	}
 	return name, e, true
@@ -474,7 +525,7 @@ func encodeScanFile(h scanHeader, names []string, res []scanResult, now time.Tim
 	var ents []byte
 	for i, name := range names {
 		offs = binary.LittleEndian.AppendUint32(offs, uint32(len(ents)))
-		if res[i].keep != nil {
+		if res[i].keep != "" {
 			ents = append(ents, res[i].keep...)
 		} else {
 			ents = appendEntry(ents, name, res[i].fresh, now)
@@ -512,6 +563,18 @@ func appendStr(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// appendField appends a manifest's field f: where the manifest's bytes
+// hold it as it is (no escapes: nearly always), where (uvarint 1 + its
+// offset, then its length), else itself (0, then the string). The file
+// is then about half the size, and read in half the time.
+func appendField(b []byte, f, data string) []byte {
+	if i := strings.Index(data, f); f != "" && i >= 0 {
+		b = binary.AppendUvarint(b, uint64(i)+1)
+		return binary.AppendUvarint(b, uint64(len(f)))
+	}
+	return appendStr(binary.AppendUvarint(b, 0), f)
+}
+
 func appendStamp(b []byte, st stamp) []byte {
 	b = binary.AppendVarint(b, st.size)
 	b = binary.AppendVarint(b, st.mtime)
@@ -535,9 +598,9 @@ func appendEntry(b []byte, name string, e *scanEntry, now time.Time) []byte {
 	}
 	b = append(b, flags)
 	b = appendStamp(b, e.stamp)
-	b = appendStr(b, string(e.summary.Data))
+	b = appendStr(b, e.summary.Data)
 	for _, f := range e.summary.Fields {
-		b = appendStr(b, f)
+		b = appendField(b, f, e.summary.Data)
 	}
 	b = binary.AppendVarint(b, e.summary.ZipSize)
 	if e.hasRec {
@@ -557,74 +620,75 @@ var errScanCache = errors.New("damaged scan cache")
 
 // scanDecoder reads the cache's fields; the first problem sticks.
 type scanDecoder struct {
-	text string // the same bytes as raw, for strings without copies
-	raw  []byte
+	text string
 	off  int
 	err  error
 }
 
+// uvarint reads what binary.AppendUvarint wrote.
 func (d *scanDecoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
+	var x uint64
+	for i, shift := 0, uint(0); d.err == nil && i < binary.MaxVarintLen64 && d.off < len(d.text); i, shift = i+1, shift+7 {
+		b := d.text[d.off]
+		d.off++
+		if b < 0x80 {
+			if i == binary.MaxVarintLen64-1 && b > 1 {
+				break // overflows 64 bits
+			}
+			return x | uint64(b)<<shift
+		}
+		x |= uint64(b&0x7f) << shift
 	}
-	v, n := binary.Uvarint(d.raw[d.off:])
-	if n <= 0 {
+	d.err = errScanCache
+	return 0
+}
+
+// varint reads what binary.AppendVarint wrote.
+func (d *scanDecoder) varint() int64 {
+	ux := d.uvarint()
+	x := int64(ux >> 1)
+	if ux&1 != 0 {
+		x = ^x
+	}
+	return x
+}
+
+// field reads what appendField wrote of a field of the manifest data.
+func (d *scanDecoder) field(data string) string {
+	at := d.uvarint()
+	if at == 0 {
+		return d.str()
+	}
+	n := d.uvarint()
+	if d.err != nil || at-1 > uint64(len(data)) || n > uint64(len(data))-(at-1) {
 		d.err = errScanCache
-		return 0
+		return ""
 	}
-	d.off += n
-	return v
+	return data[at-1 : at-1+n]
 }
 
 func (d *scanDecoder) byte() byte {
-	if d.err != nil || d.off >= len(d.raw) {
+	if d.err != nil || d.off >= len(d.text) {
 		d.err = errScanCache
 		return 0
 	}
 	d.off++
-	return d.raw[d.off-1]
-}
-
-func (d *scanDecoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.raw[d.off:])
-	if n <= 0 {
-		d.err = errScanCache
-		return 0
-	}
-	d.off += n
-	return v
+	return d.text[d.off-1]
 }
 
 func (d *scanDecoder) stamp() stamp {
 	return stamp{size: d.varint(), mtime: d.varint(), ctime: d.varint(), ino: d.uvarint(), dev: d.uvarint()}
 }
 
-// span returns where the next string lies.
-func (d *scanDecoder) span() (int, int) {
-	n := d.uvarint()
-	if d.err != nil || n > uint64(len(d.raw)-d.off) {
-		d.err = errScanCache
-		return 0, 0
-	}
-	start := d.off
-	d.off += int(n)
-	return start, d.off
-}
-
+// str reads a length-prefixed string, part of the decoder's text.
 func (d *scanDecoder) str() string {
-	a, b := d.span()
-	if d.text == "" {
-		return string(d.raw[a:b])
+	n := d.uvarint()
+	if d.err != nil || n > uint64(len(d.text)-d.off) {
+		d.err = errScanCache
+		return ""
 	}
-	return d.text[a:b]
-}
-
-func (d *scanDecoder) bytes() []byte {
-	a, b := d.span()
-	return d.raw[a:b:b]
+	d.off += int(n)
+	return d.text[d.off-int(n) : d.off]
 }
 
 // statter reads what a scan looks at in each package folder of a root.

@@ -1,6 +1,7 @@
 package pkgdir
 
 import (
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -97,6 +98,12 @@ func cachedEntries(f *scanFile) map[string]*scanEntry {
 	return out
 }
 
+// parseScanBytes is parseScanFile of a file read whole.
+func parseScanBytes(data []byte) (*scanFile, bool) {
+	head := min(len(scanMagic)+4, len(data))
+	return parseScanFile(string(data), crc32.ChecksumIEEE(data[head:]))
+}
+
 func (f *scanFile) count() int {
 	if f == nil {
 		return 0
@@ -109,11 +116,13 @@ func (f *scanFile) count() int {
 func TestScanCacheHit(t *testing.T) {
 	c := newCacheRoot(t, "alpha", "beta")
 	c.write("gamma", "\uFEFF{\"name\": \"gamma\", \"version\": \"2.0.0\", \"news\": \"* x\", \"@extra\": [1]}\n")
+	// Fields the bytes hold escaped, and one found in another's place.
+	c.write("escaped", `{"name": "escaped", "version": "1.0.0", "display_name": "1.0", "news": "a\nb \"q\"", "description": "caf\u00e9"}`)
 	c.write("broken", "{")
 	c.write("needs", `{"name": "needs", "version": "1.0.0", "manifest_version": 2, "requires": {"a2": ">=1"}}`)
 	first := c.scan(nil)
 	entries := c.cached()
-	if got := slices.Sorted(mapKeys(entries)); !slices.Equal(got, []string{"alpha", "beta", "gamma"}) {
+	if got := slices.Sorted(mapKeys(entries)); !slices.Equal(got, []string{"alpha", "beta", "escaped", "gamma"}) {
 		t.Fatalf("cached %v, want alpha, beta and gamma (a broken manifest and one with requirements are read each time)", got)
 	}
 	second := c.scan(nil)
@@ -130,7 +139,8 @@ func TestScanCacheHit(t *testing.T) {
 			continue
 		}
 		if p.Manifest.Version != want.Manifest.Version || p.Manifest.UpdateURL != want.Manifest.UpdateURL ||
-			p.Manifest.News != want.Manifest.News || !slices.Equal(p.Manifest.Keys(), want.Manifest.Keys()) ||
+			p.Manifest.News != want.Manifest.News || p.Manifest.Description != want.Manifest.Description ||
+			p.Manifest.DisplayName != want.Manifest.DisplayName || p.Manifest.Name != want.Manifest.Name || !slices.Equal(p.Manifest.Keys(), want.Manifest.Keys()) ||
 			p.Manifest.HasBOM() != want.Manifest.HasBOM() {
 			t.Errorf("%s from the cache: %+v, want %+v", p.Name, p.Manifest, want.Manifest)
 		}
@@ -387,7 +397,7 @@ func TestScanCacheEncoding(t *testing.T) {
 	if !ok {
 		t.Fatal("not encoded")
 	}
-	f, ok := parseScanFile(data)
+	f, ok := parseScanBytes(data)
 	if !ok || f.scanHeader != h || !slices.Equal(f.names(), names) {
 		t.Fatalf("round trip: %+v, %v", f, ok)
 	}
@@ -413,12 +423,12 @@ func TestScanCacheEncoding(t *testing.T) {
 		{"twice", []string{"a", "a"}},
 	} {
 		data, _ := encodeScanFile(h, tc.names, make([]scanResult, len(tc.names)), time.Now())
-		if f, ok := parseScanFile(data); ok && f.names() != nil {
+		if f, ok := parseScanBytes(data); ok && f.names() != nil {
 			t.Errorf("%s: the folders %v were taken", tc.name, f.names())
 		}
 	}
 	bad, _ := encodeScanFile(h, []string{"../x"}, []scanResult{{fresh: entries["a"]}}, time.Now().Add(time.Hour))
-	if f, ok := parseScanFile(bad); ok {
+	if f, ok := parseScanBytes(bad); ok {
 		if _, _, ok := f.entry(0); ok {
 			t.Error("an entry naming ../x was read")
 		}

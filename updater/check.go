@@ -140,20 +140,44 @@ func Describe(p pkgdir.Package) Result {
 // describeInto is Describe into *r (which must be zero).
 func describeInto(p pkgdir.Package, r *Result) {
 	r.Name, r.Path, r.Package, r.Installed = p.Name, p.Dir, p, p.Version()
-	switch {
-	case p.Err != nil:
-		r.fail(StatusError, p.Err)
-	case p.Dev:
-		r.Status = StatusDev
-	case p.Manifest.UpdateURL == "":
-		r.Status = StatusLocal
+	b := DescribeBrief(p)
+	if p.Err != nil {
+		r.fail(b.Status, p.Err)
 	}
+	r.Status, r.UpdateURL = b.Status, b.UpdateURL
 	if p.Manifest != nil {
-		r.UpdateURL = redact.URL(p.Manifest.UpdateURL)
 		if req := p.Manifest.Requirements; !req.IsZero() {
 			r.Requirements = &req
 		}
 	}
+}
+
+// Brief is what Describe says of a package in the fields a listing shows.
+type Brief struct {
+	// Status is error, dev, local, or "" for a package a check would ask.
+	Status Status
+	// UpdateURL is the manifest's, redacted.
+	UpdateURL string
+	// Error is the redacted text of the package's error (status error).
+	Error string
+}
+
+// DescribeBrief is Describe without the rest of a Result (over a kilobyte):
+// a listing of thousands of packages builds none.
+func DescribeBrief(p pkgdir.Package) Brief {
+	var b Brief
+	switch {
+	case p.Err != nil:
+		b.Status, b.Error = StatusError, redact.Error(p.Err).Error()
+	case p.Dev:
+		b.Status = StatusDev
+	case p.Manifest.UpdateURL == "":
+		b.Status = StatusLocal
+	}
+	if p.Manifest != nil {
+		b.UpdateURL = redact.URL(p.Manifest.UpdateURL)
+	}
+	return b
 }
 
 // CheckOne asks p's source what is released and decides p's status. A

@@ -83,14 +83,14 @@ installed and the available together.`,
 			}
 			entries := make([]listEntry, 0, len(pkgs))
 			for _, p := range pkgs {
-				r := updater.Describe(p)
+				b := updater.DescribeBrief(p)
 				switch {
 				case p.Disabled:
-					r.Status = updater.StatusDisabled
-				case r.Status == "" && holds[p.Dir] != nil:
-					r.Status = updater.StatusHeld
+					b.Status = updater.StatusDisabled
+				case b.Status == "" && holds[p.Dir] != nil:
+					b.Status = updater.StatusHeld
 				}
-				entries = append(entries, listEntry{Name: r.Name, Path: r.Path, Installed: r.Installed, Status: r.Status, UpdateURL: r.UpdateURL, Error: r.Error})
+				entries = append(entries, listEntry{Name: p.Name, Path: p.Dir, Installed: p.Version(), Status: b.Status, UpdateURL: b.UpdateURL, Error: b.Error})
 			}
 			return showRows(a, asJSON, entries, rowsView[listEntry]{
 				key:    "packages",

@@ -89,15 +89,15 @@ func (t *table) header(cells ...string) {
 	t.rows = append(t.rows, tableRow{cells: cells, header: true})
 }
 
+// row adds a row of cells, which it keeps (and cleans in place).
 func (t *table) row(cells ...string) {
-	row := make([]string, len(cells))
 	for i, c := range cells {
 		if c == "" {
 			c = "-"
 		}
-		row[i] = cleanLine(c)
+		cells[i] = cleanLine(c)
 	}
-	t.rows = append(t.rows, tableRow{cells: row})
+	t.rows = append(t.rows, tableRow{cells: cells})
 }
 
 // blanks is what pad writes spaces from (no string built per cell).

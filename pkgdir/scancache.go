@@ -310,6 +310,9 @@ func (c *scanCache) save(names []string, res []scanResult, root stamp, hasRoot b
 		!slices.ContainsFunc(res, func(r scanResult) bool { return r.keep == "" }) {
 		return
 	}
+	if c.file == nil && !slices.ContainsFunc(res, func(r scanResult) bool { return r.fresh != nil && r.fresh.cached }) {
+		return // nothing worth a file (a root without packages gets no .modup)
+	}
 	data, ok := encodeScanFile(h, names, res, c.clock(false))
 	if !ok {
 		return

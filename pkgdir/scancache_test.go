@@ -384,6 +384,24 @@ func TestScanReadOnly(t *testing.T) {
 	}
 }
 
+// A root without a manifest worth caching gets no cache file, and so no
+// .modup (a root given by mistake is left as it was).
+func TestScanCacheNothingToKeep(t *testing.T) {
+	c := newCacheRoot(t)
+	if err := os.Mkdir(filepath.Join(c.root, "folder"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.write("needs", `{"name": "needs", "version": "1.0.0", "manifest_version": 2, "requires": {"a2": ">=1"}}`)
+	for range 2 {
+		if got := c.versions(nil); !equalMaps(got, map[string]string{"needs": "1.0.0"}) {
+			t.Fatalf("versions %v", got)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(c.root, StateDirName)); err == nil {
+		t.Error("a scan with nothing to cache made .modup")
+	}
+}
+
 // The cache's format round-trips: its header, the folders in order, the
 // entries; a file whose offsets or names are wrong is not used.
 func TestScanCacheEncoding(t *testing.T) {

@@ -68,6 +68,21 @@ func TestBrowserUpdate(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 	}
+	// click clicks the element sel selects. The page rebuilds its tables
+	// as events arrive (after an update, a check may still report), so a
+	// button found just before a rebuild is gone when the click looks for
+	// its box: it is found again, as a person's next click would.
+	click := func(what, sel string) {
+		t.Helper()
+		var err error
+		for range 5 {
+			err = chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel)))
+			if err == nil || !strings.Contains(err.Error(), "Could not find node with given id") {
+				break
+			}
+		}
+		step(what, err)
+	}
 	// As `modup ui` opens it: with a login code the page trades for the
 	// token.
 	resp, body := s.call(t, "POST", "/v1/login-code", "")
@@ -102,9 +117,7 @@ func TestBrowserUpdate(t *testing.T) {
 		t.Errorf("controls without a label: %s", unlabelled)
 	}
 
-	step("click Update", chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`button[data-action="update"][data-name="pkg"]`)),
-	))
+	click("click Update", `button[data-action="update"][data-name="pkg"]`)
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('tr[data-name="pkg"] td.installed').textContent === "1.1.0"`,
 		chromedp.WithPollingTimeout(30*time.Second)))
 	step("wait for the new version", err)
@@ -142,17 +155,21 @@ func TestBrowserUpdate(t *testing.T) {
 	}
 
 	// Hold keeps pkg where it is: the row says held, the button becomes
-	// Unhold, which releases it.
-	step("click Hold", chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`button[data-action="hold"][data-name="pkg"]`)),
-	))
+	// Unhold, which releases it. The refreshes that follow leave the rows
+	// of the other packages as they are (the same nodes).
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(window.__localRow = document.querySelector('tr[data-name="local"]')) !== null`))
+	step("mark local's row", err)
+	click("click Hold", `button[data-action="hold"][data-name="pkg"]`)
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('tr[data-name="pkg"] td.status').textContent.includes("held") &&
 		document.querySelector('button[data-action="unhold"][data-name="pkg"]') !== null`, chromedp.WithPollingTimeout(10*time.Second)))
 	step("wait for held", err)
-	step("click Unhold", chromedp.Do(ctx,
-		chromedp.Click(chromedp.CSS(`button[data-action="unhold"][data-name="pkg"]`)),
-	))
+	click("click Unhold", `button[data-action="unhold"][data-name="pkg"]`)
 	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`!document.querySelector('tr[data-name="pkg"] td.status').textContent.includes("held") &&
 		document.querySelector('button[data-action="hold"][data-name="pkg"]') !== null`, chromedp.WithPollingTimeout(10*time.Second)))
 	step("wait for unheld", err)
+	kept, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('tr[data-name="local"]') === window.__localRow`))
+	step("look at local's row", err)
+	if !kept {
+		t.Error("holding pkg rebuilt the row of local, whose package did not change")
+	}
 }

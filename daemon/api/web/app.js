@@ -121,7 +121,7 @@ function renderPackages() {
   const keep = focused && focused.dataset && focused.dataset.action
     ? { action: focused.dataset.action, name: focused.dataset.name } : null;
   const tbody = $("#packages tbody");
-  tbody.replaceChildren();
+  const rows = [];
   for (const p of packages) {
     const tr = document.createElement("tr");
     tr.dataset.name = p.name;
@@ -181,12 +181,35 @@ function renderPackages() {
         : button("Hold", "hold", p.name, false, "Keep " + (p.installed || "it") + ": updates pass it by"),
     );
     tr.appendChild(acts);
-    tbody.appendChild(tr);
+    rows.push(tr);
   }
+  keepUnchanged(tbody, rows);
   $("#no-packages").hidden = packages.length > 0;
   if (keep) {
     const again = document.querySelector(`button[data-action="${CSS.escape(keep.action)}"][data-name="${CSS.escape(keep.name)}"]`);
     if (again && !again.disabled) again.focus();
+  }
+}
+
+// keepUnchanged makes tbody's rows the rows given, keeping each row that
+// shows the same as its new one: a refresh that changes one package leaves
+// the others' buttons where they are, so a click or the focus on one of
+// them is not lost to a rebuild.
+function keepUnchanged(tbody, rows) {
+  let cur = tbody.firstElementChild;
+  for (const tr of rows) {
+    if (cur && cur.dataset.name === tr.dataset.name) {
+      const next = cur.nextElementSibling;
+      if (cur.innerHTML !== tr.innerHTML) tbody.replaceChild(tr, cur);
+      cur = next;
+    } else {
+      tbody.insertBefore(tr, cur);
+    }
+  }
+  while (cur) {
+    const next = cur.nextElementSibling;
+    cur.remove();
+    cur = next;
   }
 }
 

@@ -665,6 +665,7 @@ func (l Layout) sweepAtomicTemps(ctx context.Context, folder, ext string) ([]Rec
 		if st, remember = openDirStamp(r); remember && l.swept(folder) == st {
 			return nil, nil
 		}
+		// Past here the remembered stamp is not st: a clean sweep keeps it.
 	}
 	entries, err := sweepList(r, ".")
 	if err != nil {
@@ -748,9 +749,6 @@ func (l Layout) swept(folder string) stamp {
 // rememberSwept keeps st as folder's stamp at a sweep that found nothing.
 // Not synced: a stamp lost to a power cut costs one listing.
 func (l Layout) rememberSwept(folder string, st stamp) {
-	if l.swept(folder) == st {
-		return
-	}
 	r, err := l.OpenOwn(true, FolderCache)
 	if err != nil {
 		return

@@ -141,10 +141,10 @@ func Describe(p pkgdir.Package) Result {
 func describeInto(p pkgdir.Package, r *Result) {
 	r.Name, r.Path, r.Package, r.Installed = p.Name, p.Dir, p, p.Version()
 	b := DescribeBrief(p)
-	if p.Err != nil {
-		r.fail(b.Status, p.Err)
-	}
 	r.Status, r.UpdateURL = b.Status, b.UpdateURL
+	if b.Err != nil {
+		r.Err, r.Error = b.Err, b.Err.Error()
+	}
 	if p.Manifest != nil {
 		if req := p.Manifest.Requirements; !req.IsZero() {
 			r.Requirements = &req
@@ -158,8 +158,8 @@ type Brief struct {
 	Status Status
 	// UpdateURL is the manifest's, redacted.
 	UpdateURL string
-	// Error is the redacted text of the package's error (status error).
-	Error string
+	// Err is the package's error, redacted (status error).
+	Err error
 }
 
 // DescribeBrief is Describe without the rest of a Result (over a kilobyte):
@@ -168,7 +168,7 @@ func DescribeBrief(p pkgdir.Package) Brief {
 	var b Brief
 	switch {
 	case p.Err != nil:
-		b.Status, b.Error = StatusError, redact.Error(p.Err).Error()
+		b.Status, b.Err = StatusError, redact.Error(p.Err)
 	case p.Dev:
 		b.Status = StatusDev
 	case p.Manifest.UpdateURL == "":

@@ -90,7 +90,11 @@ installed and the available together.`,
 				case b.Status == "" && holds[p.Dir] != nil:
 					b.Status = updater.StatusHeld
 				}
-				entries = append(entries, listEntry{Name: p.Name, Path: p.Dir, Installed: p.Version(), Status: b.Status, UpdateURL: b.UpdateURL, Error: b.Error})
+				e := listEntry{Name: p.Name, Path: p.Dir, Installed: p.Version(), Status: b.Status, UpdateURL: b.UpdateURL}
+				if b.Err != nil {
+					e.Error = b.Err.Error()
+				}
+				entries = append(entries, e)
 			}
 			return showRows(a, asJSON, entries, rowsView[listEntry]{
 				key:    "packages",
